@@ -1,0 +1,64 @@
+"""The tester's console chat and the JSON batch contract of ``../shared/eval/README.md``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable
+from typing import TextIO
+
+from bot.dialogue import DialogueState
+from bot.engine import Engine
+
+PROMPT = "您> "
+
+
+def chat(engine: Engine, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout, user: str = "console") -> int:
+    """Read questions line by line and print answers until EOF or 「退出」."""
+    state = DialogueState()
+    interactive = stdin.isatty()
+    print("郑州市区居民问答助手(2020年春节活动与各区报道)。输入问题,「退出」结束。", file=stdout)
+    while True:
+        if interactive:
+            print(PROMPT, end="", file=stdout, flush=True)
+        line = stdin.readline()
+        if not line:
+            break
+        question = line.strip()
+        if question in ("退出", "exit", "quit", "q"):
+            break
+        if not question:
+            continue
+        if not interactive:
+            print(f"{PROMPT}{question}", file=stdout)
+        reply = engine.answer(question, state)
+        engine.log_unanswered(user, question, reply)
+        print(f"助手> {reply.text}\n", file=stdout, flush=True)
+    return 0
+
+
+def ask_once(engine: Engine, question: str, stdout: TextIO = sys.stdout) -> int:
+    reply = engine.answer(question, DialogueState())
+    engine.log_unanswered("cli", question, reply)
+    print(reply.text, file=stdout)
+    return 0
+
+
+def batch(engine: Engine, lines: Iterable[str], stdout: TextIO = sys.stdout) -> int:
+    """One JSON answer per input line, in order; a plain-text line is a new user each time."""
+    states: dict[str, DialogueState] = {}
+    for number, raw in enumerate(lines):
+        raw = raw.rstrip("\n")
+        user, text = f"line-{number}", raw
+        if raw.lstrip().startswith("{"):
+            try:
+                message = json.loads(raw)
+                user, text = str(message.get("user", user)), str(message.get("text", ""))
+            except (json.JSONDecodeError, AttributeError):
+                pass
+        state = states.setdefault(user, DialogueState())
+        reply = engine.answer(text, state)
+        engine.log_unanswered(user, text, reply)
+        stdout.write(json.dumps(reply.to_json(), ensure_ascii=False) + "\n")
+        stdout.flush()
+    return 0

@@ -1,0 +1,149 @@
+"""Command line: one entry point for residents' console, admins' tools and the Telegram bot."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from bot.engine import DEFAULT_INTENTS, DEFAULT_KNOWLEDGE, ROOT
+
+log = logging.getLogger("bot")
+
+
+def _engine(args: argparse.Namespace, log_unanswered: bool = True):  # type: ignore[no-untyped-def]
+    from bot.engine import Engine
+    from bot.knowledge import KnowledgeError
+    from bot.unanswered import UnansweredLog
+
+    unanswered = UnansweredLog(Path(args.unanswered_log)) if log_unanswered else None
+    try:
+        return Engine.load(Path(args.knowledge), Path(args.intents), unanswered)
+    except KnowledgeError as exc:
+        print("The knowledge or intents have problems; fix them and try again:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+def cmd_console(args: argparse.Namespace) -> int:
+    from bot.adapters.console import chat
+
+    return chat(_engine(args))
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from bot.adapters.console import ask_once, batch
+
+    engine = _engine(args)
+    if args.json:
+        lines = [args.question] if args.question else sys.stdin
+        return batch(engine, lines)
+    if not args.question:
+        print("ask needs a question, or --json to read questions from standard input", file=sys.stderr)
+        return 2
+    return ask_once(engine, args.question)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from bot.schema import check_intents, check_knowledge
+
+    _, problems = check_knowledge(Path(args.knowledge))
+    _, intent_problems = check_intents(Path(args.intents))
+    for problem in [*problems, *intent_problems]:
+        print(problem)
+    return 1 if problems or intent_problems else 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from bot.ingest import ingest_file, write_drafts
+
+    status = 0
+    for name in args.files:
+        path = Path(name)
+        if not path.is_file():
+            print(f"{path}: no such file", file=sys.stderr)
+            status = 1
+            continue
+        result = ingest_file(path, district=args.district)
+        written = write_drafts(result, Path(args.knowledge), seed=path.name, force=args.force)
+        events = sum(1 for _ in result.events)
+        print(f"{path}: {len(result.sources)} sources, "
+              f"{sum(len(s.get('sections', [])) for s in result.sources)} sections, "
+              f"{sum(len(sec['passages']) for s in result.sources for sec in s.get('sections', []))} passages, "
+              f"{events} events")
+        for target in written:
+            print(f"  wrote {target}")
+        for problem in result.problems:
+            print(f"  to review: {problem}")
+    print("Review the drafts (titles, district, dates), then run: python run_bot.py check")
+    return status
+
+
+def cmd_unanswered(args: argparse.Namespace) -> int:
+    from bot.unanswered import UnansweredLog, format_summary
+
+    print(format_summary(UnansweredLog(Path(args.unanswered_log)).records()))
+    return 0
+
+
+def cmd_telegram(args: argparse.Namespace) -> int:
+    from bot.adapters.telegram import run_telegram
+
+    return run_telegram(_engine(args), args)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from bot.bench import run_bench
+
+    return run_bench(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="run_bot.py", description=__doc__)
+    parser.add_argument("--knowledge", default=os.environ.get("BOT_KNOWLEDGE", str(DEFAULT_KNOWLEDGE)),
+                        help="knowledge folder (default: knowledge/)")
+    parser.add_argument("--intents", default=os.environ.get("BOT_INTENTS", str(DEFAULT_INTENTS)),
+                        help="intents folder (default: intents/)")
+    parser.add_argument("--unanswered-log", default=os.environ.get("BOT_UNANSWERED_LOG",
+                                                                   str(ROOT / "var" / "unanswered.jsonl")))
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("console", help="chat in the terminal").set_defaults(func=cmd_console)
+    ask = sub.add_parser("ask", help="answer one question, or JSON lines from stdin with --json")
+    ask.add_argument("question", nargs="?")
+    ask.add_argument("--json", action="store_true", help="the batch contract of ../shared/eval/README.md")
+    ask.set_defaults(func=cmd_ask)
+    sub.add_parser("check", help="validate knowledge/ and intents/").set_defaults(func=cmd_check)
+    ingest = sub.add_parser("ingest", help="draft knowledge from a new article's raw text")
+    ingest.add_argument("files", nargs="+")
+    ingest.add_argument("--district", help="the district, when the text does not say")
+    ingest.add_argument("--force", action="store_true", help="overwrite existing drafts")
+    ingest.set_defaults(func=cmd_ingest)
+    sub.add_parser("unanswered", help="what residents asked that the bot could not answer").set_defaults(
+        func=cmd_unanswered)
+    telegram = sub.add_parser("telegram", help="run the Telegram bot (long polling)")
+    telegram.add_argument("--env-file", default=".env", help="settings file (default: .env)")
+    telegram.set_defaults(func=cmd_telegram)
+    bench = sub.add_parser("bench", help="measure start-up, latency and retrieval at scale")
+    bench.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    bench.add_argument("--out", default=str(ROOT / "bench-results" / "bench.json"))
+    bench.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "httpcore", "jieba"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    if args.command is None:
+        if os.environ.get("TELEGRAM_BOT_TOKEN"):
+            args.env_file = ".env"
+            return cmd_telegram(args)
+        return cmd_console(args)
+    return args.func(args)

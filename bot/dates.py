@@ -1,0 +1,234 @@
+"""Chinese date expressions → date ranges.
+
+Residents say 「1月15日」, 「2月5号」, 「1月16日到20日」, 「二月份」, 「正月十五」 or just
+「元宵节」. Festival names come from ``knowledge/lexicon/festivals.yaml`` and are turned into
+solar dates with the lunar calendar; the year comes from the period the knowledge covers,
+never from today's date.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import cn2an
+from lunardate import LunarDate
+
+_RANGE_SEP = r"\s*(?:到|至|-|~|—|–|－|〜)\s*"
+_DAY = re.compile(
+    r"(?:(?P<y>\d{4})\s*年\s*)?(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*(?:日|号)?"
+    rf"(?:{_RANGE_SEP}(?:(?P<y2>\d{{4}})\s*年\s*)?(?:(?P<m2>\d{{1,2}})\s*月\s*)?(?P<d2>\d{{1,2}})\s*(?:日|号)?)?"
+)
+_ISO = re.compile(r"(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})")
+_SLASH = re.compile(r"(?<![\d.])(?P<m>\d{1,2})/(?P<d>\d{1,2})(?![\d/])")
+_MONTH = re.compile(r"(?:(?P<y>\d{4})\s*年\s*)?(?P<m>\d{1,2})\s*月(?:份)?(?P<part>上旬|中旬|下旬|初|底|中)?(?!\s*\d)")
+_LUNAR = re.compile(r"(?P<prefix>大年|正月|腊月|冬月)(?P<day>初[一二三四五六七八九十]|十[一二三四五六七八九]?|二十[一二三四五六七八九]?|廿[一二三四五六七八九]?|三十)")
+
+
+@dataclass(frozen=True)
+class DateRange:
+    start: date
+    end: date
+    label: str = ""
+
+    def overlaps(self, start: date, end: date) -> bool:
+        return self.start <= end and start <= self.end
+
+    def describe(self) -> str:
+        if self.start == self.end:
+            return format_day(self.start)
+        if self.start.year == self.end.year:
+            return f"{format_day(self.start)}至{self.end.month}月{self.end.day}日"
+        return f"{format_day(self.start)}至{format_day(self.end)}"
+
+
+@dataclass(frozen=True)
+class Festival:
+    """A named day: lunar (month, day, offset in days) or solar (month, day)."""
+
+    name: str
+    aliases: tuple[str, ...] = ()
+    lunar: tuple[int, int] | None = None
+    solar: tuple[int, int] | None = None
+    offset: int = 0
+
+
+@dataclass
+class DateQuery:
+    ranges: list[DateRange] = field(default_factory=list)
+    festivals: list[str] = field(default_factory=list)
+    relative: list[str] = field(default_factory=list)
+    spans: list[str] = field(default_factory=list)  # the words that expressed a date
+
+    def __bool__(self) -> bool:
+        return bool(self.ranges)
+
+
+def format_day(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def _year_for(month: int, day: int, period: tuple[date, date]) -> int:
+    """The year in which month/day falls inside (or nearest to) the covered period."""
+    start, end = period
+    best, best_gap = start.year, None
+    for year in range(start.year - 1, end.year + 2):
+        try:
+            candidate = date(year, month, min(day, calendar.monthrange(year, month)[1]))
+        except ValueError:
+            continue
+        gap = 0 if start <= candidate <= end else min(abs((candidate - start).days), abs((candidate - end).days))
+        if best_gap is None or gap < best_gap:
+            best, best_gap = year, gap
+    return best
+
+
+def festival_date(festival: Festival, period: tuple[date, date]) -> date:
+    """The solar date of a festival within (or nearest to) the covered period."""
+    start, end = period
+    candidates: list[date] = []
+    for year in range(start.year - 1, end.year + 2):
+        try:
+            if festival.lunar:
+                day = LunarDate(year, *festival.lunar).to_solar_date()
+            elif festival.solar:
+                day = date(year, *festival.solar)
+            else:
+                continue
+        except ValueError:
+            continue
+        candidates.append(day + timedelta(days=festival.offset))
+
+    def gap(day: date) -> int:
+        return 0 if start <= day <= end else min(abs((day - start).days), abs((day - end).days))
+
+    return min(candidates, key=gap)
+
+
+def _lunar_day(word: str) -> int:
+    if word.startswith("初"):
+        return int(cn2an.cn2an(word[1:], "smart")) if word[1:] != "十" else 10
+    return int(cn2an.cn2an(word.replace("廿", "二十"), "smart"))
+
+
+def _safe_date(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+class DateParser:
+    """Finds every date expression in a question; built once per knowledge version."""
+
+    def __init__(self, festivals: list[Festival], relative_words: list[str], period: tuple[date, date]) -> None:
+        self.period = period
+        self.festivals = festivals
+        self._names = sorted(
+            ((alias, f) for f in festivals for alias in (f.name, *f.aliases)), key=lambda p: len(p[0]), reverse=True
+        )
+        self.relative_words = sorted(relative_words, key=len, reverse=True)
+
+    def parse(self, text: str) -> DateQuery:
+        query = DateQuery()
+        lowered = text.lower()
+        for alias, festival in self._names:
+            if alias.lower() in lowered:
+                day = festival_date(festival, self.period)
+                query.ranges.append(DateRange(day, day, festival.name))
+                query.festivals.append(festival.name)
+                query.spans.append(alias)
+                lowered = lowered.replace(alias.lower(), " ")
+        for match in _LUNAR.finditer(lowered):
+            month = {"腊月": 12, "冬月": 11}.get(match["prefix"], 1)
+            try:
+                solar = festival_date(Festival(match.group(0), lunar=(month, _lunar_day(match["day"]))), self.period)
+            except (ValueError, KeyError):
+                continue
+            query.ranges.append(DateRange(solar, solar, match.group(0)))
+            query.spans.append(match.group(0))
+        lowered = _LUNAR.sub(" ", lowered)
+        for word in self.relative_words:
+            if word.lower() in lowered:
+                query.relative.append(word)
+        digits = cn2an.transform(lowered, "cn2an") if re.search(r"[一二三四五六七八九十]", lowered) else lowered
+        self._solar(digits, query)
+        return query
+
+    def _solar(self, text: str, query: DateQuery) -> None:
+        taken: list[tuple[int, int]] = []
+
+        def free(span: tuple[int, int]) -> bool:
+            return all(span[1] <= a or span[0] >= b for a, b in taken)
+
+        for match in _ISO.finditer(text):
+            day = _safe_date(int(match["y"]), int(match["m"]), int(match["d"]))
+            if day:
+                query.ranges.append(DateRange(day, day, match.group(0)))
+                query.spans.append(match.group(0))
+                taken.append(match.span())
+        for match in _DAY.finditer(text):
+            if not free(match.span()):
+                continue
+            month, day_n = int(match["m"]), int(match["d"])
+            year = int(match["y"]) if match["y"] else _year_for(month, day_n, self.period)
+            first = _safe_date(year, month, day_n)
+            if first is None:
+                continue
+            last = first
+            if match["d2"]:
+                month2 = int(match["m2"]) if match["m2"] else month
+                year2 = int(match["y2"]) if match["y2"] else (year if month2 >= month else year + 1)
+                last = _safe_date(year2, month2, int(match["d2"])) or first
+                if last < first:
+                    first, last = last, first
+            query.ranges.append(DateRange(first, last, match.group(0).strip()))
+            query.spans.append(match.group(0).strip())
+            taken.append(match.span())
+        for match in _SLASH.finditer(text):
+            if not free(match.span()):
+                continue
+            month, day_n = int(match["m"]), int(match["d"])
+            day = _safe_date(_year_for(month, day_n, self.period), month, day_n)
+            if day:
+                query.ranges.append(DateRange(day, day, match.group(0)))
+                query.spans.append(match.group(0))
+                taken.append(match.span())
+        for match in _MONTH.finditer(text):
+            if not free(match.span()):
+                continue
+            month = int(match["m"])
+            if not 1 <= month <= 12:
+                continue
+            year = int(match["y"]) if match["y"] else _year_for(month, 15, self.period)
+            last_day = calendar.monthrange(year, month)[1]
+            part = match["part"]
+            lo, hi = 1, last_day
+            if part in ("上旬", "初"):
+                hi = 10
+            elif part in ("中旬", "中"):
+                lo, hi = 11, 20
+            elif part in ("下旬", "底"):
+                lo = 21
+            query.ranges.append(DateRange(date(year, month, lo), date(year, month, hi), match.group(0)))
+            query.spans.append(match.group(0))
+            taken.append(match.span())
+
+
+def parse_table_date(text: str) -> tuple[date, date]:
+    """「2020年1月16日-21日」 → (2020-01-16, 2020-01-21); the year must be written."""
+    match = _DAY.fullmatch(text.strip())
+    if not match or not match["y"]:
+        raise ValueError(f"cannot read the date {text!r}: write it as 2020年1月15日 or 2020年1月16日-21日")
+    year, month = int(match["y"]), int(match["m"])
+    first = date(year, month, int(match["d"]))
+    last = first
+    if match["d2"]:
+        month2 = int(match["m2"]) if match["m2"] else month
+        year2 = int(match["y2"]) if match["y2"] else (year if month2 >= month else year + 1)
+        last = date(year2, month2, int(match["d2"]))
+    if last < first:
+        raise ValueError(f"the date range {text!r} ends before it starts")
+    return first, last

@@ -1,0 +1,281 @@
+"""The answer engine: normalise → route → retrieve → compose, for every adapter alike.
+
+A :class:`Brain` is one consistent version of knowledge, intents and indexes. The engine
+answers each message from the brain it held when the message arrived, and a reload builds
+a new brain beside the old one and swaps it in only when it validated.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.answer import (
+    Reply,
+    events_reply,
+    passage_reply,
+    plain_reply,
+    service_reply,
+)
+from bot.dates import DateParser, format_day
+from bot.dialogue import DialogueState, EventQuery, is_follow_up
+from bot.knowledge import Knowledge, KnowledgeError, load_knowledge
+from bot.router import IntentError, Router
+from bot.search import KnowledgeSearch
+from bot.text import Tokenizer, has_word, normalise
+from bot.unanswered import LOW_CONFIDENCE, UnansweredLog
+from bot.yamlio import Problem
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE_CHARS = 2000
+MIN_COVERAGE = 0.5
+MIN_SERVICE_COVERAGE = 0.6
+_NUMBER_QUESTION = re.compile(r"多少|几[个名次项家条架人位天]|是谁|哪天|哪一天|哪年|何时")
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_KNOWLEDGE = ROOT / "knowledge"
+DEFAULT_INTENTS = ROOT / "intents"
+
+
+@dataclass(frozen=True)
+class Brain:
+    """Everything one knowledge version needs to answer; never changed after it is built."""
+
+    knowledge: Knowledge
+    router: Router
+    tokenizer: Tokenizer
+    search: KnowledgeSearch
+    dates: DateParser
+    event_words: frozenset[str]
+
+    @classmethod
+    def build(cls, knowledge_dir: Path, intents_dir: Path) -> Brain:
+        """Load, validate and index; raises KnowledgeError or IntentError with every problem."""
+        problems: list[Problem] = []
+        knowledge = router = None
+        try:
+            knowledge = load_knowledge(knowledge_dir)
+        except KnowledgeError as exc:
+            problems.extend(exc.problems)
+        try:
+            router = Router.load(intents_dir)
+        except IntentError as exc:
+            problems.extend(exc.problems)
+        if problems or knowledge is None or router is None:
+            raise KnowledgeError(problems)
+        tokenizer = Tokenizer(knowledge.lexicon)
+        search = KnowledgeSearch(knowledge, tokenizer)
+        dates = DateParser(knowledge.festivals, knowledge.relative_words, knowledge.period)
+        event_words = frozenset(t for word in router.event_words() for t in tokenizer.tokens(word))
+        return cls(knowledge, router, tokenizer, search, dates, event_words)
+
+
+class Engine:
+    """Answers messages; safe to call from several threads while a reload happens."""
+
+    def __init__(
+        self, brain: Brain, knowledge_dir: Path, intents_dir: Path, unanswered: UnansweredLog | None = None
+    ) -> None:
+        self._brain = brain
+        self.knowledge_dir = knowledge_dir
+        self.intents_dir = intents_dir
+        self.unanswered = unanswered
+        self._reload_lock = threading.Lock()
+
+    @classmethod
+    def load(
+        cls,
+        knowledge_dir: Path = DEFAULT_KNOWLEDGE,
+        intents_dir: Path = DEFAULT_INTENTS,
+        unanswered: UnansweredLog | None = None,
+    ) -> Engine:
+        return cls(Brain.build(knowledge_dir, intents_dir), knowledge_dir, intents_dir, unanswered)
+
+    def log_unanswered(self, user: str, question: str, reply: Reply) -> None:
+        """Keep fallbacks and low-confidence answers for the admins (chit-chat is not a gap)."""
+        if self.unanswered is None or reply.kind == "chitchat" or reply.intent in ("empty", "next_page",
+                                                                                    "previous_page"):
+            return
+        if reply.kind == "fallback" or reply.confidence < LOW_CONFIDENCE:
+            self.unanswered.add(user, question, reply.intent, reply.best, reply.confidence)
+
+    @property
+    def brain(self) -> Brain:
+        return self._brain
+
+    def reload(self) -> list[Problem]:
+        """Build a new brain from the files; swap it in only if it is valid. Returns the problems."""
+        with self._reload_lock:
+            try:
+                brain = Brain.build(self.knowledge_dir, self.intents_dir)
+            except KnowledgeError as exc:
+                log.warning("reload refused, the previous knowledge keeps answering:\n%s", exc)
+                return exc.problems
+            self._brain = brain
+            log.info("knowledge reloaded: %d passages, %d events, %d services", len(brain.knowledge.passages),
+                     len(brain.knowledge.events), len(brain.knowledge.services))
+            return []
+
+    # -- answering --------------------------------------------------------------------------------
+
+    def answer(self, text: str, state: DialogueState | None = None) -> Reply:
+        """Reply to one message and update the resident's dialogue state."""
+        state = state if state is not None else DialogueState()
+        brain = self._brain  # one version for the whole message
+        message = normalise(text, limit=MAX_MESSAGE_CHARS)
+        if not has_word(message):
+            return plain_reply("fallback", "empty", "请用文字提问,例如「哪里可以写春联?」或「怎么在手机上信访?」。")
+        state.remember(message)
+        short = brain.router.short_reply(message)
+        if short is not None and short.kind == "paging":
+            return self.page(state, +1 if short.name == "next_page" else -1, brain)
+        if short is not None:
+            return plain_reply("chitchat", short.name, short.replies[0] if short.replies else "您好!")
+        oos = brain.router.out_of_scope(message)
+        if oos is not None:
+            return self._fallback(brain, oos.name)
+        return self._question(brain, message, state)
+
+    def page(self, state: DialogueState, delta: int, brain: Brain | None = None) -> Reply:
+        """The next (+1) or previous (-1) page of the resident's last event search."""
+        brain = brain or self._brain
+        if state.query is None:
+            return plain_reply("fallback", "next_page" if delta > 0 else "previous_page",
+                               "还没有可以翻页的列表。先问一个活动问题,例如「哪里可以猜灯谜?」。")
+        return self.show_events(state, state.query, state.page + delta, brain)
+
+    def show_events(self, state: DialogueState, query: EventQuery, page: int, brain: Brain | None = None) -> Reply:
+        brain = brain or self._brain
+        events = brain.search.events(list(query.activity), query.date_bounds(), list(query.places), query.district,
+                                     list(query.topics))
+        reply = events_reply(brain.knowledge, brain.router.first("events").name, events, self._label(query), page,
+                             note=self._relative_note(brain, query))
+        state.query, state.page = query, reply.page
+        return reply
+
+    def original(self, passage_id: str) -> Reply | None:
+        """The whole cited paragraph, for a resident who wants to read the source (「原文」)."""
+        brain = self._brain
+        passage = brain.knowledge.passage_by_id.get(passage_id)
+        if passage is None:
+            return None
+        source = brain.knowledge.sources[passage.source]
+        reply = passage_reply(brain.knowledge, "original", passage, passage.text, 1.0)
+        reply.lines = [passage.text]
+        reply.title = f"《{source.full_title}》{passage.section}"
+        return reply
+
+    # -- routing a question -----------------------------------------------------------------------
+
+    def _question(self, brain: Brain, message: str, state: DialogueState) -> Reply:
+        dates = brain.dates.parse(message)
+        rest = message
+        for span in dates.spans:
+            rest = rest.replace(span, " ")
+        for word in dates.relative:
+            rest = rest.replace(word, " ")
+        districts = [d for d in brain.knowledge.districts() if d in rest or d.replace("回族", "") in rest]
+        places = [p for p in brain.search.places_in(rest) if p not in districts]
+        tokens = brain.tokenizer.tokens(rest)
+        district_tokens = {t for d in districts for t in brain.tokenizer.tokens(d)}
+        content = [t for t in tokens if t not in brain.event_words]
+        topics = tuple(dict.fromkeys(brain.tokenizer.canonical(f) for f in dates.festivals))
+        activity = tuple(
+            dict.fromkeys(
+                t for t in content
+                if t in brain.search.event_vocabulary and t not in district_tokens and t not in topics
+                and not any(t in p for p in places)
+            )
+        )
+        query = EventQuery(activity, tuple(dates.ranges), tuple(places), districts[0] if districts else None, topics,
+                           tuple(dates.relative))
+
+        if state.query is not None and is_follow_up(message) and not (query.activity and query.ranges):
+            merged = state.query.follow(query)
+            if merged != state.query or query.is_empty():
+                return self.show_events(state, merged, 0, brain)
+
+        asks_events = any(t in brain.event_words for t in tokens) or brain.router.first("events").mentioned_in(message)
+        unknown = [t for t in content if t not in brain.search.event_vocabulary and t not in district_tokens
+                   and not any(t in p for p in places)]
+        event_district = query.district if query.district in {e.district for e in brain.knowledge.events} else None
+        if query.ranges or query.topics:
+            return self.show_events(state, query, 0, brain)
+        if (query.activity or query.places) and (not unknown or asks_events):
+            candidates = brain.search.events(list(query.activity), [], list(query.places), event_district)
+            if candidates:
+                return self.show_events(state, query, 0, brain)
+        if dates.relative and not content:
+            return self._period(brain, dates.relative)
+        if not content:
+            if query.district and asks_events and event_district:
+                return self.show_events(state, query, 0, brain)
+            return self._fallback(brain, "no_topic")
+        return self._articles(brain, message, tokens, query.district, state)
+
+    def _articles(self, brain: Brain, message: str, tokens: list[str], district: str | None,
+                  state: DialogueState) -> Reply:
+        passage = brain.search.passages(tokens, brain.router.answer_cues(message), district)
+        service = brain.search.services(tokens) if brain.router.asks_for_service(message) else None
+        number_question = bool(_NUMBER_QUESTION.search(message))
+        if (
+            service is not None
+            and not number_question
+            and service.coverage >= MIN_SERVICE_COVERAGE
+            and (passage is None or service.coverage + 0.1 >= passage.coverage)
+        ):
+            state.last_passage = service.service.passage
+            return service_reply(brain.knowledge, "service_lookup", service.service, service.coverage)
+        if passage is None or passage.coverage < MIN_COVERAGE:
+            log.debug("fallback: coverage %.2f", passage.coverage if passage else 0.0)
+            return self._fallback(brain, "low_confidence", best=passage.text if passage else "",
+                                  score=passage.coverage if passage else 0.0)
+        state.last_passage = passage.passage.id
+        return passage_reply(brain.knowledge, brain.router.first("passages").name, passage.passage, passage.text,
+                             passage.coverage)
+
+    # -- replies that are not from the knowledge --------------------------------------------------
+
+    def _fallback(self, brain: Brain, reason: str, best: str = "", score: float = 0.0) -> Reply:
+        intent = brain.router.first("fallback")
+        text = intent.replies[0] if intent.replies else "抱歉,这个问题我不知道。"
+        reply = plain_reply("fallback", intent.name if reason in (intent.name,) else reason, text)
+        reply.confidence = score
+        reply.best = best
+        return reply
+
+    def _period(self, brain: Brain, words: list[str]) -> Reply:
+        first, last = brain.knowledge.period
+        return plain_reply(
+            "fallback", "out_of_period",
+            f"我没有「{words[0]}」的活动信息。我知道的活动是上街区{format_day(first)}至{format_day(last)}"
+            "(2020年春节期间)举办的,都已经结束了。可以问那段时间的某一天,例如「2020年2月8日有什么活动?」。",
+        )
+
+    @staticmethod
+    def _label(query: EventQuery) -> str:
+        parts = []
+        if query.ranges:
+            parts.append("、".join(r.describe() if not r.label or r.label[0].isdigit() else
+                                   f"{r.label}({r.describe()})" for r in query.ranges))
+        if query.district:
+            parts.append(query.district)
+        if query.places:
+            parts.append("、".join(query.places))
+        if query.activity:
+            parts.append("「" + " ".join(query.activity) + "」相关")
+        elif query.topics and not query.ranges:
+            parts.append("「" + " ".join(query.topics) + "」相关")
+        return (" ".join(parts) + "的活动") if parts else "活动"
+
+    @staticmethod
+    def _relative_note(brain: Brain, query: EventQuery) -> str:
+        if not query.relative:
+            return ""
+        first, last = brain.knowledge.period
+        return (f"我没有「{query.relative[0]}」的活动信息,下面是{format_day(first)}至{format_day(last)}"
+                "已经举办过的活动。")

@@ -1,0 +1,113 @@
+"""The intents an admin defines in ``intents/*.yaml``, and the rules that pick one.
+
+The router only reads the message and the intent files; whether the knowledge can answer
+is decided by the engine with the retrieval scores.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.schema import check_intents
+from bot.yamlio import Problem
+
+_PUNCTUATION = re.compile(r"[\s\W_]+", re.UNICODE)
+
+
+class IntentError(Exception):
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(map(str, problems)))
+
+
+@dataclass(frozen=True)
+class Intent:
+    name: str
+    kind: str
+    keywords: tuple[str, ...] = ()
+    max_length: int | None = None
+    replies: tuple[str, ...] = ()
+    slots: tuple[str, ...] = ()
+    answer_cues: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    priority: int = 0
+
+    def mentioned_in(self, text: str) -> bool:
+        lowered = text.lower()
+        return any(k.lower() in lowered for k in self.keywords)
+
+
+class Router:
+    """Intents by kind, loaded and validated from one folder."""
+
+    def __init__(self, intents: list[Intent]) -> None:
+        self.intents = intents
+        self.by_kind: dict[str, list[Intent]] = {}
+        for intent in intents:
+            self.by_kind.setdefault(intent.kind, []).append(intent)
+        for kind in ("events", "passages", "fallback"):
+            if kind not in self.by_kind:
+                raise IntentError([Problem("intents", 1, f"no intent of kind {kind!r}; the bot needs one")])
+
+    @classmethod
+    def load(cls, root: Path) -> Router:
+        raw, problems = check_intents(root)
+        if problems:
+            raise IntentError(problems)
+        intents = [
+            Intent(
+                name=i["name"],
+                kind=i["kind"],
+                keywords=tuple(i.get("keywords", [])),
+                max_length=i.get("max_length"),
+                replies=tuple(i.get("replies", [])),
+                slots=tuple(i.get("slots", [])),
+                answer_cues={k: tuple(v) for k, v in i.get("answer_cues", {}).items()},
+                priority=i.get("priority", 0),
+            )
+            for i in raw
+        ]
+        return cls(intents)
+
+    def first(self, kind: str) -> Intent:
+        return self.by_kind[kind][0]
+
+    def short_reply(self, text: str) -> Intent | None:
+        """Paging or small talk: a short message carrying one of the intent's keywords."""
+        bare = _PUNCTUATION.sub("", text)
+        best: tuple[int, Intent] | None = None
+        for intent in [*self.by_kind.get("paging", []), *self.by_kind.get("chitchat", [])]:
+            if intent.max_length is not None and len(bare) > intent.max_length:
+                continue
+            lowered = text.lower()
+            for keyword in intent.keywords:
+                k = keyword.lower()
+                if k.isascii() and k.isalpha():
+                    hit = re.search(rf"\b{re.escape(k)}\b", lowered) is not None
+                else:
+                    hit = k in lowered
+                if hit and (best is None or len(k) > best[0]):
+                    best = (len(k), intent)
+        return best[1] if best else None
+
+    def out_of_scope(self, text: str) -> Intent | None:
+        for intent in self.by_kind["fallback"]:
+            if intent.mentioned_in(text):
+                return intent
+        return None
+
+    def event_words(self) -> frozenset[str]:
+        """Generic words for "event": they route to event search but do not filter it."""
+        return frozenset(k for i in self.by_kind["events"] for k in i.keywords)
+
+    def asks_for_service(self, text: str) -> bool:
+        return any(i.mentioned_in(text) for i in self.by_kind.get("services", []))
+
+    def answer_cues(self, text: str) -> list[str]:
+        cues: list[str] = []
+        for intent in self.by_kind["passages"]:
+            for question_word, wanted in intent.answer_cues.items():
+                if question_word in text:
+                    cues.extend(wanted)
+        return cues

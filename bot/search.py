@@ -1,0 +1,230 @@
+"""Retrieval over the knowledge: sentence windows of the articles, service records, events.
+
+Articles are searched at two levels at once: the sentence (so an answer quotes 1–3
+sentences) and its paragraph with the article title, section heading and district (so
+「冯春社区为老人提供什么服务?」 finds a sentence that never names 冯春社区 itself).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from bot.index import BM25Index
+from bot.knowledge import Event, Knowledge, Passage, Service
+from bot.text import Tokenizer
+
+MAX_ANSWER_CHARS = 400
+_CONTEXT_WEIGHT = 0.6
+_SHORT_SENTENCE = 60
+_TARGET_CHARS = 260
+
+
+@dataclass(frozen=True)
+class SentenceRef:
+    passage: int  # index into Knowledge.passages
+    sentence: int  # index into that passage's sentences
+
+
+@dataclass(frozen=True)
+class PassageHit:
+    """The best window of sentences for a question, with how sure we are."""
+
+    passage: Passage
+    first: int
+    last: int
+    score: float
+    coverage: float
+    margin: float
+
+    @property
+    def text(self) -> str:
+        return "".join(self.passage.sentences[self.first : self.last + 1])
+
+
+@dataclass(frozen=True)
+class ServiceHit:
+    service: Service
+    score: float
+    coverage: float
+
+
+class KnowledgeSearch:
+    """All indexes over one knowledge version; immutable once built, so safe to share."""
+
+    def __init__(self, knowledge: Knowledge, tokenizer: Tokenizer) -> None:
+        self.knowledge = knowledge
+        self.tokenizer = tokenizer
+        self.sentences: list[SentenceRef] = []
+        sentence_docs: list[list[str]] = []
+        context_docs: list[list[str]] = []
+        self._context_sets: list[frozenset[str]] = []
+        for p_index, passage in enumerate(knowledge.passages):
+            source = knowledge.sources[passage.source]
+            context = tokenizer.tokens(
+                " ".join([source.title, source.subtitle, passage.section, source.district, passage.text])
+            )
+            context_docs.append(context)
+            self._context_sets.append(frozenset(context))
+            for s_index, sentence in enumerate(passage.sentences):
+                self.sentences.append(SentenceRef(p_index, s_index))
+                sentence_docs.append(tokenizer.tokens(sentence))
+        self._sentence_tokens = sentence_docs
+        self.sentence_index = BM25Index(sentence_docs)
+        self.context_index = BM25Index(context_docs)
+        self._first_sentence = {}
+        for number, ref in enumerate(self.sentences):
+            self._first_sentence.setdefault(ref.passage, number)
+
+        self.service_docs = [
+            tokenizer.tokens(" ".join([s.name, s.offers, s.provider, s.how, s.district, " ".join(s.keywords)]))
+            for s in knowledge.services
+        ]
+        self.service_index = BM25Index(self.service_docs)
+
+        self.event_tokens = [frozenset(tokenizer.tokens(e.text)) for e in knowledge.events]
+        self.event_vocabulary = frozenset().union(*self.event_tokens) if self.event_tokens else frozenset()
+        self._max_idf = max((self.context_index.idf(t) for t in self.context_index.vocabulary), default=1.0)
+        self._places = _substrings([f"{e.place} {e.organiser}" for e in knowledge.events])
+
+    # -- articles ---------------------------------------------------------------------------------
+
+    def weight(self, token: str) -> float:
+        """How much a question word says: rare words a lot, unknown words the most (they are
+        what makes a question out of scope)."""
+        if token in self.context_index:
+            return max(self.context_index.idf(token), 0.1)
+        return self._max_idf * 1.2
+
+    def coverage(self, tokens: list[str], known: frozenset[str] | set[str]) -> float:
+        total = sum(self.weight(t) for t in tokens)
+        if not total:
+            return 0.0
+        return sum(self.weight(t) for t in tokens if t in known) / total
+
+    def passages(self, tokens: list[str], cues: list[str] = (), district: str | None = None) -> PassageHit | None:
+        """Best 1–3 sentence window for a question's content tokens."""
+        if not tokens:
+            return None
+        sentence_hits = self.sentence_index.top_k(tokens, 40)
+        context_hits = self.context_index.top_k(tokens, 8)
+        context_score = {h.doc: h.score for h in context_hits}
+        candidates = {h.doc for h in sentence_hits}
+        for hit in context_hits[:3]:
+            start = self._first_sentence.get(hit.doc)
+            if start is None:
+                continue
+            count = len(self.knowledge.passages[hit.doc].sentences)
+            candidates.update(range(start, start + count))
+        if not candidates:
+            return None
+        ordered = sorted(candidates)
+        sentence_scores = dict(zip(ordered, self.sentence_index.scores_for(tokens, ordered), strict=True))
+        missing = sorted({self.sentences[c].passage for c in ordered} - context_score.keys())
+        if missing:
+            context_score.update(zip(missing, self.context_index.scores_for(tokens, missing), strict=True))
+        top_sentence = max(sentence_scores.values()) or 1.0
+        scored: list[tuple[float, int]] = []
+        for number in ordered:
+            ref = self.sentences[number]
+            passage = self.knowledge.passages[ref.passage]
+            score = sentence_scores[number] + _CONTEXT_WEIGHT * context_score.get(ref.passage, 0.0)
+            # A short caption that shares two words must not beat the sentence that answers.
+            score *= 0.5 + self.coverage(tokens, set(self._sentence_tokens[number]))
+            sentence = passage.sentences[ref.sentence]
+            if cues and any(cue in sentence for cue in cues):
+                score += 0.25 * top_sentence
+            if district and self.knowledge.sources[passage.source].district == district:
+                score += 0.2 * top_sentence
+            scored.append((score, number))
+        scored.sort(key=lambda pair: (-pair[0], pair[1]))
+        best_score, best = scored[0]
+        runner_up = next((s for s, n in scored[1:] if self.sentences[n].passage != self.sentences[best].passage), 0.0)
+        ref = self.sentences[best]
+        passage = self.knowledge.passages[ref.passage]
+        first, last = self._window(passage, ref.sentence)
+        known = set(self._context_sets[ref.passage])
+        coverage = self.coverage(tokens, known)
+        margin = (best_score - runner_up) / best_score if best_score else 0.0
+        return PassageHit(passage, first, last, best_score, coverage, margin)
+
+    @staticmethod
+    def _window(passage: Passage, index: int) -> tuple[int, int]:
+        """Grow a window around the best sentence while it stays short enough to read on a phone."""
+        sentences = passage.sentences
+        first = last = index
+        length = len(sentences[index])
+        # A short lead sentence ("“小板凳恳谈会”做实民生文章。") needs the one that explains it.
+        while last + 1 < len(sentences) and last - first < 2:
+            following = len(sentences[last + 1])
+            if length >= _TARGET_CHARS or length + following > MAX_ANSWER_CHARS:
+                break
+            if length >= _SHORT_SENTENCE and last > first:
+                break
+            length += following
+            last += 1
+            if length >= _SHORT_SENTENCE * 2:
+                break
+        return first, last
+
+    # -- services ---------------------------------------------------------------------------------
+
+    def services(self, tokens: list[str]) -> ServiceHit | None:
+        hits = self.service_index.top_k(tokens, 3)
+        if not hits:
+            return None
+        best = hits[0]
+        return ServiceHit(self.knowledge.services[best.doc], best.score,
+                          self.coverage(tokens, set(self.service_docs[best.doc])))
+
+    # -- events -----------------------------------------------------------------------------------
+
+    def places_in(self, text: str) -> list[str]:
+        """Place or organiser names of the event table said in the question, longest first."""
+        found: list[str] = []
+        i = 0
+        while i < len(text):
+            for j in range(min(len(text), i + 24), i + 2, -1):
+                if text[i:j] in self._places:
+                    found.append(text[i:j])
+                    i = j - 1
+                    break
+            i += 1
+        return found
+
+    def events(
+        self,
+        activity: list[str],
+        ranges: list[tuple[date, date]] = (),
+        places: list[str] = (),
+        district: str | None = None,
+        topics: list[str] = (),
+    ) -> list[Event]:
+        """Events matching every filter given. ``topics`` (festival words) widen the date filter:
+        an event on the day *or* about the festival matches."""
+        out: list[Event] = []
+        for event, tokens in zip(self.knowledge.events, self.event_tokens, strict=True):
+            if activity and not all(t in tokens for t in activity):
+                continue
+            if places and not all(p in event.place or p in event.organiser for p in places):
+                continue
+            if district and event.district != district:
+                continue
+            if ranges or topics:
+                on_day = any(event.start <= hi and lo <= event.end for lo, hi in ranges)
+                about = any(t in tokens for t in topics)
+                if not (on_day or about):
+                    continue
+            out.append(event)
+        out.sort(key=lambda e: (e.start, e.number))
+        return out
+
+
+def _substrings(texts: list[str], shortest: int = 3, longest: int = 24) -> frozenset[str]:
+    grams: set[str] = set()
+    for text in texts:
+        for part in text.split():
+            for i in range(len(part)):
+                for j in range(i + shortest, min(len(part), i + longest) + 1):
+                    grams.add(part[i:j])
+    return frozenset(grams)

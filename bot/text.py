@@ -1,0 +1,136 @@
+"""Text handling shared by ingest, indexing and questions: normalise, split sentences, tokenise.
+
+Everything that is vocabulary (the jieba user dictionary, synonyms, stop words) comes from
+the lexicon files in ``knowledge/lexicon``; this module only applies them.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jieba
+import opencc
+
+_T2S = opencc.OpenCC("t2s")
+_T2S_LOCK = threading.Lock()
+
+# Sentence ends: Chinese and Western terminal punctuation, optionally followed by closing quotes.
+_SENTENCE_END = re.compile(r"(?<=[。!?;!?;])(?![”’」』))])|(?<=[。!?!?][”’」』)])")
+_CONTROL = re.compile(r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_SPACES = re.compile(r"\s+")
+_WORD = re.compile(r"[\w\u4e00-\u9fff]", re.UNICODE)
+
+logging.getLogger("jieba").setLevel(logging.WARNING)
+jieba.setLogLevel(logging.WARNING)
+
+
+def normalise(text: str, limit: int | None = None) -> str:
+    """Fold what residents type into one form: NFKC (full-width → half-width), traditional →
+    simplified, no control or bidi characters, single spaces.  ``limit`` bounds the work on giant
+    messages."""
+    if limit is not None and len(text) > limit:
+        text = text[:limit]
+    text = unicodedata.normalize("NFKC", text)
+    text = _CONTROL.sub(" ", text)
+    with _T2S_LOCK:  # the reimplemented OpenCC keeps state while converting
+        text = _T2S.convert(text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def split_sentences(text: str) -> list[str]:
+    """Cut a paragraph into sentences, keeping closing quotes with the sentence they close."""
+    parts = [p.strip() for p in _SENTENCE_END.split(text)]
+    return [p for p in parts if p]
+
+
+def has_word(text: str) -> bool:
+    """True when the text holds at least one letter, digit or Chinese character."""
+    return bool(_WORD.search(text))
+
+
+@dataclass
+class Lexicon:
+    """The vocabulary an admin edits: dictionary words, synonym concepts and stop words."""
+
+    words: list[tuple[str, int | None, str | None]] = field(default_factory=list)
+    synonyms: dict[str, list[str]] = field(default_factory=dict)
+    stopwords: frozenset[str] = frozenset()
+
+    def canonical_map(self) -> dict[str, str]:
+        """Every variant (and the concept itself) → the concept's canonical token."""
+        mapping: dict[str, str] = {}
+        for concept, variants in self.synonyms.items():
+            for variant in [concept, *variants]:
+                mapping[normalise(variant).lower()] = concept
+        return mapping
+
+
+class Tokenizer:
+    """jieba with the project's user dictionary, mapping synonyms onto one canonical token.
+
+    Each Tokenizer owns its own ``jieba.Tokenizer`` so a reload with a new dictionary never
+    changes how a running index was built."""
+
+    def __init__(self, lexicon: Lexicon) -> None:
+        self.lexicon = lexicon
+        self._jieba = jieba.Tokenizer()
+        self._jieba.initialize()
+        self._canonical = lexicon.canonical_map()
+        for word, freq, tag in lexicon.words:
+            self._jieba.add_word(word, freq, tag)
+        # Chinese variants must survive segmentation; multi-word English ones are replaced whole.
+        for variant in self._canonical:
+            if not variant.isascii():
+                self._jieba.add_word(variant)
+        self._phrases = sorted((v for v in self._canonical if " " in v), key=len, reverse=True)
+        self._lock = threading.Lock()
+
+    def tokens(self, text: str, keep_stopwords: bool = False) -> list[str]:
+        """Normalised, canonical tokens of ``text``: no punctuation, English lower-cased."""
+        text = normalise(text).lower()
+        for phrase in self._phrases:
+            if phrase in text:
+                text = text.replace(phrase, f" {self._canonical[phrase]} ")
+        with self._lock:
+            raw = self._jieba.lcut(text)
+        out: list[str] = []
+        for token in raw:
+            token = token.strip()
+            if not token or not has_word(token):
+                continue
+            token = self._canonical.get(token, token)
+            if not keep_stopwords and token in self.lexicon.stopwords:
+                continue
+            out.append(token)
+        return out
+
+    def canonical(self, token: str) -> str:
+        return self._canonical.get(token, token)
+
+    def variants(self) -> Mapping[str, str]:
+        return self._canonical
+
+
+def read_userdict(path: Path) -> list[tuple[str, int | None, str | None]]:
+    """Read a jieba user dictionary: ``word [freq] [tag]`` a line, ``#`` comments allowed."""
+    words: list[tuple[str, int | None, str | None]] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        parts = line.split()
+        freq = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+        tag = parts[2] if len(parts) > 2 else (parts[1] if len(parts) > 1 and not parts[1].isdigit() else None)
+        words.append((parts[0], freq, tag))
+    return words
+
+
+def unique(items: Iterable[str]) -> list[str]:
+    """Keep first occurrences, in order."""
+    return list(dict.fromkeys(items))
