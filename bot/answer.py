@@ -106,9 +106,10 @@ def events_reply(
             "events",
             intent,
             title=f"没有找到{label}。",
-            lines=[f"我知道的活动是上街区{format_day(first)}至{format_day(last)}(2020年春节期间)举办的61场,"
-                   "可以换个日期、活动或社区再问。" if len(knowledge.events) == 61 else
-                   f"我知道的活动在{format_day(first)}至{format_day(last)}之间。"],
+            lines=[
+                f"我知道的活动是{format_day(first)}至{format_day(last)}(2020年春节期间)举办的{len(knowledge.events)}场,"
+                "可以换个日期、活动或社区再问。"
+            ],
         )
     title = f"{label}:共{len(events)}场(2020年春节期间,均已举办)"
     if note:
@@ -118,9 +119,15 @@ def events_reply(
         footer = f"第{page + 1}/{pages}页" + ("。回复「下一页」看更多" if page + 1 < pages else "")
     citations = [event_citation(e, knowledge.sources[e.source]) for e in shown]
     return Reply(
-        "events", intent, title=title,
+        "events",
+        intent,
+        title=title,
         lines=[event_line(page * PAGE_SIZE + i + 1, e) for i, e in enumerate(shown)],
-        footer=footer, citations=citations, events=[e.number for e in events], page=page, pages=pages,
+        footer=footer,
+        citations=citations,
+        events=[e.number for e in events],
+        page=page,
+        pages=pages,
     )
 
 
@@ -142,7 +149,9 @@ def _within(reply: Reply, body: str) -> Reply:
     return reply
 
 
-def passage_reply(knowledge: Knowledge, intent: str, passage: Passage, quote: str, confidence: float) -> Reply:
+def passage_reply(
+    knowledge: Knowledge, intent: str, passage: Passage, quote: str, confidence: float
+) -> Reply:
     source = knowledge.sources[passage.source]
     citation = Citation(source.id, source.full_title, passage.section, quote, passage.id)
     reply = Reply("passages", intent, citations=[citation], confidence=confidence)

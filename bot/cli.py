@@ -70,10 +70,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         result = ingest_file(path, district=args.district)
         written = write_drafts(result, Path(args.knowledge), seed=path.name, force=args.force)
         events = sum(1 for _ in result.events)
-        print(f"{path}: {len(result.sources)} sources, "
-              f"{sum(len(s.get('sections', [])) for s in result.sources)} sections, "
-              f"{sum(len(sec['passages']) for s in result.sources for sec in s.get('sections', []))} passages, "
-              f"{events} events")
+        print(
+            f"{path}: {len(result.sources)} sources, "
+            f"{sum(len(s.get('sections', [])) for s in result.sources)} sections, "
+            f"{sum(len(sec['passages']) for s in result.sources for sec in s.get('sections', []))} passages, "
+            f"{events} events"
+        )
         for target in written:
             print(f"  wrote {target}")
         for problem in result.problems:
@@ -103,12 +105,20 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="run_bot.py", description=__doc__)
-    parser.add_argument("--knowledge", default=os.environ.get("BOT_KNOWLEDGE", str(DEFAULT_KNOWLEDGE)),
-                        help="knowledge folder (default: knowledge/)")
-    parser.add_argument("--intents", default=os.environ.get("BOT_INTENTS", str(DEFAULT_INTENTS)),
-                        help="intents folder (default: intents/)")
-    parser.add_argument("--unanswered-log", default=os.environ.get("BOT_UNANSWERED_LOG",
-                                                                   str(ROOT / "var" / "unanswered.jsonl")))
+    parser.add_argument(
+        "--knowledge",
+        default=os.environ.get("BOT_KNOWLEDGE", str(DEFAULT_KNOWLEDGE)),
+        help="knowledge folder (default: knowledge/)",
+    )
+    parser.add_argument(
+        "--intents",
+        default=os.environ.get("BOT_INTENTS", str(DEFAULT_INTENTS)),
+        help="intents folder (default: intents/)",
+    )
+    parser.add_argument(
+        "--unanswered-log",
+        default=os.environ.get("BOT_UNANSWERED_LOG", str(ROOT / "var" / "unanswered.jsonl")),
+    )
     parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("console", help="chat in the terminal").set_defaults(func=cmd_console)
@@ -123,7 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--force", action="store_true", help="overwrite existing drafts")
     ingest.set_defaults(func=cmd_ingest)
     sub.add_parser("unanswered", help="what residents asked that the bot could not answer").set_defaults(
-        func=cmd_unanswered)
+        func=cmd_unanswered
+    )
     telegram = sub.add_parser("telegram", help="run the Telegram bot (long polling)")
     telegram.add_argument("--env-file", default=".env", help="settings file (default: .env)")
     telegram.set_defaults(func=cmd_telegram)
@@ -137,8 +148,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     for noisy in ("httpx", "httpcore", "jieba"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if args.command is None:

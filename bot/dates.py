@@ -23,8 +23,19 @@ _DAY = re.compile(
 )
 _ISO = re.compile(r"(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})")
 _SLASH = re.compile(r"(?<![\d.])(?P<m>\d{1,2})/(?P<d>\d{1,2})(?![\d/])")
-_MONTH = re.compile(r"(?:(?P<y>\d{4})\s*年\s*)?(?P<m>\d{1,2})\s*月(?:份)?(?P<part>上旬|中旬|下旬|初|底|中)?(?!\s*\d)")
-_LUNAR = re.compile(r"(?P<prefix>大年|正月|腊月|冬月)(?P<day>初[一二三四五六七八九十]|十[一二三四五六七八九]?|二十[一二三四五六七八九]?|廿[一二三四五六七八九]?|三十)")
+_EN_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_EN_MONTH = r"(?P<mon>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_EN_DAY = re.compile(
+    rf"\b{_EN_MONTH}\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\b|\b(?P<d_first>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?"
+    rf"(?P<mon2>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b"
+)
+_YEAR = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})\s*年(?!\s*\d{1,2}\s*月)")
+_MONTH = re.compile(
+    r"(?:(?P<y>\d{4})\s*年\s*)?(?P<m>\d{1,2})\s*月(?:份)?(?P<part>上旬|中旬|下旬|初|底|中)?(?!\s*\d)"
+)
+_LUNAR = re.compile(
+    r"(?P<prefix>大年|正月|腊月|冬月)(?P<day>初[一二三四五六七八九十]|十[一二三四五六七八九]?|二十[一二三四五六七八九]?|廿[一二三四五六七八九]?|三十)"
+)
 
 
 @dataclass(frozen=True)
@@ -32,6 +43,7 @@ class DateRange:
     start: date
     end: date
     label: str = ""
+    named: bool = False  # a festival or lunar day, worth naming next to its date
 
     def overlaps(self, start: date, end: date) -> bool:
         return self.start <= end and start <= self.end
@@ -79,7 +91,11 @@ def _year_for(month: int, day: int, period: tuple[date, date]) -> int:
             candidate = date(year, month, min(day, calendar.monthrange(year, month)[1]))
         except ValueError:
             continue
-        gap = 0 if start <= candidate <= end else min(abs((candidate - start).days), abs((candidate - end).days))
+        gap = (
+            0
+            if start <= candidate <= end
+            else min(abs((candidate - start).days), abs((candidate - end).days))
+        )
         if best_gap is None or gap < best_gap:
             best, best_gap = year, gap
     return best
@@ -123,39 +139,68 @@ def _safe_date(year: int, month: int, day: int) -> date | None:
 class DateParser:
     """Finds every date expression in a question; built once per knowledge version."""
 
-    def __init__(self, festivals: list[Festival], relative_words: list[str], period: tuple[date, date]) -> None:
+    def __init__(
+        self, festivals: list[Festival], relative_words: list[str], period: tuple[date, date]
+    ) -> None:
         self.period = period
         self.festivals = festivals
         self._names = sorted(
-            ((alias, f) for f in festivals for alias in (f.name, *f.aliases)), key=lambda p: len(p[0]), reverse=True
+            ((alias, f) for f in festivals for alias in (f.name, *f.aliases)),
+            key=lambda p: len(p[0]),
+            reverse=True,
         )
         self.relative_words = sorted(relative_words, key=len, reverse=True)
 
     def parse(self, text: str) -> DateQuery:
         query = DateQuery()
         lowered = text.lower()
+        year_match = _YEAR.search(lowered)
+        period = self.period
+        if year_match:
+            # 「2021年春节」: the festival of the year said, even outside what the knowledge covers.
+            year = int(year_match["y"])
+            period = (date(year, 1, 1), date(year, 12, 31))
         for alias, festival in self._names:
             if alias.lower() in lowered:
-                day = festival_date(festival, self.period)
-                query.ranges.append(DateRange(day, day, festival.name))
+                day = festival_date(festival, period)
+                query.ranges.append(DateRange(day, day, festival.name, named=True))
                 query.festivals.append(festival.name)
                 query.spans.append(alias)
                 lowered = lowered.replace(alias.lower(), " ")
         for match in _LUNAR.finditer(lowered):
             month = {"腊月": 12, "冬月": 11}.get(match["prefix"], 1)
             try:
-                solar = festival_date(Festival(match.group(0), lunar=(month, _lunar_day(match["day"]))), self.period)
+                solar = festival_date(
+                    Festival(match.group(0), lunar=(month, _lunar_day(match["day"]))), period
+                )
             except (ValueError, KeyError):
                 continue
-            query.ranges.append(DateRange(solar, solar, match.group(0)))
+            query.ranges.append(DateRange(solar, solar, match.group(0), named=True))
             query.spans.append(match.group(0))
         lowered = _LUNAR.sub(" ", lowered)
         for word in self.relative_words:
             if word.lower() in lowered:
                 query.relative.append(word)
-        digits = cn2an.transform(lowered, "cn2an") if re.search(r"[一二三四五六七八九十]", lowered) else lowered
+        digits = (
+            cn2an.transform(lowered, "cn2an") if re.search(r"[一二三四五六七八九十]", lowered) else lowered
+        )
         self._solar(digits, query)
+        self._english(digits, query)
+        if year_match and not query.ranges:
+            year = int(year_match["y"])
+            query.ranges.append(DateRange(date(year, 1, 1), date(year, 12, 31), year_match.group(0)))
+        if year_match:
+            query.spans.append(year_match.group(0))
         return query
+
+    def _english(self, text: str, query: DateQuery) -> None:
+        for match in _EN_DAY.finditer(text):
+            month = _EN_MONTHS.index(match["mon"] or match["mon2"]) + 1
+            day_n = int(match["d"] or match["d_first"])
+            day = _safe_date(_year_for(month, day_n, self.period), month, day_n)
+            if day:
+                query.ranges.append(DateRange(day, day, match.group(0)))
+                query.spans.append(match.group(0))
 
     def _solar(self, text: str, query: DateQuery) -> None:
         taken: list[tuple[int, int]] = []

@@ -12,7 +12,9 @@ from datetime import date
 
 from bot.dates import DateRange
 
-_FOLLOW_UP = re.compile(r"^(那|那么|那要是|那如果|还有|换成|改成|要是|what about|how about|and\b)", re.IGNORECASE)
+_FOLLOW_UP = re.compile(
+    r"^(那|那么|那要是|那如果|还有|换成|改成|要是|what about|how about|and\b)", re.IGNORECASE
+)
 _TRAILING = re.compile(r"呢[\s?!.。!?~～]*$")
 
 
@@ -26,6 +28,7 @@ class EventQuery:
     district: str | None = None
     topics: tuple[str, ...] = ()
     relative: tuple[str, ...] = ()
+    any_activity: bool = False  # 「写春联和猜灯谜」: either activity, not both at once
 
     def is_empty(self) -> bool:
         return not (self.activity or self.ranges or self.places or self.topics)
@@ -34,7 +37,7 @@ class EventQuery:
         """A follow-up replaces what it names and keeps the rest; a date replaces the festival too."""
         merged = self
         if newer.activity:
-            merged = replace(merged, activity=newer.activity)
+            merged = replace(merged, activity=newer.activity, any_activity=newer.any_activity)
         if newer.ranges or newer.topics:
             merged = replace(merged, ranges=newer.ranges, topics=newer.topics)
         if newer.places:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.answer import (
@@ -97,8 +97,11 @@ class Engine:
 
     def log_unanswered(self, user: str, question: str, reply: Reply) -> None:
         """Keep fallbacks and low-confidence answers for the admins (chit-chat is not a gap)."""
-        if self.unanswered is None or reply.kind == "chitchat" or reply.intent in ("empty", "next_page",
-                                                                                    "previous_page"):
+        if (
+            self.unanswered is None
+            or reply.kind == "chitchat"
+            or reply.intent in ("empty", "next_page", "previous_page")
+        ):
             return
         if reply.kind == "fallback" or reply.confidence < LOW_CONFIDENCE:
             self.unanswered.add(user, question, reply.intent, reply.best, reply.confidence)
@@ -116,8 +119,12 @@ class Engine:
                 log.warning("reload refused, the previous knowledge keeps answering:\n%s", exc)
                 return exc.problems
             self._brain = brain
-            log.info("knowledge reloaded: %d passages, %d events, %d services", len(brain.knowledge.passages),
-                     len(brain.knowledge.events), len(brain.knowledge.services))
+            log.info(
+                "knowledge reloaded: %d passages, %d events, %d services",
+                len(brain.knowledge.passages),
+                len(brain.knowledge.events),
+                len(brain.knowledge.services),
+            )
             return []
 
     # -- answering --------------------------------------------------------------------------------
@@ -128,7 +135,9 @@ class Engine:
         brain = self._brain  # one version for the whole message
         message = normalise(text, limit=MAX_MESSAGE_CHARS)
         if not has_word(message):
-            return plain_reply("fallback", "empty", "请用文字提问,例如「哪里可以写春联?」或「怎么在手机上信访?」。")
+            return plain_reply(
+                "fallback", "empty", "请用文字提问,例如「哪里可以写春联?」或「怎么在手机上信访?」。"
+            )
         state.remember(message)
         short = brain.router.short_reply(message)
         if short is not None and short.kind == "paging":
@@ -144,16 +153,33 @@ class Engine:
         """The next (+1) or previous (-1) page of the resident's last event search."""
         brain = brain or self._brain
         if state.query is None:
-            return plain_reply("fallback", "next_page" if delta > 0 else "previous_page",
-                               "还没有可以翻页的列表。先问一个活动问题,例如「哪里可以猜灯谜?」。")
+            return plain_reply(
+                "fallback",
+                "next_page" if delta > 0 else "previous_page",
+                "还没有可以翻页的列表。先问一个活动问题,例如「哪里可以猜灯谜?」。",
+            )
         return self.show_events(state, state.query, state.page + delta, brain)
 
-    def show_events(self, state: DialogueState, query: EventQuery, page: int, brain: Brain | None = None) -> Reply:
+    def show_events(
+        self, state: DialogueState, query: EventQuery, page: int, brain: Brain | None = None
+    ) -> Reply:
         brain = brain or self._brain
-        events = brain.search.events(list(query.activity), query.date_bounds(), list(query.places), query.district,
-                                     list(query.topics))
-        reply = events_reply(brain.knowledge, brain.router.first("events").name, events, self._label(query), page,
-                             note=self._relative_note(brain, query))
+        events = brain.search.events(
+            list(query.activity),
+            query.date_bounds(),
+            list(query.places),
+            query.district,
+            list(query.topics),
+            query.any_activity,
+        )
+        reply = events_reply(
+            brain.knowledge,
+            brain.router.first("events").name,
+            events,
+            self._label(query),
+            page,
+            note=self._relative_note(brain, query),
+        )
         state.query, state.page = query, reply.page
         return reply
 
@@ -183,30 +209,61 @@ class Engine:
         tokens = brain.tokenizer.tokens(rest)
         district_tokens = {t for d in districts for t in brain.tokenizer.tokens(d)}
         content = [t for t in tokens if t not in brain.event_words]
-        topics = tuple(dict.fromkeys(brain.tokenizer.canonical(f) for f in dates.festivals))
+        first, last = brain.knowledge.period
+        topics = tuple(
+            dict.fromkeys(
+                brain.tokenizer.canonical(r.label)
+                for r in dates.ranges
+                if r.named and r.label in dates.festivals and r.overlaps(first, last)
+            )
+        )
         activity = tuple(
             dict.fromkeys(
-                t for t in content
-                if t in brain.search.event_vocabulary and t not in district_tokens and t not in topics
+                t
+                for t in content
+                if t in brain.search.event_vocabulary
+                and t not in district_tokens
+                and t not in topics
                 and not any(t in p for p in places)
             )
         )
-        query = EventQuery(activity, tuple(dates.ranges), tuple(places), districts[0] if districts else None, topics,
-                           tuple(dates.relative))
+        query = EventQuery(
+            activity,
+            tuple(dates.ranges),
+            tuple(places),
+            districts[0] if districts else None,
+            topics,
+            tuple(dates.relative),
+        )
 
         if state.query is not None and is_follow_up(message) and not (query.activity and query.ranges):
             merged = state.query.follow(query)
             if merged != state.query or query.is_empty():
                 return self.show_events(state, merged, 0, brain)
 
-        asks_events = any(t in brain.event_words for t in tokens) or brain.router.first("events").mentioned_in(message)
-        unknown = [t for t in content if t not in brain.search.event_vocabulary and t not in district_tokens
-                   and not any(t in p for p in places)]
-        event_district = query.district if query.district in {e.district for e in brain.knowledge.events} else None
+        asks_events = any(t in brain.event_words for t in tokens) or brain.router.first(
+            "events"
+        ).mentioned_in(message)
+        content = [t for t in content if t not in district_tokens]
+        unknown = [
+            t for t in content if t not in brain.search.event_vocabulary and not any(t in p for p in places)
+        ]
+        event_district = (
+            query.district if query.district in {e.district for e in brain.knowledge.events} else None
+        )
         if query.ranges or query.topics:
             return self.show_events(state, query, 0, brain)
-        if (query.activity or query.places) and (not unknown or asks_events):
+        if (query.activity or query.places) and (
+            not unknown
+            or (asks_events and brain.search.coverage(content, set(content) - set(unknown)) >= 0.5)
+        ):
             candidates = brain.search.events(list(query.activity), [], list(query.places), event_district)
+            concepts = [t for t in query.activity if t in brain.knowledge.lexicon.synonyms]
+            if not candidates and len(concepts) > 1:
+                query = replace(query, activity=tuple(concepts), any_activity=True)
+                candidates = brain.search.events(
+                    concepts, [], list(query.places), event_district, any_activity=True
+                )
             if candidates:
                 return self.show_events(state, query, 0, brain)
         if dates.relative and not content:
@@ -214,11 +271,13 @@ class Engine:
         if not content:
             if query.district and asks_events and event_district:
                 return self.show_events(state, query, 0, brain)
-            return self._fallback(brain, "no_topic")
+            if not query.district:
+                return self._fallback(brain, "no_topic")
         return self._articles(brain, message, tokens, query.district, state)
 
-    def _articles(self, brain: Brain, message: str, tokens: list[str], district: str | None,
-                  state: DialogueState) -> Reply:
+    def _articles(
+        self, brain: Brain, message: str, tokens: list[str], district: str | None, state: DialogueState
+    ) -> Reply:
         passage = brain.search.passages(tokens, brain.router.answer_cues(message), district)
         service = brain.search.services(tokens) if brain.router.asks_for_service(message) else None
         number_question = bool(_NUMBER_QUESTION.search(message))
@@ -232,11 +291,20 @@ class Engine:
             return service_reply(brain.knowledge, "service_lookup", service.service, service.coverage)
         if passage is None or passage.coverage < MIN_COVERAGE:
             log.debug("fallback: coverage %.2f", passage.coverage if passage else 0.0)
-            return self._fallback(brain, "low_confidence", best=passage.text if passage else "",
-                                  score=passage.coverage if passage else 0.0)
+            return self._fallback(
+                brain,
+                "low_confidence",
+                best=passage.text if passage else "",
+                score=passage.coverage if passage else 0.0,
+            )
         state.last_passage = passage.passage.id
-        return passage_reply(brain.knowledge, brain.router.first("passages").name, passage.passage, passage.text,
-                             passage.coverage)
+        return passage_reply(
+            brain.knowledge,
+            brain.router.first("passages").name,
+            passage.passage,
+            passage.text,
+            passage.coverage,
+        )
 
     # -- replies that are not from the knowledge --------------------------------------------------
 
@@ -251,7 +319,8 @@ class Engine:
     def _period(self, brain: Brain, words: list[str]) -> Reply:
         first, last = brain.knowledge.period
         return plain_reply(
-            "fallback", "out_of_period",
+            "fallback",
+            "out_of_period",
             f"我没有「{words[0]}」的活动信息。我知道的活动是上街区{format_day(first)}至{format_day(last)}"
             "(2020年春节期间)举办的,都已经结束了。可以问那段时间的某一天,例如「2020年2月8日有什么活动?」。",
         )
@@ -260,14 +329,15 @@ class Engine:
     def _label(query: EventQuery) -> str:
         parts = []
         if query.ranges:
-            parts.append("、".join(r.describe() if not r.label or r.label[0].isdigit() else
-                                   f"{r.label}({r.describe()})" for r in query.ranges))
+            parts.append(
+                "、".join(f"{r.label}({r.describe()})" if r.named else r.describe() for r in query.ranges)
+            )
         if query.district:
             parts.append(query.district)
         if query.places:
             parts.append("、".join(query.places))
         if query.activity:
-            parts.append("「" + " ".join(query.activity) + "」相关")
+            parts.append("「" + ("或".join if query.any_activity else " ".join)(query.activity) + "」相关")
         elif query.topics and not query.ranges:
             parts.append("「" + " ".join(query.topics) + "」相关")
         return (" ".join(parts) + "的活动") if parts else "活动"
@@ -277,5 +347,7 @@ class Engine:
         if not query.relative:
             return ""
         first, last = brain.knowledge.period
-        return (f"我没有「{query.relative[0]}」的活动信息,下面是{format_day(first)}至{format_day(last)}"
-                "已经举办过的活动。")
+        return (
+            f"我没有「{query.relative[0]}」的活动信息,下面是{format_day(first)}至{format_day(last)}"
+            "已经举办过的活动。"
+        )

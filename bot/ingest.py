@@ -110,7 +110,7 @@ def _classify(lines: list[str], start: int) -> list[Block]:
         elif _PAGE_NOTE.match(line):
             out.append(Block(line, number, kind="note"))
         elif _BYLINE_LINE.match(line) or (line.endswith("文/图") and len(line) < 40):
-            out.append(Block(line.strip("()()"), number, kind="byline"))
+            out.append(Block(re.sub(r"^[((]|[))]$", "", line), number, kind="byline"))
         elif offset and out and out[-1].kind == "text" and not ends_sentence(out[-1].text):
             out[-1].text += line  # a hard line break inside a paragraph
         else:
@@ -160,7 +160,7 @@ def _articles(blocks: list[Block]) -> tuple[list[DraftArticle], list[str]]:
         following = blocks[index + 1] if index + 1 < len(blocks) else None
         next_text = following.text if following is not None and following.kind == "text" else ""
         if block.kind == "table":
-            if article is None or article.sections or article.table == [] and closed:
+            if article is None or article.sections or (article.table == [] and closed):
                 article = DraftArticle(line=block.line)
                 articles.append(article)
             article.table.append(block)
@@ -218,7 +218,9 @@ def _articles(blocks: list[Block]) -> tuple[list[DraftArticle], list[str]]:
     return articles, problems
 
 
-def _table_events(article: DraftArticle, source_id: str, district: str | None) -> tuple[list[dict], list[str]]:
+def _table_events(
+    article: DraftArticle, source_id: str, district: str | None
+) -> tuple[list[dict], list[str]]:
     rows = [b.text.split("\t") for b in article.table]
     problems: list[str] = []
     header = [c.strip() for c in rows[0]]
@@ -303,7 +305,9 @@ def ingest_text(raw: str, prefix: str, district: str | None = None) -> IngestRes
             if passages:
                 sections.append({"heading": section["heading"], "passages": passages})
             else:
-                problems.append(f"line {section['line']}: heading {section['heading']!r} has no text under it")
+                problems.append(
+                    f"line {section['line']}: heading {section['heading']!r} has no text under it"
+                )
         if sections:
             source["sections"] = sections
         if not sections and not article.table:
@@ -335,7 +339,9 @@ def write_drafts(result: IngestResult, knowledge: Path, seed: str = "", force: b
             record["seed"] = seed
         targets = [(knowledge / "sources" / f"{source['id']}.yaml", record)]
         if source["id"] in by_source:
-            targets.append((knowledge / "events" / f"{source['id']}.yaml", {"events": by_source[source["id"]]}))
+            targets.append(
+                (knowledge / "events" / f"{source['id']}.yaml", {"events": by_source[source["id"]]})
+            )
         for path, data in targets:
             if path.exists() and not force:
                 result.problems.append(f"{path} exists; kept it (use --force to overwrite)")

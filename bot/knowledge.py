@@ -13,7 +13,7 @@ from pathlib import Path
 from bot.dates import Festival
 from bot.schema import check_knowledge
 from bot.text import Lexicon, read_userdict, split_sentences
-from bot.yamlio import Problem, load_yaml
+from bot.yamlio import Problem
 
 
 class KnowledgeError(Exception):
@@ -139,8 +139,14 @@ def load_knowledge(root: Path) -> Knowledge:
             for item in section["passages"]:
                 text = item["text"].strip()
                 passages.append(
-                    Passage(item["id"], source.id, section.get("heading", ""), text, len(passages),
-                            tuple(split_sentences(text)))
+                    Passage(
+                        item["id"],
+                        source.id,
+                        section.get("heading", ""),
+                        text,
+                        len(passages),
+                        tuple(split_sentences(text)),
+                    )
                 )
     events = [
         Event(
@@ -158,14 +164,23 @@ def load_knowledge(root: Path) -> Knowledge:
     events.sort(key=lambda e: e.number)
     services = [
         Service(
-            id=s["id"], name=s["name"], offers=s["offers"], provider=s["provider"], how=s.get("how", ""),
-            district=s.get("district", ""), source=s["source"], passage=s["passage"], quote=s["quote"],
+            id=s["id"],
+            name=s["name"],
+            offers=s["offers"],
+            provider=s["provider"],
+            how=s.get("how", ""),
+            district=s.get("district", ""),
+            source=s["source"],
+            passage=s["passage"],
+            quote=s["quote"],
             keywords=tuple(s.get("keywords", [])),
         )
         for s in data["services"]
     ]
     lexicon = Lexicon(
-        words=read_userdict(root / "lexicon" / "userdict.txt") if (root / "lexicon" / "userdict.txt").exists() else [],
+        words=read_userdict(root / "lexicon" / "userdict.txt")
+        if (root / "lexicon" / "userdict.txt").exists()
+        else [],
         synonyms={k: list(v) for k, v in data["synonyms"].items()},
         stopwords=frozenset(data["stopwords"]),
     )

@@ -95,7 +95,17 @@ SERVICES = {
             "type": "array",
             "items": {
                 "type": "object",
-                "required": ["id", "name", "offers", "provider", "how", "district", "source", "passage", "quote"],
+                "required": [
+                    "id",
+                    "name",
+                    "offers",
+                    "provider",
+                    "how",
+                    "district",
+                    "source",
+                    "passage",
+                    "quote",
+                ],
                 "additionalProperties": False,
                 "properties": {
                     "id": _TEXT,
@@ -137,8 +147,10 @@ _MONTH_DAY = {
     "type": "object",
     "required": ["month", "day"],
     "additionalProperties": False,
-    "properties": {"month": {"type": "integer", "minimum": 1, "maximum": 12},
-                   "day": {"type": "integer", "minimum": 1, "maximum": 31}},
+    "properties": {
+        "month": {"type": "integer", "minimum": 1, "maximum": 12},
+        "day": {"type": "integer", "minimum": 1, "maximum": 31},
+    },
 }
 
 FESTIVALS = {
@@ -245,10 +257,19 @@ def _records(data: Any, key: str) -> Iterable[tuple[int, dict]]:
 def check_knowledge(root: Path) -> tuple[dict, list[Problem]]:
     """Load and check every knowledge file; return the raw data and all problems found."""
     problems: list[Problem] = []
-    out: dict = {"sources": [], "events": [], "services": [], "synonyms": {}, "stopwords": [], "festivals": [],
-                 "relative": []}
+    out: dict = {
+        "sources": [],
+        "events": [],
+        "services": [],
+        "synonyms": {},
+        "stopwords": [],
+        "festivals": [],
+        "relative": [],
+    }
     if not root.is_dir():
-        return out, [Problem(str(root), 1, "no such knowledge folder; give --knowledge the folder with sources/")]
+        return out, [
+            Problem(str(root), 1, "no such knowledge folder; give --knowledge the folder with sources/")
+        ]
 
     source_lines: dict[str, Problem] = {}
     passage_text: dict[str, str] = {}
@@ -267,9 +288,14 @@ def check_knowledge(root: Path) -> tuple[dict, list[Problem]]:
         here = Problem(str(path), line_of(data, ["id"]), "")
         if data["id"] in source_lines:
             first = source_lines[data["id"]]
-            problems.append(Problem(here.path, here.line,
-                                    f"source id {data['id']!r} is already used at {first.path}:{first.line}; "
-                                    "give this source its own id"))
+            problems.append(
+                Problem(
+                    here.path,
+                    here.line,
+                    f"source id {data['id']!r} is already used at {first.path}:{first.line}; "
+                    "give this source its own id",
+                )
+            )
             continue
         source_lines[data["id"]] = here
         for s_index, section in enumerate(data.get("sections", [])):
@@ -277,8 +303,14 @@ def check_knowledge(root: Path) -> tuple[dict, list[Problem]]:
                 line = line_of(data, ["sections", s_index, "passages", p_index, "id"])
                 if passage["id"] in passage_lines:
                     first = passage_lines[passage["id"]]
-                    problems.append(Problem(str(path), line, f"passage id {passage['id']!r} is already used at "
-                                                             f"{first.path}:{first.line}; give it its own id"))
+                    problems.append(
+                        Problem(
+                            str(path),
+                            line,
+                            f"passage id {passage['id']!r} is already used at "
+                            f"{first.path}:{first.line}; give it its own id",
+                        )
+                    )
                     continue
                 passage_lines[passage["id"]] = Problem(str(path), line, "")
                 passage_text[passage["id"]] = passage["text"]
@@ -299,23 +331,43 @@ def check_knowledge(root: Path) -> tuple[dict, list[Problem]]:
             start, end = _iso(event["start"]), _iso(event["end"])
             if start is None or end is None:
                 which = "start" if start is None else "end"
-                problems.append(Problem(str(path), line_of(data, ["events", index, which]),
-                                        f"{which} {event[which]!r} is not a real date; write YYYY-MM-DD"))
+                problems.append(
+                    Problem(
+                        str(path),
+                        line_of(data, ["events", index, which]),
+                        f"{which} {event[which]!r} is not a real date; write YYYY-MM-DD",
+                    )
+                )
                 continue
             if end < start:
-                problems.append(Problem(str(path), line_of(data, ["events", index, "end"]),
-                                        f"event {event['number']} ends ({end}) before it starts ({start}); "
-                                        "swap or correct the dates"))
+                problems.append(
+                    Problem(
+                        str(path),
+                        line_of(data, ["events", index, "end"]),
+                        f"event {event['number']} ends ({end}) before it starts ({start}); "
+                        "swap or correct the dates",
+                    )
+                )
                 continue
             if event["number"] in numbers:
                 first = numbers[event["number"]]
-                problems.append(Problem(str(path), line, f"event number {event['number']} is already used at "
-                                                         f"{first.path}:{first.line}; numbers must be unique"))
+                problems.append(
+                    Problem(
+                        str(path),
+                        line,
+                        f"event number {event['number']} is already used at "
+                        f"{first.path}:{first.line}; numbers must be unique",
+                    )
+                )
                 continue
             if event["source"] not in source_lines:
-                problems.append(Problem(str(path), line_of(data, ["events", index, "source"]),
-                                        f"source {event['source']!r} does not exist; use the id of a file in "
-                                        "sources/"))
+                problems.append(
+                    Problem(
+                        str(path),
+                        line_of(data, ["events", index, "source"]),
+                        f"source {event['source']!r} does not exist; use the id of a file in sources/",
+                    )
+                )
                 continue
             numbers[event["number"]] = Problem(str(path), line, "")
             out["events"].append(event)
@@ -329,32 +381,56 @@ def check_knowledge(root: Path) -> tuple[dict, list[Problem]]:
         for index, service in _records(data, "services") if not found else ():
             line = line_of(data, ["services", index])
             if service["id"] in seen:
-                problems.append(Problem(str(services_path), line, f"service id {service['id']!r} is used twice"))
+                problems.append(
+                    Problem(str(services_path), line, f"service id {service['id']!r} is used twice")
+                )
                 continue
             seen.add(service["id"])
             if service["source"] not in source_lines:
-                problems.append(Problem(str(services_path), line_of(data, ["services", index, "source"]),
-                                        f"source {service['source']!r} does not exist"))
+                problems.append(
+                    Problem(
+                        str(services_path),
+                        line_of(data, ["services", index, "source"]),
+                        f"source {service['source']!r} does not exist",
+                    )
+                )
                 continue
             text = passage_text.get(service["passage"])
             if text is None:
-                problems.append(Problem(str(services_path), line_of(data, ["services", index, "passage"]),
-                                        f"passage {service['passage']!r} does not exist; cite a passage id "
-                                        "from sources/"))
+                problems.append(
+                    Problem(
+                        str(services_path),
+                        line_of(data, ["services", index, "passage"]),
+                        f"passage {service['passage']!r} does not exist; cite a passage id from sources/",
+                    )
+                )
                 continue
             if not service["passage"].startswith(service["source"] + "."):
-                problems.append(Problem(str(services_path), line_of(data, ["services", index, "passage"]),
-                                        f"passage {service['passage']!r} is not in source {service['source']!r}"))
+                problems.append(
+                    Problem(
+                        str(services_path),
+                        line_of(data, ["services", index, "passage"]),
+                        f"passage {service['passage']!r} is not in source {service['source']!r}",
+                    )
+                )
                 continue
             if service["quote"] not in text:
-                problems.append(Problem(str(services_path), line_of(data, ["services", index, "quote"]),
-                                        "the quote is not word for word in the cited passage; copy it from there"))
+                problems.append(
+                    Problem(
+                        str(services_path),
+                        line_of(data, ["services", index, "quote"]),
+                        "the quote is not word for word in the cited passage; copy it from there",
+                    )
+                )
                 continue
             out["services"].append(service)
 
     lexicon = root / "lexicon"
-    for name, schema, key in (("synonyms.yaml", SYNONYMS, "synonyms"), ("stopwords.yaml", STOPWORDS, "stopwords"),
-                              ("festivals.yaml", FESTIVALS, "festivals")):
+    for name, schema, key in (
+        ("synonyms.yaml", SYNONYMS, "synonyms"),
+        ("stopwords.yaml", STOPWORDS, "stopwords"),
+        ("festivals.yaml", FESTIVALS, "festivals"),
+    ):
         path = lexicon / name
         if not path.exists():
             problems.append(Problem(str(path), 1, "file is missing; restore it from git"))
@@ -373,7 +449,9 @@ def check_knowledge(root: Path) -> tuple[dict, list[Problem]]:
         for number, line in enumerate(userdict.read_text(encoding="utf-8").splitlines(), start=1):
             parts = line.split("#", 1)[0].split()
             if len(parts) > 3 or (len(parts) >= 2 and not parts[1].isdigit() and len(parts) == 3):
-                problems.append(Problem(str(userdict), number, "write `word [frequency] [tag]`, e.g. 写春联 20 n"))
+                problems.append(
+                    Problem(str(userdict), number, "write `word [frequency] [tag]`, e.g. 写春联 20 n")
+                )
     return out, problems
 
 
@@ -392,8 +470,13 @@ def check_intents(root: Path) -> tuple[list[dict], list[Problem]]:
         found = _schema_problems(data, INTENTS_FILE, str(path))
         for problem in found:
             if "slots" in problem.message and "is not one of" in problem.message:
-                problems.append(Problem(problem.path, problem.line,
-                                        problem.message.split(";")[0] + f"; slot types are {', '.join(SLOT_TYPES)}"))
+                problems.append(
+                    Problem(
+                        problem.path,
+                        problem.line,
+                        problem.message.split(";")[0] + f"; slot types are {', '.join(SLOT_TYPES)}",
+                    )
+                )
             else:
                 problems.append(problem)
         if found:
@@ -402,8 +485,13 @@ def check_intents(root: Path) -> tuple[list[dict], list[Problem]]:
             line = line_of(data, ["intents", index, "name"])
             if intent["name"] in names:
                 first = names[intent["name"]]
-                problems.append(Problem(str(path), line, f"intent {intent['name']!r} is already defined at "
-                                                         f"{first.path}:{first.line}"))
+                problems.append(
+                    Problem(
+                        str(path),
+                        line,
+                        f"intent {intent['name']!r} is already defined at {first.path}:{first.line}",
+                    )
+                )
                 continue
             names[intent["name"]] = Problem(str(path), line, "")
             intents.append(intent)

@@ -77,7 +77,9 @@ class KnowledgeSearch:
             self._first_sentence.setdefault(ref.passage, number)
 
         self.service_docs = [
-            tokenizer.tokens(" ".join([s.name, s.offers, s.provider, s.how, s.district, " ".join(s.keywords)]))
+            tokenizer.tokens(
+                " ".join([s.name, s.offers, s.provider, s.how, s.district, " ".join(s.keywords)])
+            )
             for s in knowledge.services
         ]
         self.service_index = BM25Index(self.service_docs)
@@ -102,7 +104,9 @@ class KnowledgeSearch:
             return 0.0
         return sum(self.weight(t) for t in tokens if t in known) / total
 
-    def passages(self, tokens: list[str], cues: list[str] = (), district: str | None = None) -> PassageHit | None:
+    def passages(
+        self, tokens: list[str], cues: list[str] = (), district: str | None = None
+    ) -> PassageHit | None:
         """Best 1–3 sentence window for a question's content tokens."""
         if not tokens:
             return None
@@ -139,7 +143,9 @@ class KnowledgeSearch:
             scored.append((score, number))
         scored.sort(key=lambda pair: (-pair[0], pair[1]))
         best_score, best = scored[0]
-        runner_up = next((s for s, n in scored[1:] if self.sentences[n].passage != self.sentences[best].passage), 0.0)
+        runner_up = next(
+            (s for s, n in scored[1:] if self.sentences[n].passage != self.sentences[best].passage), 0.0
+        )
         ref = self.sentences[best]
         passage = self.knowledge.passages[ref.passage]
         first, last = self._window(passage, ref.sentence)
@@ -174,8 +180,11 @@ class KnowledgeSearch:
         if not hits:
             return None
         best = hits[0]
-        return ServiceHit(self.knowledge.services[best.doc], best.score,
-                          self.coverage(tokens, set(self.service_docs[best.doc])))
+        return ServiceHit(
+            self.knowledge.services[best.doc],
+            best.score,
+            self.coverage(tokens, set(self.service_docs[best.doc])),
+        )
 
     # -- events -----------------------------------------------------------------------------------
 
@@ -199,12 +208,13 @@ class KnowledgeSearch:
         places: list[str] = (),
         district: str | None = None,
         topics: list[str] = (),
+        any_activity: bool = False,
     ) -> list[Event]:
         """Events matching every filter given. ``topics`` (festival words) widen the date filter:
         an event on the day *or* about the festival matches."""
         out: list[Event] = []
         for event, tokens in zip(self.knowledge.events, self.event_tokens, strict=True):
-            if activity and not all(t in tokens for t in activity):
+            if activity and not (any if any_activity else all)(t in tokens for t in activity):
                 continue
             if places and not all(p in event.place or p in event.organiser for p in places):
                 continue

@@ -22,7 +22,9 @@ _T2S_LOCK = threading.Lock()
 
 # Sentence ends: Chinese and Western terminal punctuation, optionally followed by closing quotes.
 _SENTENCE_END = re.compile(r"(?<=[。!?;!?;])(?![”’」』))])|(?<=[。!?!?][”’」』)])")
-_CONTROL = re.compile(r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_CONTROL = re.compile(
+    r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]"
+)
 _SPACES = re.compile(r"\s+")
 _WORD = re.compile(r"[\w\u4e00-\u9fff]", re.UNICODE)
 
@@ -102,7 +104,7 @@ class Tokenizer:
         out: list[str] = []
         for token in raw:
             token = token.strip()
-            if not token or not has_word(token):
+            if not token or not has_word(token) or (len(token) == 1 and token.isascii()):
                 continue
             token = self._canonical.get(token, token)
             if not keep_stopwords and token in self.lexicon.stopwords:
@@ -126,7 +128,9 @@ def read_userdict(path: Path) -> list[tuple[str, int | None, str | None]]:
             continue
         parts = line.split()
         freq = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
-        tag = parts[2] if len(parts) > 2 else (parts[1] if len(parts) > 1 and not parts[1].isdigit() else None)
+        tag = (
+            parts[2] if len(parts) > 2 else (parts[1] if len(parts) > 1 and not parts[1].isdigit() else None)
+        )
         words.append((parts[0], freq, tag))
     return words
 

@@ -77,7 +77,9 @@ def summarise(records: list[dict], limit: int = 30) -> list[tuple[int, str, list
         else:
             groups.append((question, Counter({question: count})))
     ranked = sorted(groups, key=lambda g: (-sum(g[1].values()), g[0]))
-    return [(sum(m.values()), head, [q for q, _ in m.most_common() if q != head]) for head, m in ranked[:limit]]
+    return [
+        (sum(m.values()), head, [q for q, _ in m.most_common() if q != head]) for head, m in ranked[:limit]
+    ]
 
 
 def format_summary(records: list[dict]) -> str:

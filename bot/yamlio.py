@@ -61,7 +61,10 @@ class _Loader(yaml.SafeLoader):
             if self.aliases > MAX_ALIASES:
                 mark = self.peek_event().start_mark
                 raise yaml.MarkedYAMLError(
-                    "while reading", None, f"more than {MAX_ALIASES} aliases (*name); write the values out", mark
+                    "while reading",
+                    None,
+                    f"more than {MAX_ALIASES} aliases (*name); write the values out",
+                    mark,
                 )
         return super().compose_node(parent, index)
 
@@ -105,7 +108,9 @@ def load_yaml(path: Path, display: str | None = None) -> Any:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise YamlError(Problem(name, 1, f"file of {size} bytes is larger than {MAX_FILE_BYTES}; split it"))
+            raise YamlError(
+                Problem(name, 1, f"file of {size} bytes is larger than {MAX_FILE_BYTES}; split it")
+            )
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise YamlError(Problem(name, 1, f"not UTF-8 text ({exc.reason}); save the file as UTF-8")) from None

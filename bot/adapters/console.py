@@ -13,7 +13,9 @@ from bot.engine import Engine
 PROMPT = "您> "
 
 
-def chat(engine: Engine, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout, user: str = "console") -> int:
+def chat(
+    engine: Engine, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout, user: str = "console"
+) -> int:
     """Read questions line by line and print answers until EOF or 「退出」."""
     state = DialogueState()
     interactive = stdin.isatty()
