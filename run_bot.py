@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Start the resident Q&A bot: console by default, Telegram when TELEGRAM_BOT_TOKEN is set.
 
-    python run_bot.py                 # console chat (or Telegram with a token)
-    python run_bot.py ask "哪里可以写春联?"
-    python run_bot.py --help          # every command
+python run_bot.py                 # console chat (or Telegram with a token)
+python run_bot.py ask "哪里可以写春联?"
+python run_bot.py --help          # every command
 """
 
 import sys

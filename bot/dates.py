@@ -181,6 +181,7 @@ class DateParser:
         for word in self.relative_words:
             if word.lower() in lowered:
                 query.relative.append(word)
+                lowered = lowered.replace(word.lower(), " ")
         digits = (
             cn2an.transform(lowered, "cn2an") if re.search(r"[一二三四五六七八九十]", lowered) else lowered
         )
@@ -266,7 +267,9 @@ def parse_table_date(text: str) -> tuple[date, date]:
     """「2020年1月16日-21日」 → (2020-01-16, 2020-01-21); the year must be written."""
     match = _DAY.fullmatch(text.strip())
     if not match or not match["y"]:
-        raise ValueError(f"cannot read the date {text!r}: write it as 2020年1月15日 or 2020年1月16日-21日")
+        raise ValueError(
+            f"cannot read the date {text!r}: write it with its year, as 2020年1月15日 or 2020年1月16日-21日"
+        )
     year, month = int(match["y"]), int(match["m"])
     first = date(year, month, int(match["d"]))
     last = first

@@ -59,10 +59,15 @@ class KnowledgeSearch:
         sentence_docs: list[list[str]] = []
         context_docs: list[list[str]] = []
         self._context_sets: list[frozenset[str]] = []
+        section_text: dict[tuple[str, str], list[str]] = {}
+        for passage in knowledge.passages:
+            section_text.setdefault((passage.source, passage.section), []).append(passage.text)
         for p_index, passage in enumerate(knowledge.passages):
             source = knowledge.sources[passage.source]
+            # The whole section is the context: 冯春社区 is named once, in its first paragraph.
+            section = section_text[(passage.source, passage.section)]
             context = tokenizer.tokens(
-                " ".join([source.title, source.subtitle, passage.section, source.district, passage.text])
+                " ".join([source.title, source.subtitle, passage.section, source.district, *section])
             )
             context_docs.append(context)
             self._context_sets.append(frozenset(context))
@@ -87,6 +92,7 @@ class KnowledgeSearch:
         self.event_tokens = [frozenset(tokenizer.tokens(e.text)) for e in knowledge.events]
         self.event_vocabulary = frozenset().union(*self.event_tokens) if self.event_tokens else frozenset()
         self._max_idf = max((self.context_index.idf(t) for t in self.context_index.vocabulary), default=1.0)
+        self._places_words = tokenizer.place_words
         self._places = _substrings([f"{e.place} {e.organiser}" for e in knowledge.events])
 
     # -- articles ---------------------------------------------------------------------------------
@@ -110,7 +116,9 @@ class KnowledgeSearch:
         """Best 1–3 sentence window for a question's content tokens."""
         if not tokens:
             return None
-        sentence_hits = self.sentence_index.top_k(tokens, 40)
+        # Places are matched by the section context; the sentence must match what is asked.
+        focus = [t for t in tokens if t not in self._places_words] or tokens
+        sentence_hits = self.sentence_index.top_k(focus, 40)
         context_hits = self.context_index.top_k(tokens, 8)
         context_score = {h.doc: h.score for h in context_hits}
         candidates = {h.doc for h in sentence_hits}
@@ -123,7 +131,7 @@ class KnowledgeSearch:
         if not candidates:
             return None
         ordered = sorted(candidates)
-        sentence_scores = dict(zip(ordered, self.sentence_index.scores_for(tokens, ordered), strict=True))
+        sentence_scores = dict(zip(ordered, self.sentence_index.scores_for(focus, ordered), strict=True))
         missing = sorted({self.sentences[c].passage for c in ordered} - context_score.keys())
         if missing:
             context_score.update(zip(missing, self.context_index.scores_for(tokens, missing), strict=True))
@@ -134,7 +142,7 @@ class KnowledgeSearch:
             passage = self.knowledge.passages[ref.passage]
             score = sentence_scores[number] + _CONTEXT_WEIGHT * context_score.get(ref.passage, 0.0)
             # A short caption that shares two words must not beat the sentence that answers.
-            score *= 0.5 + self.coverage(tokens, set(self._sentence_tokens[number]))
+            score *= 0.5 + self.coverage(focus, set(self._sentence_tokens[number]))
             sentence = passage.sentences[ref.sentence]
             if cues and any(cue in sentence for cue in cues):
                 score += 0.25 * top_sentence

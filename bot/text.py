@@ -112,6 +112,12 @@ class Tokenizer:
             out.append(token)
         return out
 
+    @property
+    def place_words(self) -> frozenset[str]:
+        """Dictionary words tagged as places or organisations (ns, nt): what a question is about,
+        rather than what it asks."""
+        return frozenset(word for word, _, tag in self.lexicon.words if tag in ("ns", "nt"))
+
     def canonical(self, token: str) -> str:
         return self._canonical.get(token, token)
 

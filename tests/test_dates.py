@@ -1,0 +1,65 @@
+from datetime import date
+
+import pytest
+
+from bot.dates import DateParser, Festival, festival_date, parse_table_date
+
+PERIOD = (date(2019, 12, 31), date(2020, 2, 9))
+
+
+@pytest.fixture(scope="module")
+def parser(engine) -> DateParser:  # type: ignore[no-untyped-def]
+    return engine.brain.dates
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("1月15日有哪些活动", date(2020, 1, 15), date(2020, 1, 15)),
+        ("2月5号", date(2020, 2, 5), date(2020, 2, 5)),
+        ("二月五号", date(2020, 2, 5), date(2020, 2, 5)),
+        ("1月16日到20日", date(2020, 1, 16), date(2020, 1, 20)),
+        ("1月16日至1月21日", date(2020, 1, 16), date(2020, 1, 21)),
+        ("二月份", date(2020, 2, 1), date(2020, 2, 29)),
+        ("2月上旬", date(2020, 2, 1), date(2020, 2, 10)),
+        ("12月31日", date(2019, 12, 31), date(2019, 12, 31)),
+        ("2020-01-15", date(2020, 1, 15), date(2020, 1, 15)),
+        ("1/15", date(2020, 1, 15), date(2020, 1, 15)),
+        ("what is on Feb 8", date(2020, 2, 8), date(2020, 2, 8)),
+        ("元宵节", date(2020, 2, 8), date(2020, 2, 8)),
+        ("正月十五", date(2020, 2, 8), date(2020, 2, 8)),
+        ("腊八", date(2020, 1, 2), date(2020, 1, 2)),
+        ("小年", date(2020, 1, 17), date(2020, 1, 17)),
+        ("大年初三", date(2020, 1, 27), date(2020, 1, 27)),
+        ("除夕", date(2020, 1, 24), date(2020, 1, 24)),
+        ("2021年春节", date(2021, 2, 12), date(2021, 2, 12)),
+    ],
+)
+def test_date_expressions_become_ranges(parser: DateParser, text: str, start: date, end: date) -> None:
+    ranges = parser.parse(text).ranges
+    assert [(r.start, r.end) for r in ranges] == [(start, end)]
+
+
+def test_year_comes_from_the_knowledge_not_today(parser: DateParser) -> None:
+    assert parser.period == PERIOD
+    lantern = Festival("元宵节", lunar=(1, 15))
+    assert festival_date(lantern, PERIOD) == date(2020, 2, 8)
+    assert festival_date(lantern, (date(2023, 1, 1), date(2023, 3, 1))) == date(2023, 2, 5)
+
+
+def test_relative_words_are_noticed(parser: DateParser) -> None:
+    query = parser.parse("这周末有什么活动")
+    assert query.relative == ["这周末"] and not query.ranges
+
+
+def test_no_date_in_plain_question(parser: DateParser) -> None:
+    assert not parser.parse("哪里可以写春联?").ranges
+
+
+def test_table_dates() -> None:
+    assert parse_table_date("2020年1月16日-21日") == (date(2020, 1, 16), date(2020, 1, 21))
+    assert parse_table_date("2019年12月31日") == (date(2019, 12, 31), date(2019, 12, 31))
+    with pytest.raises(ValueError, match="year"):
+        parse_table_date("1月16日")
+    with pytest.raises(ValueError, match="ends before"):
+        parse_table_date("2020年1月21日-16日")

@@ -1,0 +1,29 @@
+from datetime import date
+
+from bot.dates import DateRange
+from bot.dialogue import DialogueState, EventQuery, is_follow_up
+
+
+def test_follow_up_replaces_what_it_names() -> None:
+    riddles = EventQuery(activity=("灯谜",))
+    feb5 = EventQuery(ranges=(DateRange(date(2020, 2, 5), date(2020, 2, 5)),))
+    merged = riddles.follow(feb5)
+    assert merged.activity == ("灯谜",) and merged.ranges == feb5.ranges
+    narrowed = merged.follow(EventQuery(places=("中心路街道",)))
+    assert narrowed.places == ("中心路街道",) and narrowed.ranges == feb5.ranges
+    lantern = EventQuery(ranges=(DateRange(date(2020, 2, 8), date(2020, 2, 8)),), topics=("元宵",))
+    assert lantern.follow(feb5).topics == ()
+
+
+def test_follow_up_words() -> None:
+    assert is_follow_up("那2月5日呢?")
+    assert is_follow_up("中心路街道的呢")
+    assert is_follow_up("what about Feb 5")
+    assert not is_follow_up("哪里可以写春联?")
+
+
+def test_history_is_bounded() -> None:
+    state = DialogueState()
+    for i in range(20):
+        state.remember(str(i))
+    assert state.history == ["15", "16", "17", "18", "19"]

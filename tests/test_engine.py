@@ -1,0 +1,100 @@
+import pytest
+
+from bot.dialogue import DialogueState
+
+
+def test_couplets_then_follow_up_date_then_pages(ask) -> None:  # type: ignore[no-untyped-def]
+    first = ask("哪里可以猜灯谜?")
+    assert first.kind == "events" and len(first.events) == 13
+    feb5 = ask("那2月5日呢?")
+    assert set(feb5.events) == {23, 39, 40, 41, 42, 54}
+    narrowed = ask("中心路街道的呢?")
+    assert set(narrowed.events) == {39, 40, 41, 42}
+
+
+def test_paging_forward_and_back(ask) -> None:  # type: ignore[no-untyped-def]
+    first = ask("哪里可以写春联?")
+    second = ask("下一页")
+    assert second.page == 1 and second.lines[0].startswith("6.")
+    assert set(second.events) == set(first.events)
+    back = ask("上一页")
+    assert back.page == 0 and back.lines == first.lines
+
+
+def test_paging_without_a_list(ask) -> None:  # type: ignore[no-untyped-def]
+    reply = ask("下一页")
+    assert reply.kind == "fallback" and not reply.citations
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("哪裡可以寫春聯?", 28),  # traditional
+        ("哪里可以写对联🧧", 28),  # synonym and emoji
+        ("where can I guess lantern riddles", 13),
+        ("正月十五有什么活动", 5),
+    ],
+)
+def test_everyday_ways_of_asking(engine, question: str, expected: int) -> None:  # type: ignore[no-untyped-def]
+    reply = engine.answer(question, DialogueState())
+    assert reply.kind == "events" and len(reply.events) == expected
+
+
+def test_lantern_festival_means_the_day_and_the_topic(ask) -> None:  # type: ignore[no-untyped-def]
+    events = set(ask("元宵节有什么活动?").events)
+    assert {2, 7, 10, 46, 56} <= events  # on 2020-02-08
+    assert {24, 39, 50, 52} <= events  # about 元宵 on other days
+
+
+@pytest.mark.parametrize("question", ["最近有什么活动?", "这周末有什么活动"])
+def test_now_questions_state_the_period(engine, question: str) -> None:  # type: ignore[no-untyped-def]
+    reply = engine.answer(question, DialogueState())
+    assert reply.kind == "fallback" and "2019年12月31日" in reply.text and "2020年2月9日" in reply.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "今天郑州天气怎么样?",
+        "帮我订一张去北京的火车票",
+        "Python怎么写快速排序?",
+        "附近有什么好吃的餐厅",
+        "asdfgh",
+    ],
+)
+def test_out_of_scope_says_it_does_not_know(engine, question: str) -> None:  # type: ignore[no-untyped-def]
+    reply = engine.answer(question, DialogueState())
+    assert reply.kind == "fallback" and not reply.citations and "不知道" in reply.text
+    assert "写春联" in reply.text  # a hint of what it can do
+
+
+def test_services(engine) -> None:  # type: ignore[no-untyped-def]
+    reply = engine.answer("老人去哪儿托管?", DialogueState())
+    assert reply.kind == "passages" and reply.intent == "service_lookup" and "日间照料中心" in reply.text
+    assert reply.citations[0].passage == "002-2.1.5"
+
+
+def test_dates_outside_the_knowledge(engine) -> None:  # type: ignore[no-untyped-def]
+    reply = engine.answer("2021年春节有什么活动", DialogueState())
+    assert reply.kind == "events" and reply.events == [] and "没有找到" in reply.text
+
+
+def test_original_passage(engine) -> None:  # type: ignore[no-untyped-def]
+    state = DialogueState()
+    engine.answer("小板凳恳谈会是什么?", state)
+    original = engine.original(state.last_passage)
+    assert original is not None and "720多项" in original.text
+    assert engine.original("no-such-passage") is None
+
+
+def test_unanswered_log(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from bot.engine import Engine
+    from bot.unanswered import UnansweredLog
+
+    log = UnansweredLog(tmp_path / "u.jsonl")
+    engine = Engine.load(unanswered=log)
+    for question in ["今天天气怎么样", "你好", "哪里可以写春联"]:
+        engine.log_unanswered("alice", question, engine.answer(question, DialogueState()))
+    records = log.records()
+    assert [r["question"] for r in records] == ["今天天气怎么样"]
+    assert records[0]["user"] != "alice"

@@ -1,0 +1,53 @@
+from pathlib import Path
+
+import pytest
+
+from bot.engine import DEFAULT_INTENTS
+from bot.router import IntentError, Router
+
+
+@pytest.fixture(scope="module")
+def router() -> Router:
+    return Router.load(DEFAULT_INTENTS)
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("你好", "greeting"),
+        ("谢谢!", "thanks"),
+        ("你能帮我做什么?", "help"),
+        ("你是谁", "who_are_you"),
+        ("下一页", "next_page"),
+        ("更多", "next_page"),
+        ("上一页", "previous_page"),
+        ("Hello!", "greeting"),
+    ],
+)
+def test_short_messages(router: Router, text: str, name: str) -> None:
+    intent = router.short_reply(text)
+    assert intent is not None and intent.name == name
+
+
+@pytest.mark.parametrize(
+    "text", ["你好,哪里可以写春联?请告诉我具体地点", "新年音乐会什么时候?", "帮我订一张去北京的火车票"]
+)
+def test_questions_are_not_small_talk(router: Router, text: str) -> None:
+    assert router.short_reply(text) is None
+
+
+def test_out_of_scope_topics(router: Router) -> None:
+    assert router.out_of_scope("今天郑州天气怎么样?") is not None
+    assert router.out_of_scope("哪里可以写春联?") is None
+
+
+def test_services_and_cues(router: Router) -> None:
+    assert router.asks_for_service("老人去哪儿托管?")
+    assert not router.asks_for_service("党建云平台注册党员数")
+    assert "1" in router.answer_cues("有多少架无人机")
+
+
+def test_missing_kind_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "chat.yaml").write_text("intents:\n  - name: hi\n    kind: chitchat\n", encoding="utf-8")
+    with pytest.raises(IntentError, match="no intent of kind"):
+        Router.load(tmp_path)

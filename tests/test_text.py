@@ -1,0 +1,39 @@
+from bot.text import normalise, split_sentences
+
+
+def test_normalise_folds_traditional_full_width_and_controls() -> None:
+    assert normalise("哪裡可以寫春聯?") == "哪里可以写春联?"
+    assert normalise("ＡＢＣ１２３") == "ABC123"
+    assert normalise("写\u0000春\u202e联\u200b") == "写 春 联"
+    assert normalise("  多个   空格 ") == "多个 空格"
+
+
+def test_normalise_bounds_giant_messages() -> None:
+    assert len(normalise("春" * 100_000, limit=2000)) == 2000
+
+
+def test_split_sentences_keeps_closing_quotes() -> None:
+    text = "“小板凳恳谈会”做实民生文章。由社区党支部牵头,让大家“拉家常。”随后散会!"
+    assert split_sentences(text) == [
+        "“小板凳恳谈会”做实民生文章。",
+        "由社区党支部牵头,让大家“拉家常。”",
+        "随后散会!",
+    ]
+
+
+def test_tokens_fold_synonyms_onto_one_word(engine) -> None:  # type: ignore[no-untyped-def]
+    tokens = engine.brain.tokenizer.tokens
+    assert "春联" in tokens("哪里可以写对联")
+    assert "灯谜" in tokens("猜谜语")
+    assert tokens("Where can I get spring couplets written?") == ["春联"]
+
+
+def test_user_dictionary_keeps_local_terms_whole(engine) -> None:  # type: ignore[no-untyped-def]
+    tokens = engine.brain.tokenizer.tokens("小板凳恳谈会和红色家访在中心路街道")
+    assert {"小板凳恳谈会", "红色家访", "中心路街道"} <= set(tokens)
+
+
+def test_stopwords_are_dropped_unless_asked(engine) -> None:  # type: ignore[no-untyped-def]
+    tokenizer = engine.brain.tokenizer
+    assert "哪里" not in tokenizer.tokens("哪里可以写春联")
+    assert "哪里" in tokenizer.tokens("哪里可以写春联", keep_stopwords=True)
