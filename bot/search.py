@@ -59,21 +59,25 @@ class KnowledgeSearch:
         sentence_docs: list[list[str]] = []
         context_docs: list[list[str]] = []
         self._context_sets: list[frozenset[str]] = []
-        section_text: dict[tuple[str, str], list[str]] = {}
-        for passage in knowledge.passages:
-            section_text.setdefault((passage.source, passage.section), []).append(passage.text)
         for p_index, passage in enumerate(knowledge.passages):
-            source = knowledge.sources[passage.source]
-            # The whole section is the context: 冯春社区 is named once, in its first paragraph.
-            section = section_text[(passage.source, passage.section)]
-            context = tokenizer.tokens(
-                " ".join([source.title, source.subtitle, passage.section, source.district, *section])
-            )
-            context_docs.append(context)
-            self._context_sets.append(frozenset(context))
             for s_index, sentence in enumerate(passage.sentences):
                 self.sentences.append(SentenceRef(p_index, s_index))
                 sentence_docs.append(tokenizer.tokens(sentence))
+        # The whole section is the context: 冯春社区 is named once, in its first paragraph.
+        section_tokens: dict[tuple[str, str], list[str]] = {}
+        for ref, tokens in zip(self.sentences, sentence_docs, strict=True):
+            passage = knowledge.passages[ref.passage]
+            key = (passage.source, passage.section)
+            if key not in section_tokens:
+                source = knowledge.sources[passage.source]
+                section_tokens[key] = tokenizer.tokens(
+                    " ".join([source.title, source.subtitle, passage.section, source.district])
+                )
+            section_tokens[key].extend(tokens)
+        for passage in knowledge.passages:
+            context = section_tokens[(passage.source, passage.section)]
+            context_docs.append(context)
+            self._context_sets.append(frozenset(context))
         self._sentence_tokens = sentence_docs
         self.sentence_index = BM25Index(sentence_docs)
         self.context_index = BM25Index(context_docs)

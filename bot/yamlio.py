@@ -1,7 +1,8 @@
 """Safe YAML in and out, remembering the line of every mapping key and list item.
 
 Admins edit these files by hand, so every problem must name a file and a line; and the
-files may be hostile, so only plain data is built (no tags, no alias bombs, no giant files).
+files may be hostile, so only plain data is built: no tags that make objects, no alias
+bombs, no giant or deeply nested files.  Every failure is a :class:`YamlError`, never a crash.
 """
 
 from __future__ import annotations
@@ -11,9 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.composer import ComposerError
+from yaml.constructor import ConstructorError
 
 MAX_FILE_BYTES = 5_000_000
 MAX_ALIASES = 100
+# Values that aliases (*name) may repeat, in all: enough for a shared default, far too few
+# for a "billion laughs" file whose few lines expand to millions of values.
+MAX_ALIAS_EXPANSION = 10_000
+# Knowledge records nest about six levels deep; the YAML composer recurses once per level.
+MAX_DEPTH = 64
 
 
 @dataclass(frozen=True)
@@ -29,6 +37,8 @@ class Problem:
 
 
 class YamlError(Exception):
+    """A file that is not safe, plain YAML; ``problem`` says where and why."""
+
     def __init__(self, problem: Problem) -> None:
         super().__init__(str(problem))
         self.problem = problem
@@ -49,24 +59,49 @@ class LineList(list):
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader that counts aliases and keeps line numbers."""
+    """SafeLoader that bounds aliases and nesting, and keeps line numbers."""
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.aliases = 0
+        self.expanded = 0
+        self.depth = 0
 
     def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
         if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
             self.aliases += 1
             if self.aliases > MAX_ALIASES:
-                mark = self.peek_event().start_mark
-                raise yaml.MarkedYAMLError(
-                    "while reading",
-                    None,
-                    f"more than {MAX_ALIASES} aliases (*name); write the values out",
-                    mark,
-                )
-        return super().compose_node(parent, index)
+                raise ComposerError(None, None, f"more than {MAX_ALIASES} aliases (*name); write the values out",
+                                    mark)
+            node = super().compose_node(parent, index)
+            self._count_expansion(node, mark)
+            return node
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise ComposerError(None, None, f"nested more than {MAX_DEPTH} levels deep; flatten the data",
+                                    self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+    def _count_expansion(self, node: yaml.Node, mark: yaml.Mark) -> None:
+        """Add the size of the aliased value to the budget; stops as soon as it is spent, so a
+        bomb (or an alias that contains itself) costs at most MAX_ALIAS_EXPANSION steps."""
+        stack = [node]
+        while stack:
+            current = stack.pop()
+            self.expanded += 1
+            if self.expanded > MAX_ALIAS_EXPANSION:
+                raise ComposerError(
+                    None, None, f"aliases (*name) repeat more than {MAX_ALIAS_EXPANSION} values in all "
+                    "(an alias bomb?); write the values out", mark)
+            if isinstance(current, yaml.SequenceNode):
+                stack.extend(current.value)
+            elif isinstance(current, yaml.MappingNode):
+                for key, value in current.value:
+                    stack.extend((key, value))
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
@@ -79,13 +114,12 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
         try:
             hash(key)
         except TypeError:
-            raise yaml.constructor.ConstructorError(
-                None, None, "a key must be plain text", key_node.start_mark
-            ) from None
+            raise ConstructorError(None, None, "a key must be plain text, not a list or mapping",
+                                   key_node.start_mark) from None
         if key in result:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"the key {key!r} appears twice in one record", key_node.start_mark
-            )
+            raise ConstructorError(
+                None, None, f"the key {key!r} appears twice in one record (first on line "
+                f"{result.key_lines[key]}); keep one", key_node.start_mark)
         result[key] = loader.construct_object(value_node, deep=True)
         result.key_lines[key] = key_node.start_mark.line + 1
     return result
@@ -98,42 +132,91 @@ def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> LineList:
     return result
 
 
+def _construct_timestamp_as_text(loader: _Loader, node: yaml.ScalarNode) -> str:
+    """Dates stay text: ``2020-13-45`` unquoted must be reported by the checks, not crash the
+    loader, and ``2020-02-07`` quoted or not means the same."""
+    return loader.construct_scalar(node)
+
+
+def _refuse_tag(loader: _Loader, node: yaml.Node) -> Any:
+    raise ConstructorError(None, None, f"the tag {node.tag} is not allowed; write plain text, numbers, lists "
+                                       "and mappings", node.start_mark)
+
+
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp_as_text)
+for _tag in ("binary", "set", "omap", "pairs"):
+    _Loader.add_constructor(f"tag:yaml.org,2002:{_tag}", _refuse_tag)
+_Loader.add_constructor(None, _refuse_tag)  # any tag not listed above, e.g. !!python/object
 
 
 def load_yaml(path: Path, display: str | None = None) -> Any:
     """Load one file of plain data, or raise YamlError naming the file and line."""
     name = display or str(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise YamlError(
-                Problem(name, 1, f"file of {size} bytes is larger than {MAX_FILE_BYTES}; split it")
-            )
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise YamlError(Problem(name, 1, f"not UTF-8 text ({exc.reason}); save the file as UTF-8")) from None
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)  # never more, even from a pipe or device
     except OSError as exc:
-        raise YamlError(Problem(name, 1, f"cannot read the file: {exc.strerror}")) from None
+        raise YamlError(Problem(name, 1, f"cannot read the file: {exc.strerror or exc}")) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise YamlError(Problem(name, 1, f"the file is larger than {MAX_FILE_BYTES} bytes; split it"))
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise YamlError(Problem(name, line, f"not UTF-8 text ({exc.reason}); save the file as UTF-8")) from None
     return loads_yaml(text, name)
 
 
 def loads_yaml(text: str, name: str = "<text>") -> Any:
-    loader = _Loader(text)
+    """Parse YAML text into LineDict/LineList/plain scalars, or raise YamlError."""
+    if len(text) > MAX_FILE_BYTES or len(text.encode("utf-8")) > MAX_FILE_BYTES:
+        raise YamlError(Problem(name, 1, f"the text is larger than {MAX_FILE_BYTES} bytes; split it"))
     try:
-        return loader.get_single_data()
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:  # control characters are refused before parsing
+        line = text.count("\n", 0, max(exc.position, 0)) + 1
+        raise YamlError(Problem(name, line, f"character #x{exc.character:04x} is not allowed in YAML; "
+                                            "delete it (often pasted from a PDF)")) from None
+    try:
+        node = loader.get_single_node()
+        return None if node is None else loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
-        what = exc.problem or exc.context or "bad YAML"
-        if "could not determine a constructor" in str(what) or (exc.problem and "tag" in exc.problem):
-            what = f"{what}; tags like !!python are not allowed, write plain values"
-        raise YamlError(Problem(name, line, f"YAML syntax: {what}")) from None
+        raise YamlError(Problem(name, line, _explain(exc))) from None
+    except RecursionError:
+        raise YamlError(Problem(name, 1, "YAML nested too deeply; flatten the data")) from None
     except yaml.YAMLError as exc:
         raise YamlError(Problem(name, 1, f"YAML syntax: {exc}")) from None
     finally:
         loader.dispose()
+
+
+_HINTS = (
+    ("'\\t'", "use spaces, not tabs, to indent"),
+    ("block", "check the indentation of this line and the lines above"),
+    ("could not find expected ':'", "a `key: value` line lacks its colon, or a quote is not closed"),
+    ("found unexpected end of stream", "the file ends inside a quote or bracket; is it cut short?"),
+    ("flow", "a [ or { is not closed, or a value needs quotes"),
+    ("mapping values are not allowed", "put text containing ': ' in quotes"),
+)
+
+
+def _explain(exc: yaml.MarkedYAMLError) -> str:
+    """PyYAML's words, plus what an admin should do about them."""
+    if isinstance(exc, (ComposerError, ConstructorError)):  # our safety checks and record shape
+        if exc.context and "single document" in exc.context:
+            return "YAML: a second document (---) starts here; keep one document per file"
+        if exc.problem and "recursive" in exc.problem:
+            return "YAML: an alias (*name) is used inside its own anchor (&name); write the values out"
+        return f"YAML: {(exc.problem or exc.context or 'bad YAML').replace('tag:yaml.org,2002:', '!!')}"
+    what = exc.problem or exc.context or "bad YAML"
+    if exc.context and exc.problem:
+        what = f"{what} ({exc.context})"
+    hint = next((h for key, h in _HINTS if key in what), "")
+    return f"YAML syntax: {what}" + (f"; {hint}" if hint else "")
 
 
 def line_of(data: Any, path: list[Any] | tuple[Any, ...]) -> int:
