@@ -42,6 +42,24 @@ DEFAULT_INTENTS = ROOT / "intents"
 
 
 @dataclass(frozen=True)
+class Reading:
+    """What a question names: its event filters, its words, and the words the table does not know."""
+
+    query: EventQuery
+    tokens: list[str]
+    content: list[str]  # tokens that are neither generic event words nor district names
+    unknown: list[str]  # content the event table does not contain
+    asks_events: bool
+
+    def about_events(self, search: KnowledgeSearch) -> bool:
+        """The table knows the question's words, or most of them and the question asks for events."""
+        if not self.unknown:
+            return True
+        known = set(self.content) - set(self.unknown)
+        return self.asks_events and search.coverage(self.content, known) >= MIN_COVERAGE
+
+
+@dataclass(frozen=True)
 class Brain:
     """Everything one knowledge version needs to answer; never changed after it is built."""
 
@@ -72,6 +90,51 @@ class Brain:
         dates = DateParser(knowledge.festivals, knowledge.relative_words, knowledge.period)
         event_words = frozenset(t for word in router.event_words() for t in tokenizer.tokens(word))
         return cls(knowledge, router, tokenizer, search, dates, event_words)
+
+    @property
+    def event_districts(self) -> frozenset[str]:
+        return frozenset(e.district for e in self.knowledge.events)
+
+    def read(self, message: str) -> Reading:
+        """Pull the slots out of a question: dates, districts, places, activities."""
+        dates = self.dates.parse(message)
+        rest = message
+        for span in [*dates.spans, *dates.relative]:
+            rest = rest.replace(span, " ")
+        districts = [d for d in self.knowledge.districts() if d in rest or d.replace("回族", "") in rest]
+        places = [p for p in self.search.places_in(rest) if p not in districts]
+        tokens = self.tokenizer.tokens(rest)
+        district_tokens = {t for d in districts for t in self.tokenizer.tokens(d)}
+        first, last = self.knowledge.period
+        topics = tuple(
+            dict.fromkeys(
+                self.tokenizer.canonical(r.label)
+                for r in dates.ranges
+                if r.named and r.label in dates.festivals and r.overlaps(first, last)
+            )
+        )
+        content = [t for t in tokens if t not in self.event_words and t not in district_tokens]
+        in_places = {t for t in content if any(t in p for p in places)}
+        activity = tuple(
+            dict.fromkeys(
+                t
+                for t in content
+                if t in self.search.event_vocabulary and t not in topics and t not in in_places
+            )
+        )
+        unknown = [t for t in content if t not in self.search.event_vocabulary and t not in in_places]
+        query = EventQuery(
+            activity,
+            tuple(dates.ranges),
+            tuple(places),
+            districts[0] if districts else None,
+            topics,
+            tuple(dates.relative),
+        )
+        asks_events = any(t in self.event_words for t in tokens) or self.router.first("events").mentioned_in(
+            message
+        )
+        return Reading(query, tokens, content, unknown, asks_events)
 
 
 class Engine:
@@ -198,82 +261,39 @@ class Engine:
     # -- routing a question -----------------------------------------------------------------------
 
     def _question(self, brain: Brain, message: str, state: DialogueState) -> Reply:
-        dates = brain.dates.parse(message)
-        rest = message
-        for span in dates.spans:
-            rest = rest.replace(span, " ")
-        for word in dates.relative:
-            rest = rest.replace(word, " ")
-        districts = [d for d in brain.knowledge.districts() if d in rest or d.replace("回族", "") in rest]
-        places = [p for p in brain.search.places_in(rest) if p not in districts]
-        tokens = brain.tokenizer.tokens(rest)
-        district_tokens = {t for d in districts for t in brain.tokenizer.tokens(d)}
-        content = [t for t in tokens if t not in brain.event_words]
-        first, last = brain.knowledge.period
-        topics = tuple(
-            dict.fromkeys(
-                brain.tokenizer.canonical(r.label)
-                for r in dates.ranges
-                if r.named and r.label in dates.festivals and r.overlaps(first, last)
-            )
-        )
-        activity = tuple(
-            dict.fromkeys(
-                t
-                for t in content
-                if t in brain.search.event_vocabulary
-                and t not in district_tokens
-                and t not in topics
-                and not any(t in p for p in places)
-            )
-        )
-        query = EventQuery(
-            activity,
-            tuple(dates.ranges),
-            tuple(places),
-            districts[0] if districts else None,
-            topics,
-            tuple(dates.relative),
-        )
-
+        reading = brain.read(message)
+        query = reading.query
         if state.query is not None and is_follow_up(message) and not (query.activity and query.ranges):
             merged = state.query.follow(query)
             if merged != state.query or query.is_empty():
                 return self.show_events(state, merged, 0, brain)
-
-        asks_events = any(t in brain.event_words for t in tokens) or brain.router.first(
-            "events"
-        ).mentioned_in(message)
-        content = [t for t in content if t not in district_tokens]
-        unknown = [
-            t for t in content if t not in brain.search.event_vocabulary and not any(t in p for p in places)
-        ]
-        event_district = (
-            query.district if query.district in {e.district for e in brain.knowledge.events} else None
-        )
         if query.ranges or query.topics:
             return self.show_events(state, query, 0, brain)
-        if (query.activity or query.places) and (
-            not unknown
-            or (asks_events and brain.search.coverage(content, set(content) - set(unknown)) >= 0.5)
-        ):
-            candidates = brain.search.events(list(query.activity), [], list(query.places), event_district)
-            concepts = [t for t in query.activity if t in brain.knowledge.lexicon.synonyms]
-            if not candidates and len(concepts) > 1:
-                query = replace(query, activity=tuple(concepts), any_activity=True)
-                candidates = brain.search.events(
-                    concepts, [], list(query.places), event_district, any_activity=True
-                )
-            if candidates:
-                return self.show_events(state, query, 0, brain)
-        if dates.relative and not content:
-            return self._period(brain, dates.relative)
-        if not content:
-            if query.district and asks_events and event_district:
+        if (query.activity or query.places) and reading.about_events(brain.search):
+            event_query = self._matching_events_query(brain, query)
+            if event_query is not None:
+                return self.show_events(state, event_query, 0, brain)
+        if query.relative and not reading.content:
+            return self._period(brain, list(query.relative))
+        if not reading.content:
+            if query.district and reading.asks_events and query.district in brain.event_districts:
                 return self.show_events(state, query, 0, brain)
             if not query.district:
                 return self._fallback(brain, "no_topic")
-        return self._articles(brain, message, tokens, query.district, state)
+        return self._articles(brain, message, reading.tokens, query.district, state)
+
+    @staticmethod
+    def _matching_events_query(brain: Brain, query: EventQuery) -> EventQuery | None:
+        """The query as it finds events: every activity word, or else (「写春联和猜灯谜」) any one."""
+        district = query.district if query.district in brain.event_districts else None
+        if brain.search.events(list(query.activity), [], list(query.places), district):
+            return query
+        concepts = tuple(t for t in query.activity if t in brain.knowledge.lexicon.synonyms)
+        if len(concepts) > 1 and brain.search.events(
+            list(concepts), [], list(query.places), district, any_activity=True
+        ):
+            return replace(query, activity=concepts, any_activity=True)
+        return None
 
     def _articles(
         self, brain: Brain, message: str, tokens: list[str], district: str | None, state: DialogueState
