@@ -87,7 +87,8 @@ class Router:
                     hit = re.search(rf"\b{re.escape(k)}\b", lowered) is not None
                 else:
                     hit = k in lowered
-                if hit and (best is None or len(k) > best[0]):
+                # The keyword must be most of the message: 「你好」, not 「你好,哪里可以写春联」.
+                if hit and len(k) * 3 >= len(bare) and (best is None or len(k) > best[0]):
                     best = (len(k), intent)
         return best[1] if best else None
 

@@ -62,7 +62,7 @@ class KnowledgeSearch:
         for p_index, passage in enumerate(knowledge.passages):
             for s_index, sentence in enumerate(passage.sentences):
                 self.sentences.append(SentenceRef(p_index, s_index))
-                sentence_docs.append(tokenizer.tokens(sentence))
+                sentence_docs.append(tokenizer.tokens(sentence, for_index=True))
         # The whole section is the context: 冯春社区 is named once, in its first paragraph.
         section_tokens: dict[tuple[str, str], list[str]] = {}
         for ref, tokens in zip(self.sentences, sentence_docs, strict=True):
@@ -70,9 +70,8 @@ class KnowledgeSearch:
             key = (passage.source, passage.section)
             if key not in section_tokens:
                 source = knowledge.sources[passage.source]
-                section_tokens[key] = tokenizer.tokens(
-                    " ".join([source.title, source.subtitle, passage.section, source.district])
-                )
+                heading = " ".join([source.title, source.subtitle, passage.section, source.district])
+                section_tokens[key] = tokenizer.tokens(heading, for_index=True)
             section_tokens[key].extend(tokens)
         for passage in knowledge.passages:
             context = section_tokens[(passage.source, passage.section)]
@@ -87,13 +86,13 @@ class KnowledgeSearch:
 
         self.service_docs = [
             tokenizer.tokens(
-                " ".join([s.name, s.offers, s.provider, s.how, s.district, " ".join(s.keywords)])
+                " ".join([s.name, s.offers, s.provider, s.how, s.district, *s.keywords]), for_index=True
             )
             for s in knowledge.services
         ]
         self.service_index = BM25Index(self.service_docs)
 
-        self.event_tokens = [frozenset(tokenizer.tokens(e.text)) for e in knowledge.events]
+        self.event_tokens = [frozenset(tokenizer.tokens(e.text, for_index=True)) for e in knowledge.events]
         self.event_vocabulary = frozenset().union(*self.event_tokens) if self.event_tokens else frozenset()
         self._max_idf = max((self.context_index.idf(t) for t in self.context_index.vocabulary), default=1.0)
         self._places_words = tokenizer.place_words

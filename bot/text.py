@@ -93,14 +93,17 @@ class Tokenizer:
         self._phrases = sorted((v for v in self._canonical if " " in v), key=len, reverse=True)
         self._lock = threading.Lock()
 
-    def tokens(self, text: str, keep_stopwords: bool = False) -> list[str]:
-        """Normalised, canonical tokens of ``text``: no punctuation, English lower-cased."""
+    def tokens(self, text: str, keep_stopwords: bool = False, for_index: bool = False) -> list[str]:
+        """Normalised, canonical tokens of ``text``: no punctuation, English lower-cased.
+
+        ``for_index`` also yields the words inside compounds (专家教授 → 专家, 教授, 专家教授), as
+        jieba's search mode does, so a question's plain word finds a document's compound."""
         text = normalise(text).lower()
         for phrase in self._phrases:
             if phrase in text:
                 text = text.replace(phrase, f" {self._canonical[phrase]} ")
         with self._lock:
-            raw = self._jieba.lcut(text)
+            raw = self._jieba.lcut_for_search(text) if for_index else self._jieba.lcut(text)
         out: list[str] = []
         for token in raw:
             token = token.strip()
