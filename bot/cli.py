@@ -156,8 +156,10 @@ def main(argv: list[str] | None = None) -> int:
     for noisy in ("httpx", "httpcore", "jieba"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if args.command is None:
-        if os.environ.get("TELEGRAM_BOT_TOKEN"):
-            args.env_file = ".env"
+        from bot.config import read_environment
+
+        args.env_file = ".env"
+        if read_environment(args.env_file).get("TELEGRAM_BOT_TOKEN"):
             return cmd_telegram(args)
         return cmd_console(args)
     return args.func(args)
