@@ -1,0 +1,132 @@
+"""Smoke test of ``python run_bot.py bench --quick``: it runs, prints the table and writes well-formed JSON.
+
+No timing is asserted: figures depend on the machine; only their presence and shape are checked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import io
+import json
+import os
+
+import pytest
+
+from bot.bench import FAKE_BOT_API, LIBRARIES, evaluate_targets
+from bot.cli import main
+
+ADAPTER = importlib.util.find_spec("bot.adapters.telegram") is not None
+
+TARGET_NAMES = {
+    "engine p50",
+    "engine p99",
+    "start-up (cold load)",
+    "100k ours query p50",
+    "100k naive / ours p50",
+    "100k bm25s / ours p50",
+    "100k ours index build",
+    "100k ours peak memory",
+    "Telegram updates/s",
+}
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, dict, str]:
+    """One quick run shared by the tests (it takes a few seconds): exit code, JSON, printed text."""
+    out = tmp_path_factory.mktemp("bench") / "nested" / "bench.json"
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = main(["bench", "--quick", "--out", str(out)])
+    return code, json.loads(out.read_text(encoding="utf-8")), printed.getvalue()
+
+
+@pytest.mark.slow
+def test_quick_bench_writes_json(quick_run: tuple[int, dict, str]) -> None:
+    code, data, _ = quick_run
+    assert code == 0
+    assert data["quick"] is True
+    assert data["machine"]["cpu_count"] == os.cpu_count()
+    assert set(data["versions"]) == set(LIBRARIES)
+    assert data["versions"]["numpy"]
+
+    startup = data["startup"]
+    for key in ("cold_load_s", "cold_process_wall_s", "warm_load_s", "cold_first_answer_s"):
+        assert startup[key] > 0
+    assert startup["cold_process_wall_s"] >= startup["cold_load_s"]
+
+    latency = data["latency"]
+    assert latency["n"] == latency["messages_per_pass"] * latency["repeats"] > 0
+    assert 0 < latency["p50_ms"] <= latency["p99_ms"] <= latency["max_ms"]
+    assert {"events", "passages", "fallback", "chitchat"} <= set(latency["by_kind"])
+    assert set(data["stages"]["mean_us"]) == {"normalise", "route", "retrieve", "compose"}
+
+    assert [run["docs"] for run in data["scale"]["runs"]] == [2_000]
+    assert data["scale"]["agree"] is True
+
+    telegram = data["telegram"]
+    if ADAPTER and FAKE_BOT_API.is_file():
+        assert telegram["measured"] is True, telegram.get("reason")
+        assert telegram["updates"] == telegram["replies"] == 200
+        assert telegram["one_reply_per_update"] is True
+        assert telegram["updates_per_s"] > 0
+        assert 0 < telegram["latency"]["p50_ms"] <= telegram["latency"]["p99_ms"]
+        assert telegram["idle_latency"]["n"] > 0
+    else:
+        assert telegram["measured"] is False
+        assert telegram["reason"].startswith("not measured")
+
+    targets = {t["name"]: t for t in data["targets"]}
+    assert set(targets) == TARGET_NAMES
+    assert all(t["met"] in (True, False, None) for t in targets.values())
+    assert targets["100k ours query p50"]["met"] is None  # quick runs no 100k corpus
+    assert targets["engine p50"]["met"] is not None
+
+
+@pytest.mark.slow
+def test_quick_bench_prints_table(quick_run: tuple[int, dict, str]) -> None:
+    _, _, text = quick_run
+    for heading in ("start-up", "whole engine", "retrieval at scale", "Telegram path", "targets"):
+        assert heading in text
+    assert "ours" in text and "naive" in text
+    assert "figures written to" in text
+
+
+def test_missed_and_unmeasured_targets() -> None:
+    results = {
+        "latency": {"p50_ms": 2.0, "p99_ms": 4.0},
+        "startup": {"cold_load_s": 1.0},
+        "scale": {
+            "runs": [
+                {
+                    "docs": 100_000,
+                    "engines": {"ours": {"p50_ms": 0.1, "build_s": 12.0, "peak_mb": 300.0}},
+                    "ratios": {"naive_over_ours_p50_ms": 900.0, "bm25s_over_ours_p50_ms": None},
+                }
+            ]
+        },
+        "telegram": {"measured": False},
+    }
+    met = {t["name"]: t["met"] for t in evaluate_targets(results)}
+    assert met["engine p50"] is False
+    assert met["engine p99"] is True
+    assert met["100k ours index build"] is False
+    assert met["100k naive / ours p50"] is True
+    assert met["100k bm25s / ours p50"] is None
+    assert met["Telegram updates/s"] is None
+
+
+def test_profile_lists_where_time_goes() -> None:
+    """The profile printed when a whole-engine target is missed names the engine's functions."""
+    from bot.bench import profile_engine
+
+    class Reply:
+        text = "答"
+
+    class SlowEngine:
+        def answer(self, message: str, state: object) -> Reply:
+            sum(range(1000))
+            return Reply()
+
+    lines = profile_engine(SlowEngine(), [("c1", ["你好", "那2月5日呢?"])], repeats=2)
+    assert any("answer" in line for line in lines)
