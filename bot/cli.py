@@ -30,8 +30,18 @@ def _engine(args: argparse.Namespace, log_unanswered: bool = True):  # type: ign
 
 def cmd_console(args: argparse.Namespace) -> int:
     from bot.adapters.console import chat
+    from bot.reload import Watcher, watch_interval
 
-    return chat(_engine(args))
+    engine = _engine(args)
+    interval = watch_interval()
+    watcher = Watcher(engine, interval) if interval > 0 else None
+    if watcher is not None:
+        watcher.start_background()
+    try:
+        return chat(engine)
+    finally:
+        if watcher is not None:
+            watcher.stop()
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -103,6 +113,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return run_bench(args)
 
 
+def _data_options(parser: argparse.ArgumentParser) -> None:
+    """--knowledge/--intents also after the command (`check --knowledge DIR`), as admins type them."""
+    parser.add_argument("--knowledge", default=argparse.SUPPRESS, help="knowledge folder")
+    parser.add_argument("--intents", default=argparse.SUPPRESS, help="intents folder")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="run_bot.py", description=__doc__)
     parser.add_argument(
@@ -126,9 +142,12 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question", nargs="?")
     ask.add_argument("--json", action="store_true", help="the batch contract of ../shared/eval/README.md")
     ask.set_defaults(func=cmd_ask)
-    sub.add_parser("check", help="validate knowledge/ and intents/").set_defaults(func=cmd_check)
+    check = sub.add_parser("check", help="validate knowledge/ and intents/")
+    _data_options(check)
+    check.set_defaults(func=cmd_check)
     ingest = sub.add_parser("ingest", help="draft knowledge from a new article's raw text")
     ingest.add_argument("files", nargs="+")
+    _data_options(ingest)
     ingest.add_argument("--district", help="the district, when the text does not say")
     ingest.add_argument("--force", action="store_true", help="overwrite existing drafts")
     ingest.set_defaults(func=cmd_ingest)

@@ -8,6 +8,8 @@ not place rather than guessing.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,8 +73,13 @@ def ends_sentence(text: str) -> bool:
 
 
 def looks_like_heading(text: str) -> bool:
-    """Headlines are short, have no full stop, and two-part ones are split by a space."""
-    if "。" in text or ends_sentence(text) or text.endswith("“"):
+    """Headlines are short, have no full stop, and two-part ones are split by a space.
+
+    A news lead (本报讯) or a line that stops at a comma is a paragraph cut by a page break,
+    however short: it must be rejoined, not promoted to a headline."""
+    if "。" in text or ends_sentence(text) or text.endswith(("“", ",", "、", ",")):
+        return False
+    if text.startswith(_NEWS_LEAD):
         return False
     if " " in text:
         return len(text) <= 64
@@ -163,6 +170,7 @@ def _articles(blocks: list[Block]) -> tuple[list[DraftArticle], list[str]]:
             if article is None or article.sections or (article.table == [] and closed):
                 article = DraftArticle(line=block.line)
                 articles.append(article)
+                problems.append(f"line {block.line}: a table without a headline; give it a title")
             article.table.append(block)
             closed = True
         elif block.kind == "heading":
@@ -203,8 +211,10 @@ def _articles(blocks: list[Block]) -> tuple[list[DraftArticle], list[str]]:
             # A byline right under the lead paragraph is the feature's credit, not its end.
             closed = not (passages == 1 and len(article.sections) == 1 and not article.sections[0]["heading"])
         elif block.kind == "note":
-            if article is not None:
-                article.notes.append(block.text)
+            if article is None:
+                problems.append(f"line {block.line}: page note before any article: {block.text}")
+                continue
+            article.notes.append(block.text)
         else:
             if article is None or closed:
                 article = DraftArticle(line=block.line)
@@ -241,8 +251,12 @@ def _table_events(
             except ValueError as exc:
                 problems.append(f"line {block.line}: {exc}")
                 continue
+            number = record.get("number", "")
+            if number and not number.isdigit():
+                problems.append(f"line {block.line}: {number!r} is not an event number; fix the 序号 column")
+                continue
             event = {
-                "number": int(record.get("number", len(events) + 1)),
+                "number": int(number) if number else len(events) + 1,
                 "start": first.isoformat(),
                 "end": last.isoformat(),
                 "place": record.get("place", ""),
@@ -271,6 +285,8 @@ def ingest_text(raw: str, prefix: str, district: str | None = None) -> IngestRes
     """Draft sources (with sections and passages) and events from one raw page."""
     blocks = _repair(_blocks(raw))
     articles, problems = _articles(blocks)
+    if not blocks:
+        problems.append("line 1: no text found; is this the right file?")
     page_district = district or guess_district(raw)
     sources: list[dict] = []
     events: list[dict] = []
@@ -316,9 +332,37 @@ def ingest_text(raw: str, prefix: str, district: str | None = None) -> IngestRes
     return IngestResult(sources, events, problems)
 
 
+def source_prefix(path: Path) -> str:
+    """The id prefix of a file's drafts: ``003_7a77.txt`` → ``003``; ids allow only ASCII letters,
+    digits, '-', '_' and '.', so other names (「新文章.txt」) get a stable short hash."""
+    head = path.stem.split("_", 1)[0]
+    clean = re.sub(r"[^A-Za-z0-9_.-]+", "-", head).strip("-._")
+    if clean and clean == head:
+        return clean
+    digest = hashlib.sha1(path.stem.encode("utf-8")).hexdigest()[:6]
+    return f"{clean}-{digest}" if clean else f"new-{digest}"
+
+
+def read_raw(path: Path) -> tuple[str, list[str]]:
+    """The page's text: UTF-8 (with or without BOM), else GB18030 as Chinese pages often are."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig"), []
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+    try:
+        return data.decode("gb18030"), [f"line {line}: not UTF-8; read the file as GB18030, check the text"]
+    except UnicodeDecodeError:
+        return data.decode("utf-8", errors="replace"), [
+            f"line {line}: not UTF-8 text; unreadable bytes were replaced by \ufffd, save it as UTF-8"
+        ]
+
+
 def ingest_file(path: Path, district: str | None = None) -> IngestResult:
-    prefix = path.stem.split("_", 1)[0]
-    return ingest_text(path.read_text(encoding="utf-8"), prefix, district)
+    raw, problems = read_raw(path)
+    result = ingest_text(raw, source_prefix(path), district)
+    result.problems[:0] = problems
+    return result
 
 
 def write_drafts(result: IngestResult, knowledge: Path, seed: str = "", force: bool = False) -> list[Path]:
@@ -346,6 +390,33 @@ def write_drafts(result: IngestResult, knowledge: Path, seed: str = "", force: b
             if path.exists() and not force:
                 result.problems.append(f"{path} exists; kept it (use --force to overwrite)")
                 continue
-            path.write_text(dump_yaml(data), encoding="utf-8")
+            # Whole files only: a running bot that polls the folder never reads half a draft.
+            partial = path.with_name(f".{path.name}.tmp")
+            partial.write_text(dump_yaml(data), encoding="utf-8")
+            os.replace(partial, path)
             written.append(path)
+    result.problems.extend(_number_clashes(result, knowledge, written))
     return written
+
+
+def _number_clashes(result: IngestResult, knowledge: Path, written: list[Path]) -> list[str]:
+    """Event numbers of the new table that other event files already use (check would refuse them)."""
+    from bot.yamlio import YamlError, load_yaml
+
+    new = {e["number"] for e in result.events}
+    used: set[int] = set()
+    for path in sorted((knowledge / "events").glob("*.yaml")):
+        if path in written or not new:
+            continue
+        try:
+            data = load_yaml(path)
+        except YamlError:
+            continue
+        rows = data.get("events") if isinstance(data, dict) else None
+        if isinstance(rows, list):
+            used.update(r["number"] for r in rows if isinstance(r, dict) and isinstance(r.get("number"), int))
+    clash = sorted(new & used)
+    if not clash:
+        return []
+    shown = ", ".join(map(str, clash[:10])) + (" ..." if len(clash) > 10 else "")
+    return [f"event numbers {shown} are already used in {knowledge / 'events'}; renumber the new rows"]

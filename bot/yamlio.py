@@ -72,16 +72,21 @@ class _Loader(yaml.SafeLoader):
             mark = self.peek_event().start_mark
             self.aliases += 1
             if self.aliases > MAX_ALIASES:
-                raise ComposerError(None, None, f"more than {MAX_ALIASES} aliases (*name); write the values out",
-                                    mark)
+                raise ComposerError(
+                    None, None, f"more than {MAX_ALIASES} aliases (*name); write the values out", mark
+                )
             node = super().compose_node(parent, index)
             self._count_expansion(node, mark)
             return node
         self.depth += 1
         try:
             if self.depth > MAX_DEPTH:
-                raise ComposerError(None, None, f"nested more than {MAX_DEPTH} levels deep; flatten the data",
-                                    self.peek_event().start_mark)
+                raise ComposerError(
+                    None,
+                    None,
+                    f"nested more than {MAX_DEPTH} levels deep; flatten the data",
+                    self.peek_event().start_mark,
+                )
             return super().compose_node(parent, index)
         finally:
             self.depth -= 1
@@ -95,8 +100,12 @@ class _Loader(yaml.SafeLoader):
             self.expanded += 1
             if self.expanded > MAX_ALIAS_EXPANSION:
                 raise ComposerError(
-                    None, None, f"aliases (*name) repeat more than {MAX_ALIAS_EXPANSION} values in all "
-                    "(an alias bomb?); write the values out", mark)
+                    None,
+                    None,
+                    f"aliases (*name) repeat more than {MAX_ALIAS_EXPANSION} values in all "
+                    "(an alias bomb?); write the values out",
+                    mark,
+                )
             if isinstance(current, yaml.SequenceNode):
                 stack.extend(current.value)
             elif isinstance(current, yaml.MappingNode):
@@ -105,6 +114,8 @@ class _Loader(yaml.SafeLoader):
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
+    if not isinstance(node, yaml.MappingNode):  # `!!map [1]`
+        raise ConstructorError(None, None, "!!map on a value that is not a mapping", node.start_mark)
     loader.flatten_mapping(node)
     result = LineDict()
     result.line = node.start_mark.line + 1
@@ -114,18 +125,25 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
         try:
             hash(key)
         except TypeError:
-            raise ConstructorError(None, None, "a key must be plain text, not a list or mapping",
-                                   key_node.start_mark) from None
+            raise ConstructorError(
+                None, None, "a key must be plain text, not a list or mapping", key_node.start_mark
+            ) from None
         if key in result:
             raise ConstructorError(
-                None, None, f"the key {key!r} appears twice in one record (first on line "
-                f"{result.key_lines[key]}); keep one", key_node.start_mark)
+                None,
+                None,
+                f"the key {key!r} appears twice in one record (first on line "
+                f"{result.key_lines[key]}); keep one",
+                key_node.start_mark,
+            )
         result[key] = loader.construct_object(value_node, deep=True)
         result.key_lines[key] = key_node.start_mark.line + 1
     return result
 
 
 def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> LineList:
+    if not isinstance(node, yaml.SequenceNode):  # `!!seq {a: 1}`
+        raise ConstructorError(None, None, "!!seq on a value that is not a list", node.start_mark)
     result = LineList(loader.construct_object(child, deep=True) for child in node.value)
     result.line = node.start_mark.line + 1
     result.item_lines = [child.start_mark.line + 1 for child in node.value]
@@ -138,14 +156,48 @@ def _construct_timestamp_as_text(loader: _Loader, node: yaml.ScalarNode) -> str:
     return loader.construct_scalar(node)
 
 
+def _construct_number(loader: _Loader, node: yaml.ScalarNode) -> Any:
+    """Numbers as YAML 1.2 reads them: ``9:30`` is a time of day written as text, not the
+    YAML 1.1 base-60 number 570."""
+    if ":" in str(node.value):
+        return loader.construct_scalar(node)
+    try:
+        if node.tag.endswith(":int"):
+            return loader.construct_yaml_int(node)
+        return loader.construct_yaml_float(node)
+    except (ValueError, IndexError):  # only with an explicit tag: !!int abc
+        raise ConstructorError(None, None, f"{node.value!r} is not a number", node.start_mark) from None
+
+
+def _construct_bool(loader: _Loader, node: yaml.ScalarNode) -> bool:
+    try:
+        return loader.construct_yaml_bool(node)
+    except KeyError:  # only with an explicit tag: !!bool maybe
+        raise ConstructorError(None, None, f"{node.value!r} is not true or false", node.start_mark) from None
+
+
+def _construct_plain_text(loader: _Loader, node: yaml.ScalarNode) -> str:
+    """``=`` and ``<<`` as values are just text (PyYAML's safe loader has no constructor for them)."""
+    return loader.construct_scalar(node)
+
+
 def _refuse_tag(loader: _Loader, node: yaml.Node) -> Any:
-    raise ConstructorError(None, None, f"the tag {node.tag} is not allowed; write plain text, numbers, lists "
-                                       "and mappings", node.start_mark)
+    raise ConstructorError(
+        None,
+        None,
+        f"the tag {node.tag} is not allowed; write plain text, numbers, lists and mappings",
+        node.start_mark,
+    )
 
 
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp_as_text)
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_number)
+_Loader.add_constructor("tag:yaml.org,2002:float", _construct_number)
+_Loader.add_constructor("tag:yaml.org,2002:bool", _construct_bool)
+_Loader.add_constructor("tag:yaml.org,2002:value", _construct_plain_text)
+_Loader.add_constructor("tag:yaml.org,2002:merge", _construct_plain_text)
 for _tag in ("binary", "set", "omap", "pairs"):
     _Loader.add_constructor(f"tag:yaml.org,2002:{_tag}", _refuse_tag)
 _Loader.add_constructor(None, _refuse_tag)  # any tag not listed above, e.g. !!python/object
@@ -165,7 +217,9 @@ def load_yaml(path: Path, display: str | None = None) -> Any:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
-        raise YamlError(Problem(name, line, f"not UTF-8 text ({exc.reason}); save the file as UTF-8")) from None
+        raise YamlError(
+            Problem(name, line, f"not UTF-8 text ({exc.reason}); save the file as UTF-8")
+        ) from None
     return loads_yaml(text, name)
 
 
@@ -177,8 +231,14 @@ def loads_yaml(text: str, name: str = "<text>") -> Any:
         loader = _Loader(text)
     except yaml.reader.ReaderError as exc:  # control characters are refused before parsing
         line = text.count("\n", 0, max(exc.position, 0)) + 1
-        raise YamlError(Problem(name, line, f"character #x{exc.character:04x} is not allowed in YAML; "
-                                            "delete it (often pasted from a PDF)")) from None
+        raise YamlError(
+            Problem(
+                name,
+                line,
+                f"character #x{exc.character:04x} is not allowed in YAML; "
+                "delete it (often pasted from a PDF)",
+            )
+        ) from None
     try:
         node = loader.get_single_node()
         return None if node is None else loader.construct_document(node)
@@ -188,6 +248,10 @@ def loads_yaml(text: str, name: str = "<text>") -> Any:
         raise YamlError(Problem(name, line, _explain(exc))) from None
     except RecursionError:
         raise YamlError(Problem(name, 1, "YAML nested too deeply; flatten the data")) from None
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError, OverflowError) as exc:  # last resort
+        raise YamlError(
+            Problem(name, 1, f"YAML: a value cannot be read ({exc}); write plain values")
+        ) from None
     except yaml.YAMLError as exc:
         raise YamlError(Problem(name, 1, f"YAML syntax: {exc}")) from None
     finally:
@@ -214,7 +278,11 @@ def _explain(exc: yaml.MarkedYAMLError) -> str:
         return f"YAML: {(exc.problem or exc.context or 'bad YAML').replace('tag:yaml.org,2002:', '!!')}"
     what = exc.problem or exc.context or "bad YAML"
     if exc.context and exc.problem:
-        what = f"{what} ({exc.context})"
+        began = exc.context_mark
+        if began is not None and exc.problem_mark is not None and began.line != exc.problem_mark.line:
+            what = f"{what} ({exc.context} that began on line {began.line + 1})"
+        else:
+            what = f"{what} ({exc.context})"
     hint = next((h for key, h in _HINTS if key in what), "")
     return f"YAML syntax: {what}" + (f"; {hint}" if hint else "")
 
