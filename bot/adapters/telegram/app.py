@@ -1,0 +1,127 @@
+"""Building and running the PTB application: persistence, rate limiter, long polling, shutdown.
+
+``run_telegram`` is the thin main behind ``python run_bot.py telegram``: PTB's
+``run_polling`` owns the event loop and turns SIGINT/SIGTERM into a clean stop, which
+flushes the pickle file. ``running`` does the same start and stop inside a caller's own
+event loop, for tests and benchmarks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import traceback
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from telegram import Update
+from telegram.error import InvalidToken, TelegramError
+from telegram.ext import AIORateLimiter, Application, PersistenceInput, PicklePersistence
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.engine import Engine
+
+from .handlers import TelegramBot
+from .logs import protect_handlers, quiet_loggers, redact
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+POLL_TIMEOUT = 10  # seconds one getUpdates long poll may wait on Telegram's side
+PERSIST_EVERY = 15  # seconds between pickle writes while running (and always at stop)
+BOOTSTRAP_RETRIES = 3  # start-up attempts when the Bot API is briefly unreachable
+
+
+def build_application(engine: Engine, settings: Settings, bot: TelegramBot | None = None) -> Application:
+    """The application with every handler registered; nothing runs until it is started."""
+    quiet_loggers()
+    settings.persistence.parent.mkdir(parents=True, exist_ok=True)
+    bot = bot or TelegramBot(engine, settings)
+    persistence = PicklePersistence(
+        settings.persistence,
+        store_data=PersistenceInput(bot_data=False, callback_data=False),
+        update_interval=PERSIST_EVERY,
+    )
+    builder = (
+        Application.builder()
+        .token(settings.token)
+        .base_url(settings.base_url)
+        .base_file_url(settings.base_file_url)
+        .persistence(persistence)
+        .job_queue(None)
+        .post_init(bot.post_init)
+        .post_shutdown(bot.post_shutdown)
+    )
+    if settings.rate_limiter:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    application = builder.build()
+    bot.register(application)
+    return application
+
+
+@asynccontextmanager
+async def running(
+    application: Application, *, poll_timeout: float = 1.0, poll_interval: float = 0.0
+) -> AsyncIterator[Application]:
+    """Initialise, post_init, poll and start; on exit stop, flush persistence and post_shutdown.
+
+    The same steps, in the same order, as ``run_polling``, which cannot be used inside an
+    event loop that is already running.
+    """
+    await application.initialize()
+    try:
+        if application.post_init:
+            await application.post_init(application)
+        assert application.updater is not None
+        await application.updater.start_polling(
+            poll_interval=poll_interval, timeout=int(poll_timeout), allowed_updates=ALLOWED_UPDATES
+        )
+        await application.start()
+        yield application
+    finally:
+        if application.updater is not None and application.updater.running:
+            await application.updater.stop()
+        if application.running:
+            await application.stop()
+            if application.post_stop:
+                await application.post_stop(application)
+        await application.shutdown()
+        if application.post_shutdown:
+            await application.post_shutdown(application)
+
+
+def run_telegram(engine: Engine, args: argparse.Namespace) -> int:
+    """Long-poll until SIGTERM or Ctrl-C. Exit code 0 then, 2 for bad settings, 1 if the Bot API fails."""
+    try:
+        settings = load_settings(getattr(args, "env_file", ".env"))
+    except ConfigError as exc:
+        print(f"telegram: {exc}", file=sys.stderr)
+        return 2
+    protect_handlers(settings.token)
+    quiet_loggers()
+    bot_logger = logging.getLogger("bot")
+    if bot_logger.getEffectiveLevel() > logging.INFO:
+        bot_logger.setLevel(logging.INFO)  # start-up, reloads and handler errors are worth seeing
+    application = build_application(engine, settings)
+    try:
+        application.run_polling(
+            allowed_updates=ALLOWED_UPDATES, timeout=POLL_TIMEOUT, bootstrap_retries=BOOTSTRAP_RETRIES
+        )
+    except InvalidToken:
+        print("telegram: the Bot API rejected TELEGRAM_BOT_TOKEN (revoked or mistyped?)", file=sys.stderr)
+        return 2
+    except TelegramError as exc:
+        print(
+            f"telegram: the Bot API at {settings.base_url} failed: {redact(str(exc), settings.token)}",
+            file=sys.stderr,
+        )
+        return 1
+    except Exception:  # e.g. an unreadable pickle file; its traceback must not carry the token either
+        print(
+            f"telegram: stopped by an error:\n{redact(traceback.format_exc(), settings.token)}",
+            file=sys.stderr,
+        )
+        return 1
+    log.info("Telegram bot stopped")
+    return 0

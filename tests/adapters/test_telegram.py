@@ -1,0 +1,649 @@
+"""The Telegram adapter end to end: the real PTB application against a fake Bot API on loopback.
+
+Each test asserts on the Bot API calls the bot really made (sendMessage, editMessageText,
+answerCallbackQuery, setMyCommands), as Telegram would have received them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import pickle
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from datetime import date
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from telegram import Bot
+from telegram.error import NetworkError, RetryAfter
+
+from bot.adapters.telegram import TelegramBot, run_telegram, texts
+from bot.adapters.telegram.callbacks import MAX_DATA_BYTES, Action, Memo, decode, recall, remember
+from bot.adapters.telegram.flood import FloodGate
+from bot.adapters.telegram.logs import REDACTED, TokenFilter, redact
+from bot.adapters.telegram.render import MAX_CHARS, render_about, render_reply, tagged
+from bot.adapters.telegram.watch import KnowledgeWatcher
+from bot.answer import Citation, Reply, plain_reply
+from bot.config import Settings
+from bot.dialogue import DialogueState, EventQuery
+from bot.engine import DEFAULT_INTENTS, DEFAULT_KNOWLEDGE, ROOT, Engine
+from bot.knowledge import Event
+from tests.adapters.conftest import (
+    ADMIN_ID,
+    GROUP,
+    TOKEN,
+    Launch,
+    Resident,
+    button_data,
+    button_labels,
+    settle,
+)
+from tests.adapters.fake_bot_api import FakeBotAPI, callback_update, message_update
+
+TELEGRAM_TAGS = {
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "a",
+    "code",
+    "pre",
+    "tg-spoiler",
+    "span",
+    "blockquote",
+}
+
+
+class _TelegramHTML(HTMLParser):
+    """Checks what Telegram's HTML parse mode would: known tags, balanced, and collects the text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.open: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        assert tag in TELEGRAM_TAGS, f"Telegram does not know <{tag}>"
+        self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        assert self.open and self.open.pop() == tag, f"unbalanced </{tag}>"
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def visible_text(html_text: str) -> str:
+    """The text a resident sees; fails on markup Telegram would reject."""
+    parser = _TelegramHTML()
+    parser.feed(html_text)
+    parser.close()
+    assert not parser.open, f"unclosed tags {parser.open}"
+    return "".join(parser.text)
+
+
+def assert_telegram_html(text: str) -> None:
+    assert 0 < len(text) <= MAX_CHARS
+    visible_text(text)
+    bare = text.replace("&amp;", "").replace("&lt;", "").replace("&gt;", "").replace("&quot;", "")
+    bare = bare.replace("&#x27;", "")
+    assert "&" not in bare, "an unescaped & would break Telegram's HTML parser"
+
+
+# -- start, help, commands ---------------------------------------------------------------------------
+
+
+async def test_start_greets_with_examples_keyboard_and_registers_commands(
+    app: Any, api: FakeBotAPI, resident: Resident
+) -> None:
+    [greeting] = await resident.say("/start")
+    assert greeting.params["parse_mode"] == "HTML"
+    assert "您好" in greeting.params["text"] and "哪里可以写春联?" in greeting.params["text"]
+    keyboard = [
+        b["text"] if isinstance(b, dict) else b
+        for row in greeting.params["reply_markup"]["keyboard"]
+        for b in row
+    ]
+    assert {"哪里可以写春联?", "元宵节有什么活动?", "怎么在手机上信访?"} <= set(keyboard)
+    assert greeting.params["reply_markup"]["resize_keyboard"] is True
+    public = [c["command"] for c in api.commands()]
+    assert public == ["start", "help", "events", "about"]
+    admin = [c["command"] for c in api.commands({"type": "chat", "chat_id": ADMIN_ID})]
+    assert admin == ["start", "help", "events", "about", "reload", "stats"]
+
+
+async def test_help_and_unknown_command(app: Any, resident: Resident) -> None:
+    [help_message] = await resident.say("/help")
+    assert "/events" in help_message.params["text"]
+    [unknown] = await resident.say("/nosuchcommand")
+    assert unknown.params["text"] == texts.UNKNOWN_COMMAND
+
+
+# -- questions and answers ---------------------------------------------------------------------------
+
+
+async def test_couplets_question_is_html_dated_cited_with_next_button(
+    app: Any, api: FakeBotAPI, resident: Resident
+) -> None:
+    [answer] = await resident.say("哪里可以写春联?")
+    text = answer.params["text"]
+    assert answer.params["parse_mode"] == "HTML"
+    assert_telegram_html(text)
+    assert "2020年1月4日" in text and "地点:企业" in text and "主办:上街区书法家协会" in text
+    assert text.rstrip().endswith("</i>")
+    assert "<i>来源:《上街区 2020 年春节期间传统文化活动安排》序号" in text
+    markup = answer.params["reply_markup"]
+    assert button_labels(markup) == [texts.NEXT]
+    assert all(
+        len(b["callback_data"].encode()) < MAX_DATA_BYTES for row in markup["inline_keyboard"] for b in row
+    )
+    typing = [c for c in api.calls("sendChatAction") if c.params["chat_id"] == resident.chat_id]
+    assert typing and typing[0].params["action"] == "typing" and typing[0].at <= answer.at
+
+
+async def test_paging_edits_the_list_in_place(app: Any, resident: Resident) -> None:
+    [answer] = await resident.say("哪里可以写春联?")
+    message = answer.result
+    await resident.press(message, texts.NEXT)
+    await resident.api.wait_until(lambda: len(resident.edits()) == 1, what="page 2")
+    page2 = resident.edits()[0].params
+    assert page2["message_id"] == message["message_id"] and page2["parse_mode"] == "HTML"
+    assert "第2/6页" in page2["text"] and "6. " in page2["text"]
+    assert button_labels(page2["reply_markup"]) == [texts.PREVIOUS, texts.NEXT]
+    await resident.press(message, texts.PREVIOUS)
+    await resident.api.wait_until(lambda: len(resident.edits()) == 2, what="back to page 1")
+    page1 = resident.edits()[1].params
+    assert "第1/6页" in page1["text"] and "1. 2020年1月4日" in page1["text"]
+    assert button_labels(page1["reply_markup"]) == [texts.NEXT]
+    assert len(resident.sent()) == 1, "paging must edit, not send new messages"
+    assert resident.api.bot_message(resident.chat_id, message["message_id"])["text"] == page1["text"]
+
+
+async def test_a_page_that_cannot_be_edited_is_sent_anew(
+    app: Any, api: FakeBotAPI, resident: Resident
+) -> None:
+    [answer] = await resident.say("哪里可以写春联?")
+    data = button_data(answer.result, texts.NEXT)
+    gone = {**answer.result, "message_id": 999_999}  # deleted, or too old for Telegram to edit
+    api.push(callback_update(data, user_id=resident.user_id, message=gone))
+    await api.wait_until(lambda: len(resident.sent()) == 2, what="the page as a new message")
+    assert "第2/6页" in resident.sent()[1].params["text"]
+    assert button_labels(resident.sent()[1].params["reply_markup"]) == [texts.PREVIOUS, texts.NEXT]
+
+
+async def test_typed_next_page_follows_the_button_pages(app: Any, resident: Resident) -> None:
+    [answer] = await resident.say("哪里可以写春联?")
+    await resident.press(answer.result, texts.NEXT)
+    await resident.api.wait_until(lambda: resident.edits(), what="page 2")
+    [typed] = await resident.say("下一页")
+    assert "第3/6页" in typed.params["text"]
+
+
+async def test_original_button_sends_the_whole_passage(app: Any, engine: Engine, resident: Resident) -> None:
+    [answer] = await resident.say("惠济区重点项目总投资多少?")
+    assert button_labels(answer.params["reply_markup"]) == [texts.ORIGINAL]
+    passage_id = next(c.passage for c in engine.answer("惠济区重点项目总投资多少?").citations if c.passage)
+    full = engine.brain.knowledge.passage_by_id[passage_id].text
+    assert full not in answer.params["text"]
+    answered = await resident.press(answer.result, texts.ORIGINAL)
+    assert "text" not in answered.params
+    await resident.api.wait_until(lambda: len(resident.sent()) == 2, what="the original")
+    original = resident.sent()[1].params["text"]
+    assert_telegram_html(original)
+    assert full in visible_text(original) and "来源:《" in original
+
+
+async def test_follow_up_keeps_the_activity_and_changes_the_date(app: Any, resident: Resident) -> None:
+    await resident.say("哪里可以猜灯谜?")
+    [follow_up] = await resident.say("那2月5日呢?")
+    text = visible_text(follow_up.params["text"])
+    assert "2020年2月5日" in text and "灯谜" in text and "共6场" in text
+
+
+async def test_user_text_with_markup_is_escaped(launch: Launch, engine: Engine, resident: Resident) -> None:
+    class Echo(Engine):
+        def answer(self, text: str, state: DialogueState | None = None) -> Reply:
+            return plain_reply("chitchat", "echo", f"您说的是:{text}")
+
+    echo = Echo(engine.brain, engine.knowledge_dir, engine.intents_dir)
+    async with launch(echo):
+        [reply] = await resident.say("<b>春联</b> & 灯谜")
+    text = reply.params["text"]
+    assert "&lt;b&gt;春联&lt;/b&gt; &amp; 灯谜" in text
+    assert visible_text(text) == "您说的是:<b>春联</b> & 灯谜"
+
+
+async def test_real_answers_are_valid_telegram_html(app: Any, resident: Resident) -> None:
+    for question in ("元宵节有什么活动?", "怎么在手机上信访?", "<b>春联</b> & 灯谜", "今天天气怎么样?"):
+        for call in await resident.say(question):
+            assert_telegram_html(call.params["text"])
+
+
+async def test_not_text_gets_a_hint(app: Any, api: FakeBotAPI, resident: Resident) -> None:
+    update = message_update("x", user_id=resident.user_id)
+    del update["message"]["text"]
+    update["message"]["sticker"] = {
+        "file_id": "s1",
+        "file_unique_id": "u1",
+        "type": "regular",
+        "width": 512,
+        "height": 512,
+        "is_animated": False,
+        "is_video": False,
+    }
+    api.push(update)
+    await api.wait_until(lambda: resident.sent(), what="a hint")
+    assert resident.sent()[0].params["text"] == texts.NOT_TEXT
+
+
+# -- events and about --------------------------------------------------------------------------------
+
+
+async def test_events_offers_days_and_a_day_button_lists_that_day(app: Any, resident: Resident) -> None:
+    [menu] = await resident.say("/events")
+    labels = button_labels(menu.params["reply_markup"])
+    assert "2月5日" in labels and "1月4日" in labels
+    assert "2019年12月31日至2020年2月9日" in menu.params["text"]
+    await resident.press(menu.result, "2月5日")
+    await resident.api.wait_until(lambda: len(resident.sent()) == 2, what="the day's events")
+    day = visible_text(resident.sent()[1].params["text"])
+    assert "2020年2月5日的活动" in day and "共7场" in day
+
+
+async def test_events_with_a_date_answers_that_date(app: Any, resident: Resident) -> None:
+    [answer] = await resident.say("/events 2月5日")
+    assert "2020年2月5日的活动" in visible_text(answer.params["text"])
+
+
+async def test_about_lists_sources_with_dates(app: Any, resident: Resident) -> None:
+    [about] = await resident.say("/about")
+    text = visible_text(about.params["text"])
+    assert "共18篇" in text and "上街区 2020 年春节期间传统文化活动安排" in text
+    assert "2019年12月31日至2020年2月9日" in text and "2020年1月15日" in text and "中原区" in text
+
+
+# -- groups ------------------------------------------------------------------------------------------
+
+
+async def test_group_answers_only_mentions_replies_and_commands(app: Any, api: FakeBotAPI) -> None:
+    member = Resident(api, 3001, chat=GROUP, first_name="群友")
+    await member.say("大家好,今天去哪里写春联?", expect=0)
+    await settle(api)
+    assert member.sent() == [], "the bot must stay silent in the residents' own conversation"
+
+    [mentioned] = await member.say("@zz_district_bot 哪里可以写春联?")
+    assert "春联" in mentioned.params["text"]
+    assert mentioned.params["reply_parameters"]["message_id"] > 0, "in a group the answer quotes the question"
+
+    [replied] = await member.say("那2月5日呢?", reply_to=mentioned.result)
+    assert "2020年2月5日" in visible_text(replied.params["text"])
+
+    [command] = await member.say("/about@zz_district_bot")
+    assert "我知道的资料" in command.params["text"]
+    await member.say("/reload", expect=0)  # someone else's command, or not for us: silence
+    await member.say("/start@other_bot", expect=0)
+    await settle(api)
+    assert len(member.sent()) == 3
+
+
+# -- flood control -----------------------------------------------------------------------------------
+
+
+async def test_flood_control_slows_one_user_and_not_the_others(
+    app: Any, api: FakeBotAPI, resident: Resident, neighbour: Resident
+) -> None:
+    for number in range(7):
+        api.push(message_update(f"第{number}个问题:哪里可以写春联?", user_id=resident.user_id))
+    [answer] = await neighbour.say("哪里可以猜灯谜?")
+    assert "灯谜" in answer.params["text"]
+    await settle(api)
+    texts_sent = [c.params["text"] for c in resident.sent()]
+    assert len(texts_sent) == 6
+    assert texts_sent.count(texts.SLOW_DOWN) == 1 and texts_sent[-1] == texts.SLOW_DOWN
+
+
+async def test_rate_limiter_retries_after_a_429(launch: Launch, api: FakeBotAPI, resident: Resident) -> None:
+    async with launch(rate_limiter=True):
+        api.inject_fault("sendMessage", "retry_after", retry_after=1)
+        [answer] = await resident.say("哪里可以写春联?")
+    assert "春联" in answer.params["text"]
+    attempts = [c for c in api.calls("sendMessage") if c.params.get("chat_id") == resident.chat_id]
+    assert [c.fault for c in attempts] == ["retry_after", None]
+    assert attempts[1].at - attempts[0].at >= 1.0
+
+
+def test_flood_gate_lets_the_user_back_when_the_window_passes() -> None:
+    now = [0.0]
+    gate = FloodGate(2, 10.0, clock=lambda: now[0])
+    assert [gate.check(1) for _ in range(4)] == ["pass", "pass", "warn", "drop"]
+    assert gate.check(2) == "pass"
+    now[0] = 10.5
+    assert gate.check(1) == "pass"
+
+
+# -- admin commands and reload -----------------------------------------------------------------------
+
+
+async def test_reload_and_stats_are_admin_only(app: Any, resident: Resident, admin: Resident) -> None:
+    [refused] = await resident.say("/reload")
+    [unknown] = await resident.say("/frobnicate")
+    assert refused.params["text"] == unknown.params["text"] == texts.UNKNOWN_COMMAND
+    [no_stats] = await resident.say("/stats")
+    assert no_stats.params["text"] == texts.UNKNOWN_COMMAND
+    [reloaded] = await admin.say("/reload")
+    assert reloaded.params["text"].startswith(texts.RELOADED)
+    [stats] = await admin.say("/stats")
+    assert "收到消息" in stats.params["text"] and "重新读取:1次" in stats.params["text"]
+
+
+@pytest.fixture
+def knowledge_copy(tmp_path: Path) -> tuple[Path, Path]:
+    knowledge, intents = tmp_path / "knowledge", tmp_path / "intents"
+    shutil.copytree(DEFAULT_KNOWLEDGE, knowledge)
+    shutil.copytree(DEFAULT_INTENTS, intents)
+    return knowledge, intents
+
+
+async def test_reload_reports_problems_and_keeps_answering(
+    launch: Launch, knowledge_copy: tuple[Path, Path], admin: Resident, resident: Resident
+) -> None:
+    knowledge, intents = knowledge_copy
+    engine = Engine.load(knowledge, intents)
+    async with launch(engine):
+        broken = knowledge / "sources" / "000-3.yaml"
+        broken.write_text("id: [unclosed\n", encoding="utf-8")
+        [refused] = await admin.say("/reload")
+        text = visible_text(refused.params["text"])
+        assert texts.RELOAD_REFUSED in text and "000-3.yaml:" in text
+        [still] = await resident.say("哪里可以写春联?")
+        assert "春联" in still.params["text"]
+
+
+async def test_watcher_reloads_when_a_file_changes(tmp_path: Path) -> None:
+    class FakeEngine:
+        knowledge_dir = tmp_path / "knowledge"
+        intents_dir = tmp_path / "intents"
+        calls = 0
+
+        def reload(self) -> list[str]:
+            FakeEngine.calls += 1
+            return ["knowledge/x.yaml:1: broken"] if FakeEngine.calls > 1 else []
+
+    FakeEngine.knowledge_dir.mkdir()
+    FakeEngine.intents_dir.mkdir()
+    (FakeEngine.knowledge_dir / "a.yaml").write_text("a: 1\n")
+    watcher = KnowledgeWatcher(FakeEngine(), interval=0.02)
+    assert await watcher.check() is None  # the first look only remembers
+    assert await watcher.check() is None
+    (FakeEngine.intents_dir / "b.yaml").write_text("b: 2\n")
+    assert await watcher.check() == []
+    os.utime(FakeEngine.knowledge_dir / "a.yaml", ns=(1, 1))
+    assert await watcher.check() == ["knowledge/x.yaml:1: broken"]
+    assert await watcher.check() is None  # a broken edit is reported once, not every interval
+    watcher.start()
+    (FakeEngine.knowledge_dir / "c.yaml").write_text("c: 3\n")
+    for _ in range(200):
+        if FakeEngine.calls == 3:
+            break
+        await asyncio.sleep(0.01)
+    await watcher.stop()
+    assert FakeEngine.calls == 3 and watcher.reloads == 3
+
+
+# -- persistence and restarts ------------------------------------------------------------------------
+
+
+async def test_follow_up_and_buttons_survive_a_restart(
+    launch: Launch, settings: Settings, resident: Resident
+) -> None:
+    async with launch():
+        [answer] = await resident.say("哪里可以猜灯谜?")
+    assert settings.persistence.exists()
+    async with launch():
+        [follow_up] = await resident.say("那2月5日呢?")
+        assert "共6场" in visible_text(follow_up.params["text"])
+        await resident.press(answer.result, texts.NEXT)
+        await resident.api.wait_until(lambda: resident.edits(), what="page 2 after the restart")
+        assert "第2/3页" in resident.edits()[0].params["text"]
+
+
+async def test_expired_or_foreign_button_gets_a_polite_answer(
+    app: Any, resident: Resident, caplog: pytest.LogCaptureFixture
+) -> None:
+    [answer] = await resident.say("哪里可以写春联?")
+    for data in ("pg:zzzz:1", "src:nope", "garbage", "day:20201340"):
+        answered = await resident.press(answer.result, data=data)
+        assert answered.params["text"] == texts.EXPIRED
+    assert resident.edits() == []
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_old_keys_are_forgotten_and_callback_data_is_short() -> None:
+    chat_data: dict[str, Any] = {}
+    keys = [remember(chat_data, Memo(query=EventQuery(activity=("春联",)))) for _ in range(250)]
+    assert recall(chat_data, keys[0]) is None and recall(chat_data, keys[-1]) is not None
+    data = Action("page", keys[-1], 10**6).encode()
+    assert len(data.encode()) < MAX_DATA_BYTES and decode(data) == Action("page", keys[-1], 10**6)
+    assert decode(Action("day", day=date(2020, 2, 5)).encode()) == Action("day", day=date(2020, 2, 5))
+
+
+# -- errors and the token ----------------------------------------------------------------------------
+
+
+async def test_handler_errors_are_logged_without_the_token_and_the_bot_goes_on(
+    launch: Launch,
+    engine: Engine,
+    api: FakeBotAPI,
+    resident: Resident,
+    neighbour: Resident,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    class Leaky(Engine):
+        def answer(self, text: str, state: DialogueState | None = None) -> Reply:
+            if "boom" in text:
+                raise RuntimeError(f"POST {api.base_url}{TOKEN}/sendMessage failed")
+            return super().answer(text, state)
+
+    caplog.set_level(logging.DEBUG)
+    leaky = Leaky(engine.brain, engine.knowledge_dir, engine.intents_dir)
+    async with launch(leaky):
+        [sorry] = await resident.say("boom")
+        assert sorry.params["text"] == texts.SORRY
+        api.inject_fault("sendMessage", "http500")
+        await neighbour.say("哪里可以写春联?", expect=0)
+        await api.wait_until(lambda: "Internal Server Error" in caplog.text, what="the 500 logged")
+        [fine] = await neighbour.say("哪里可以写春联?")
+        assert "春联" in fine.params["text"]
+    failures = [r for r in caplog.records if r.getMessage().startswith("update ")]
+    assert len(failures) == 2 and all(" failed: " in r.getMessage() for r in failures)
+    assert "RuntimeError" in caplog.text and REDACTED in caplog.text
+    assert TOKEN not in caplog.text and TOKEN.split(":")[1] not in caplog.text
+
+
+def test_token_filter_redacts_messages_and_tracebacks() -> None:
+    record = logging.LogRecord(
+        "x", logging.ERROR, __file__, 1, "url %s", (f"https://h/bot{TOKEN}/getMe",), None
+    )
+    try:
+        raise ValueError(TOKEN)
+    except ValueError:
+        record.exc_info = sys.exc_info()
+    TokenFilter(TOKEN).filter(record)
+    assert TOKEN not in record.getMessage() and TOKEN not in (record.exc_text or "")
+    assert redact("nothing secret", TOKEN) == "nothing secret"
+
+
+# -- rendering ---------------------------------------------------------------------------------------
+
+
+def test_knowledge_text_is_escaped_one_event_per_block() -> None:
+    event = Event(
+        7, date(2020, 2, 5), date(2020, 2, 5), "A&B <广场>", "猜灯谜 & 闹元宵", "<社区>", "上街区", "000-7"
+    )
+    reply = Reply(
+        "events",
+        "events",
+        title="「灯谜」相关的活动:共1场",
+        lines=["x"],
+        citations=[Citation("000-7", "活动安排 <表>", "序号7", "q")],
+        events=[7],
+    )
+    [html_text] = render_reply(reply, {7: event})
+    assert_telegram_html(html_text)
+    assert "地点:A&amp;B &lt;广场&gt;" in html_text and "主办:&lt;社区&gt;" in html_text
+    assert "<b>1. 2020年2月5日</b>" in html_text
+    assert html_text.endswith("<i>来源:《活动安排 &lt;表&gt;》序号 7</i>")
+
+
+def test_a_long_answer_is_split_below_the_limit_with_the_citation_last() -> None:
+    body = "郑州市上街区举办活动 & <庆祝>。" * 900
+    reply = Reply(
+        "passages",
+        "original",
+        title="《标题》",
+        lines=[body],
+        citations=[Citation("s", "标题", "", body, "p1")],
+    )
+    chunks = render_reply(reply, {})
+    assert len(chunks) > 1
+    for chunk in chunks:
+        assert_telegram_html(chunk)
+    assert "".join(visible_text(c) for c in chunks).replace("\n", "").count("庆祝") == 900
+    assert chunks[-1].endswith("</i>")
+
+
+@given(st.text(min_size=1, max_size=3000), st.sampled_from([None, "b", "i"]), st.integers(20, 500))
+def test_tagged_pieces_fit_and_keep_the_text(raw: str, tag: str | None, limit: int) -> None:
+    pieces = tagged(raw, tag, limit)
+    assert all(len(p) <= limit for p in pieces)
+    assert "".join(visible_text(p) for p in pieces) == raw
+
+
+def test_about_renders_every_source(engine: Engine) -> None:
+    chunks = render_about(engine.brain.knowledge)
+    assert all(len(c) <= MAX_CHARS for c in chunks)
+    text = "".join(visible_text(c) for c in chunks)
+    assert all(s.full_title in text for s in engine.brain.knowledge.sources.values())
+
+
+# -- the real entry point ----------------------------------------------------------------------------
+
+
+def test_missing_token_is_a_clear_error_with_exit_code_2(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    assert run_telegram(engine, argparse.Namespace(env_file=str(tmp_path / "missing.env"))) == 2
+    assert "TELEGRAM_BOT_TOKEN is not set" in capsys.readouterr().err
+
+
+def start_bot_process(
+    api: FakeBotAPI, tmp_path: Path, token: str = TOKEN, **extra: str
+) -> subprocess.Popen[str]:
+    """``python run_bot.py telegram --env-file …`` against the fake server, as an operator runs it."""
+    env_file = tmp_path / "bot.env"
+    settings = {
+        "TELEGRAM_BOT_TOKEN": token,
+        "TELEGRAM_BASE_URL": api.base_url,
+        "BOT_PERSISTENCE": str(tmp_path / "state.pickle"),
+        "BOT_WATCH_INTERVAL": "0",
+        **extra,
+    }
+    env_file.write_text("".join(f"{k}={v}\n" for k, v in settings.items()), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "BOT_"))}
+    env["BOT_UNANSWERED_LOG"] = str(tmp_path / "unanswered.jsonl")
+    return subprocess.Popen(
+        [sys.executable, "run_bot.py", "telegram", "--env-file", str(env_file)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.mark.parametrize(("stop", "limiter"), [(signal.SIGTERM, "off"), (signal.SIGINT, "on")])
+def test_run_bot_telegram_polls_answers_and_stops_cleanly(
+    api: FakeBotAPI, tmp_path: Path, stop: int, limiter: str
+) -> None:
+    process = start_bot_process(api, tmp_path, BOT_RATE_LIMITER=limiter)
+    try:
+        api.wait_until_sync(lambda: api.calls("getUpdates"), timeout=30, what="the bot to start polling")
+        api.push(message_update("/start", user_id=5005))
+        api.push(message_update("哪里可以写春联?", user_id=5005))
+        api.wait_until_sync(lambda: len(api.sent(5005)) == 2, timeout=10, what="two replies")
+        process.send_signal(stop)  # SIGINT is what Ctrl-C sends
+        _, stderr = process.communicate(timeout=15)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, stderr
+    assert TOKEN not in stderr
+    with (tmp_path / "state.pickle").open("rb") as saved:  # flushed at stop, not only every 15 s
+        state = pickle.load(saved)["user_data"][5005]["dialogue"]
+    assert state.query is not None and state.query.activity == ("春联",)
+    assert "您好" in api.sent(5005)[0]["text"] and "春联" in api.sent(5005)[1]["text"]
+    assert api.pending_updates() == 0, "updates are confirmed before exit, so a restart does not repeat them"
+
+
+def test_run_bot_telegram_with_a_rejected_token_exits_2(api: FakeBotAPI, tmp_path: Path) -> None:
+    process = start_bot_process(api, tmp_path, token="111:revoked-token-value")
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 2
+    assert "rejected TELEGRAM_BOT_TOKEN" in stderr and "revoked-token-value" not in stderr
+
+
+def test_settings_repr_hides_the_token() -> None:
+    assert TOKEN not in repr(Settings(token=TOKEN))
+
+
+def test_bot_keeps_its_own_state_out_of_bot_data(engine: Engine) -> None:
+    bot = TelegramBot(engine, Settings(token=TOKEN, rate_limit=None))
+    assert bot.flood is None and bot.watcher.interval == 30.0
+    assert (
+        button_data({"reply_markup": {"inline_keyboard": [[{"text": "x", "callback_data": "d"}]]}}, "x")
+        == "d"
+    )
+
+
+# -- the fake server itself (other suites inject its faults) -------------------------------------------
+
+
+async def test_fake_server_faults_hit_only_the_next_calls(api: FakeBotAPI) -> None:
+    async with Bot(TOKEN, base_url=api.base_url) as bot:  # initialize() calls getMe once
+        api.inject_fault("getMe", "retry_after", retry_after=3)
+        with pytest.raises(RetryAfter) as caught:
+            await bot.get_me()
+        assert caught.value.retry_after.total_seconds() == 3
+        api.inject_fault("getMe", "http500", times=2)
+        for _ in range(2):
+            with pytest.raises(NetworkError, match="Internal Server Error"):
+                await bot.get_me()
+        api.inject_fault("getMe", "drop")
+        with pytest.raises(NetworkError):
+            await bot.get_me()
+        api.inject_fault("getMe", "delay", seconds=0.2)
+        started = time.monotonic()
+        assert (await bot.get_me()).username == "zz_district_bot"
+        assert time.monotonic() - started >= 0.2
+        assert (await bot.get_me()).username == "zz_district_bot"
+    faults = [c.fault for c in api.calls("getMe")]
+    assert faults == [None, "retry_after", "http500", "http500", "drop", "delay", None]
+    with pytest.raises(ValueError, match="unknown fault"):
+        api.inject_fault("getMe", "explode")  # type: ignore[arg-type]
