@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import calendar
 import re
+import warnings
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -129,6 +130,18 @@ def _lunar_day(word: str) -> int:
     return int(cn2an.cn2an(word.replace("廿", "二十"), "smart"))
 
 
+def _arabic(text: str) -> str:
+    """「二月五号」 → 「2月5号」; text cn2an cannot read (「一二十」) is left as it is."""
+    if not re.search(r"[一二三四五六七八九十两]", text):
+        return text
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # cn2an warns, rather than raises, on numerals it cannot read
+        try:
+            return cn2an.transform(text, "cn2an")
+        except (ValueError, KeyError, IndexError):
+            return text
+
+
 def _safe_date(year: int, month: int, day: int) -> date | None:
     try:
         return date(year, month, day)
@@ -182,9 +195,7 @@ class DateParser:
             if word.lower() in lowered:
                 query.relative.append(word)
                 lowered = lowered.replace(word.lower(), " ")
-        digits = (
-            cn2an.transform(lowered, "cn2an") if re.search(r"[一二三四五六七八九十]", lowered) else lowered
-        )
+        digits = _arabic(lowered)
         self._solar(digits, query)
         self._english(digits, query)
         if year_match and not query.ranges:

@@ -25,6 +25,7 @@ NASTY = [
     "مرحبا 你好 Здравствуйте 1月15日",
     "下一页" * 1000,
     "\ud7ff\ue000\uffff",
+    "一二十",  # cn2an warns on numerals it cannot read
 ]
 
 
