@@ -69,9 +69,15 @@ def launch(engine: Engine, settings: Settings) -> Launch:
 
     @asynccontextmanager
     async def _launch(
-        engine_: Engine | None = None, bot: TelegramBot | None = None, **changes: Any
+        engine_: Engine | None = None,
+        bot: TelegramBot | None = None,
+        *,
+        concurrent_updates: int = 1,
+        **changes: Any,
     ) -> AsyncIterator[Application]:
-        application = build_application(engine_ or engine, replace(settings, **changes), bot)
+        application = build_application(
+            engine_ or engine, replace(settings, **changes), bot, concurrent_updates=concurrent_updates
+        )
         async with running(application, poll_timeout=1) as running_app:
             yield running_app
 

@@ -90,9 +90,11 @@ class FakeBotAPI:
         username: str = BOT_USERNAME,
         bot_id: int = BOT_ID,
         max_poll_wait: float = 1.0,
+        latency: float = 0.0,
     ) -> None:
         self.token = token
         self.max_poll_wait = max_poll_wait
+        self.latency = latency  # seconds each call takes before it is handled, like a network round trip
         self.bot_user = {
             "id": bot_id,
             "is_bot": True,
@@ -111,6 +113,7 @@ class FakeBotAPI:
         self._messages: dict[tuple[int, int], dict[str, Any]] = {}
         self._chats: dict[int, dict[str, Any]] = {}
         self._commands: dict[str, list[Any]] = {}
+        self._answered: set[str] = set()  # callback queries answered (Telegram takes one answer)
         self._closed = False
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -344,6 +347,17 @@ class FakeBotAPI:
             message["edit_date"] = int(time.time())
             return dict(message)
 
+    def _api_answercallbackquery(self, params: dict[str, Any]) -> bool:
+        with self._cond:
+            query_id = str(params.get("callback_query_id", ""))
+            if query_id in self._answered:
+                raise _ApiError(
+                    400,
+                    "Bad Request: query is too old and response timeout expired or query ID is invalid",
+                )
+            self._answered.add(query_id)
+        return True
+
     def _api_setmycommands(self, params: dict[str, Any]) -> bool:
         with self._cond:
             self._commands[_scope_key(params.get("scope"))] = list(params.get("commands") or [])
@@ -369,6 +383,7 @@ class _Handler(BaseHTTPRequestHandler):
     """One HTTP/1.1 connection; keeps it alive like the real server does."""
 
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # no 40 ms delayed-ACK stall between the header and the body writes
     timeout = 30  # an idle keep-alive connection's thread ends eventually
 
     def do_POST(self) -> None:
@@ -384,6 +399,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
             return
         params = _parse(url.query, body, self.headers.get("Content-Type", ""))
+        if api.latency > 0:
+            time.sleep(api.latency)
         call = ApiCall(match["method"], params, time.monotonic())
         fault = api._take_fault(call.method)
         if fault is not None:

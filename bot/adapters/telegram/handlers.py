@@ -343,18 +343,32 @@ class TelegramBot:
         await self._send(context, target, self._render(original))
 
     async def on_error(self, update: object, context: Context) -> None:
-        """Log the failed update's id and the error, token redacted; keep running."""
+        """Log the failed update's id and the error, token redacted; keep running.
+
+        Without an update, fetching updates failed (run_polling passes those errors here too):
+        PTB polls again after a pause, so one line says so, without a traceback.
+        """
         self.stats.errors += 1
         error = context.error
+        if update is None and isinstance(error, TelegramError):
+            detail = redact(f"{type(error).__name__}: {error}", self.settings.token)
+            log.warning("getUpdates failed, polling again after a pause: %s", detail)
+            return
         update_id = update.update_id if isinstance(update, Update) else None
         detail = "".join(traceback.format_exception(error)) if error is not None else "unknown error"
         log.error("update %s failed: %s", update_id, redact(detail, self.settings.token))
         if not isinstance(update, Update) or isinstance(error, TelegramError):
             return  # a Bot API failure: telling the resident would most likely fail the same way
-        with contextlib.suppress(TelegramError):
-            if update.callback_query is not None:
+        if update.callback_query is not None:
+            try:
                 await update.callback_query.answer(texts.SORRY)
-            elif update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE:
+                return
+            except BadRequest:
+                pass  # answered before the work failed (Telegram takes one answer): say it in the chat
+            except TelegramError:
+                return
+        with contextlib.suppress(TelegramError):
+            if update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE:
                 await context.bot.send_message(update.effective_chat.id, texts.SORRY)
 
     # -- helpers ----------------------------------------------------------------------------------
