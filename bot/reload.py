@@ -9,6 +9,7 @@ a broken edit is reported (file and line) and the previous knowledge keeps answe
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
 import os
@@ -84,6 +85,9 @@ class Watcher:
         self._lock = threading.Lock()  # one check at a time, whichever loop calls it
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.reloads = 0
+        self.last_problems: list[Problem] = []
 
     def _snapshot(self) -> Snapshot:
         return snapshot(Path(self.engine.knowledge_dir), Path(self.engine.intents_dir))
@@ -102,11 +106,23 @@ class Watcher:
             if current == self._seen:
                 return None
             self._seen = current
-            try:
-                return self.engine.reload()
-            except Exception as exc:  # a bug must not stop the watcher or the old knowledge
-                log.exception("reload failed")
-                return [Problem(str(self.engine.knowledge_dir), 1, f"reload failed: {exc!r}")]
+            return self._reload()
+
+    def reload_now(self) -> list[Problem]:
+        """Reload whatever the files hold now (an admin's /reload), changed or not."""
+        with self._lock:
+            self._seen = self._snapshot()
+            return self._reload()
+
+    def _reload(self) -> list[Problem]:
+        try:
+            problems = list(self.engine.reload())
+        except Exception as exc:  # a bug must not stop the watcher or the old knowledge
+            log.exception("reload failed")
+            problems = [Problem(str(self.engine.knowledge_dir), 1, f"reload failed: {exc!r}")]
+        self.reloads += 1
+        self.last_problems = problems
+        return problems
 
     async def run(self, on_result: OnResult = log_result) -> None:
         """Check every ``interval`` seconds until cancelled; reloads run in a worker thread so
@@ -125,6 +141,18 @@ class Watcher:
                 await outcome
         except Exception:
             log.exception("reporting a reload failed")
+
+    def start_task(self, on_result: OnResult = log_result) -> None:
+        """Watch from the running event loop (the Telegram bot); no-op when the interval is 0."""
+        if self.interval > 0 and self._task is None:
+            self._task = asyncio.create_task(self.run(on_result), name="knowledge-watcher")
+
+    async def stop_task(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     def start_background(self, on_result: Callable[[list[Problem]], None] = log_result) -> threading.Thread:
         """Watch in a daemon thread (the console has no event loop); ``stop()`` ends it."""

@@ -301,3 +301,31 @@ def test_watch_interval_from_the_environment(
 ) -> None:
     monkeypatch.setenv("BOT_WATCH_INTERVAL", value)
     assert watch_interval() == expected
+
+
+async def test_watcher_task_in_an_event_loop(tmp_path: Path) -> None:
+    """The Telegram bot's way: a task on its loop; an admin's reload_now counts too."""
+
+    class StandIn:
+        knowledge_dir = tmp_path / "knowledge"
+        intents_dir = tmp_path / "intents"
+        calls = 0
+
+        def reload(self) -> list[Problem]:
+            StandIn.calls += 1
+            return [Problem("knowledge/x.yaml", 1, "broken")] if StandIn.calls == 2 else []
+
+    StandIn.knowledge_dir.mkdir()
+    StandIn.intents_dir.mkdir()
+    watcher = Watcher(StandIn(), interval=0.02)
+    assert watcher.reload_now() == [] and watcher.reloads == 1
+    seen: list[list[Problem]] = []
+    watcher.start_task(seen.append)
+    (StandIn.knowledge_dir / "a.yaml").write_text("a: 1\n")
+    for _ in range(300):
+        if seen:
+            break
+        await asyncio.sleep(0.01)
+    await watcher.stop_task()
+    assert seen == [[Problem("knowledge/x.yaml", 1, "broken")]]
+    assert watcher.reloads == 2 and watcher.last_problems == seen[0]

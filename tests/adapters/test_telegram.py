@@ -7,7 +7,6 @@ answerCallbackQuery, setMyCommands), as Telegram would have received them.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import os
 import pickle
@@ -32,7 +31,6 @@ from bot.adapters.telegram.callbacks import MAX_DATA_BYTES, Action, Memo, decode
 from bot.adapters.telegram.flood import FloodGate
 from bot.adapters.telegram.logs import REDACTED, TokenFilter, redact
 from bot.adapters.telegram.render import MAX_CHARS, render_about, render_reply, tagged
-from bot.adapters.telegram.watch import KnowledgeWatcher
 from bot.answer import Citation, Reply, plain_reply
 from bot.config import Settings
 from bot.dialogue import DialogueState, EventQuery
@@ -372,37 +370,6 @@ async def test_reload_reports_problems_and_keeps_answering(
         assert texts.RELOAD_REFUSED in text and "000-3.yaml:" in text
         [still] = await resident.say("哪里可以写春联?")
         assert "春联" in still.params["text"]
-
-
-async def test_watcher_reloads_when_a_file_changes(tmp_path: Path) -> None:
-    class FakeEngine:
-        knowledge_dir = tmp_path / "knowledge"
-        intents_dir = tmp_path / "intents"
-        calls = 0
-
-        def reload(self) -> list[str]:
-            FakeEngine.calls += 1
-            return ["knowledge/x.yaml:1: broken"] if FakeEngine.calls > 1 else []
-
-    FakeEngine.knowledge_dir.mkdir()
-    FakeEngine.intents_dir.mkdir()
-    (FakeEngine.knowledge_dir / "a.yaml").write_text("a: 1\n")
-    watcher = KnowledgeWatcher(FakeEngine(), interval=0.02)
-    assert await watcher.check() is None  # the first look only remembers
-    assert await watcher.check() is None
-    (FakeEngine.intents_dir / "b.yaml").write_text("b: 2\n")
-    assert await watcher.check() == []
-    os.utime(FakeEngine.knowledge_dir / "a.yaml", ns=(1, 1))
-    assert await watcher.check() == ["knowledge/x.yaml:1: broken"]
-    assert await watcher.check() is None  # a broken edit is reported once, not every interval
-    watcher.start()
-    (FakeEngine.knowledge_dir / "c.yaml").write_text("c: 3\n")
-    for _ in range(200):
-        if FakeEngine.calls == 3:
-            break
-        await asyncio.sleep(0.01)
-    await watcher.stop()
-    assert FakeEngine.calls == 3 and watcher.reloads == 3
 
 
 # -- persistence and restarts ------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 Modules, one idea each: ``render`` (Reply → escaped HTML under 4,096 characters),
 ``callbacks`` (short, restart-proof button data), ``flood`` (per-user slow-down),
-``watch`` (hot reload of the knowledge), ``handlers`` (what each update does),
+``handlers`` (what each update does),
 ``logs`` (the token never logged) and ``app`` (building and running the application).
 """
 

@@ -46,13 +46,13 @@ from bot.config import Settings
 from bot.dates import format_day
 from bot.dialogue import DialogueState, EventQuery
 from bot.engine import Engine
+from bot.reload import Watcher
 
 from . import texts
 from .callbacks import days_keyboard, decode, keyboard, memo_for, recall, remember
 from .flood import FloodGate, Verdict
 from .logs import redact
 from .render import render_about, render_greeting, render_plain, render_problems, render_reply
-from .watch import KnowledgeWatcher
 
 log = logging.getLogger(__name__)
 
@@ -129,10 +129,10 @@ class Target:
 class TelegramBot:
     """The handlers of one running bot, sharing its engine, settings, flood gate and watcher."""
 
-    def __init__(self, engine: Engine, settings: Settings, watcher: KnowledgeWatcher | None = None) -> None:
+    def __init__(self, engine: Engine, settings: Settings, watcher: Watcher | None = None) -> None:
         self.engine = engine
         self.settings = settings
-        self.watcher = watcher or KnowledgeWatcher(engine, settings.watch_interval)
+        self.watcher = watcher or Watcher(engine, settings.watch_interval)
         limit = settings.rate_limit
         self.flood = FloodGate(limit.messages, limit.seconds) if limit else None
         self.stats = Stats()
@@ -171,12 +171,12 @@ class TelegramBot:
                 await application.bot.set_my_commands(admin, scope=BotCommandScopeChat(admin_id))
             except TelegramError as exc:  # usually: the admin has not opened a chat with the bot yet
                 log.info("no admin command menu for %s: %s", admin_id, exc)
-        self.watcher.start()
+        self.watcher.start_task()
         log.info("Telegram bot @%s is starting to poll for updates", application.bot.username)
 
     async def post_shutdown(self, application: Application) -> None:
         """Stop the watcher task (persistence was flushed by Application.stop/shutdown)."""
-        await self.watcher.stop()
+        await self.watcher.stop_task()
 
     # -- commands ---------------------------------------------------------------------------------
 
@@ -241,7 +241,7 @@ class TelegramBot:
         message = update.effective_message
         if message is None or not await self._admit(update, context):
             return
-        problems = await self.watcher.reload()
+        problems = await asyncio.to_thread(self.watcher.reload_now)
         if problems:
             chunks = render_problems(problems)
         else:
