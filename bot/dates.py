@@ -217,61 +217,57 @@ class DateParser:
     def _solar(self, text: str, query: DateQuery) -> None:
         taken: list[tuple[int, int]] = []
 
-        def free(span: tuple[int, int]) -> bool:
-            return all(span[1] <= a or span[0] >= b for a, b in taken)
+        def add(match: re.Match[str], first: date | None, last: date | None = None) -> None:
+            """Keep a date unless a longer expression already claimed its characters."""
+            span = match.span()
+            if first is None or not all(span[1] <= a or span[0] >= b for a, b in taken):
+                return
+            label = match.group(0).strip()
+            query.ranges.append(DateRange(first, last or first, label))
+            query.spans.append(label)
+            taken.append(span)
 
         for match in _ISO.finditer(text):
-            day = _safe_date(int(match["y"]), int(match["m"]), int(match["d"]))
-            if day:
-                query.ranges.append(DateRange(day, day, match.group(0)))
-                query.spans.append(match.group(0))
-                taken.append(match.span())
+            add(match, _safe_date(int(match["y"]), int(match["m"]), int(match["d"])))
         for match in _DAY.finditer(text):
-            if not free(match.span()):
+            year = int(match["y"]) if match["y"] else _year_for(int(match["m"]), int(match["d"]), self.period)
+            try:
+                first, last = _day_range(match, year)
+            except ValueError:
                 continue
-            month, day_n = int(match["m"]), int(match["d"])
-            year = int(match["y"]) if match["y"] else _year_for(month, day_n, self.period)
-            first = _safe_date(year, month, day_n)
-            if first is None:
-                continue
-            last = first
-            if match["d2"]:
-                month2 = int(match["m2"]) if match["m2"] else month
-                year2 = int(match["y2"]) if match["y2"] else (year if month2 >= month else year + 1)
-                last = _safe_date(year2, month2, int(match["d2"])) or first
-                if last < first:
-                    first, last = last, first
-            query.ranges.append(DateRange(first, last, match.group(0).strip()))
-            query.spans.append(match.group(0).strip())
-            taken.append(match.span())
+            add(match, *sorted((first, last)))
         for match in _SLASH.finditer(text):
-            if not free(match.span()):
-                continue
             month, day_n = int(match["m"]), int(match["d"])
-            day = _safe_date(_year_for(month, day_n, self.period), month, day_n)
-            if day:
-                query.ranges.append(DateRange(day, day, match.group(0)))
-                query.spans.append(match.group(0))
-                taken.append(match.span())
+            add(match, _safe_date(_year_for(month, day_n, self.period), month, day_n))
         for match in _MONTH.finditer(text):
-            if not free(match.span()):
-                continue
             month = int(match["m"])
             if not 1 <= month <= 12:
                 continue
             year = int(match["y"]) if match["y"] else _year_for(month, 15, self.period)
-            last_day = calendar.monthrange(year, month)[1]
-            part = match["part"]
-            lo, hi = 1, last_day
-            if part in ("上旬", "初"):
-                hi = 10
-            elif part in ("中旬", "中"):
-                lo, hi = 11, 20
-            elif part in ("下旬", "底"):
-                lo = 21
-            query.ranges.append(DateRange(date(year, month, lo), date(year, month, hi), match.group(0)))
-            query.spans.append(match.group(0))
-            taken.append(match.span())
+            lo, hi = _MONTH_PARTS.get(match["part"] or "", (1, calendar.monthrange(year, month)[1]))
+            hi = min(hi, calendar.monthrange(year, month)[1])
+            add(match, date(year, month, lo), date(year, month, hi))
+
+
+_MONTH_PARTS = {
+    "上旬": (1, 10),
+    "初": (1, 10),
+    "中旬": (11, 20),
+    "中": (11, 20),
+    "下旬": (21, 31),
+    "底": (21, 31),
+}
+
+
+def _day_range(match: re.Match[str], year: int) -> tuple[date, date]:
+    """The first and last day of a 「1月16日-21日」 match; a range into the next month or year works."""
+    month = int(match["m"])
+    first = date(year, month, int(match["d"]))
+    if not match["d2"]:
+        return first, first
+    month2 = int(match["m2"]) if match["m2"] else month
+    year2 = int(match["y2"]) if match["y2"] else (year if month2 >= month else year + 1)
+    return first, date(year2, month2, int(match["d2"]))
 
 
 def parse_table_date(text: str) -> tuple[date, date]:
@@ -281,13 +277,7 @@ def parse_table_date(text: str) -> tuple[date, date]:
         raise ValueError(
             f"cannot read the date {text!r}: write it with its year, as 2020年1月15日 or 2020年1月16日-21日"
         )
-    year, month = int(match["y"]), int(match["m"])
-    first = date(year, month, int(match["d"]))
-    last = first
-    if match["d2"]:
-        month2 = int(match["m2"]) if match["m2"] else month
-        year2 = int(match["y2"]) if match["y2"] else (year if month2 >= month else year + 1)
-        last = date(year2, month2, int(match["d2"]))
+    first, last = _day_range(match, int(match["y"]))
     if last < first:
         raise ValueError(f"the date range {text!r} ends before it starts")
     return first, last
