@@ -25,10 +25,11 @@ class Citation:
     locator: str
     quote: str
     passage: str | None = None  # passage id, for showing the whole paragraph (「原文」)
+    when: str = ""  # the source's date or period: 「今年」 in a 2019 article is 2019
 
     def to_json(self) -> dict:
         data = asdict(self)
-        data.pop("passage")
+        del data["passage"], data["when"]
         return data
 
 
@@ -54,7 +55,8 @@ class Reply:
         if self.kind == "events":
             numbers = "、".join(c.locator.removeprefix("序号") for c in self.citations)
             return f"来源:《{first.title}》序号 {numbers}"
-        return f"来源:《{first.title}》{('· ' + first.locator) if first.locator else ''}"
+        when = f"({first.when})" if first.when else ""
+        return f"来源:《{first.title}》{when}{('· ' + first.locator) if first.locator else ''}"
 
     @property
     def text(self) -> str:
@@ -107,11 +109,13 @@ def events_reply(
             intent,
             title=f"没有找到{label}。",
             lines=[
-                f"我知道的活动是{format_day(first)}至{format_day(last)}(2020年春节期间)举办的{len(knowledge.events)}场,"
+                f"我知道的活动是{format_day(first)}至{format_day(last)}举办的{len(knowledge.events)}场,"
                 "可以换个日期、活动或社区再问。"
             ],
+            confidence=0.0,
         )
-    title = f"{label}:共{len(events)}场(2020年春节期间,均已举办)"
+    years = sorted({e.start.year for e in events} | {e.end.year for e in events})
+    title = f"{label}:共{len(events)}场({'、'.join(map(str, years))}年,均已举办)"
     if note:
         title = f"{note}\n{title}"
     footer = ""
@@ -149,21 +153,25 @@ def _within(reply: Reply, body: str) -> Reply:
     return reply
 
 
+def passage_citation(knowledge: Knowledge, passage: Passage, quote: str) -> Citation:
+    source = knowledge.sources[passage.source]
+    when = source.date or source.period
+    return Citation(source.id, source.full_title, passage.section, quote, passage.id, when)
+
+
 def passage_reply(
     knowledge: Knowledge, intent: str, passage: Passage, quote: str, confidence: float
 ) -> Reply:
-    source = knowledge.sources[passage.source]
-    citation = Citation(source.id, source.full_title, passage.section, quote, passage.id)
-    reply = Reply("passages", intent, citations=[citation], confidence=confidence)
+    reply = Reply(
+        "passages", intent, citations=[passage_citation(knowledge, passage, quote)], confidence=confidence
+    )
     reply = _within(reply, quote)
-    reply.citations = [Citation(source.id, source.full_title, passage.section, reply.lines[0], passage.id)]
+    reply.citations = [passage_citation(knowledge, passage, reply.lines[0])]
     return reply
 
 
 def service_reply(knowledge: Knowledge, intent: str, service: Service, confidence: float) -> Reply:
-    source = knowledge.sources[service.source]
-    passage = knowledge.passage_by_id[service.passage]
-    citation = Citation(source.id, source.full_title, passage.section, service.quote, passage.id)
+    citation = passage_citation(knowledge, knowledge.passage_by_id[service.passage], service.quote)
     title = f"{service.name}({service.district}{service.provider.removeprefix(service.district)})"
     how = f"途径:{service.how}。" if service.how else ""
     body = f"{service.offers}。{how}原文:“{service.quote}”"

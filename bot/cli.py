@@ -49,8 +49,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     engine = _engine(args)
     if args.json:
-        lines = [args.question] if args.question else sys.stdin
-        return batch(engine, lines)
+        from bot.adapters.console import stdin_lines
+
+        return batch(engine, [args.question] if args.question else stdin_lines())
     if not args.question:
         print("ask needs a question, or --json to read questions from standard input", file=sys.stderr)
         return 2

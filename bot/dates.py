@@ -30,6 +30,7 @@ _EN_DAY = re.compile(
     rf"\b{_EN_MONTH}\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\b|\b(?P<d_first>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?"
     rf"(?P<mon2>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b"
 )
+_CN_DATE = re.compile(r"[〇零一二三四五六七八九十两\d]{1,4}\s*(?:年|月份?|日|号)")
 _YEAR = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})\s*年(?!\s*\d{1,2}\s*月)")
 _MONTH = re.compile(
     r"(?:(?P<y>\d{4})\s*年\s*)?(?P<m>\d{1,2})\s*月(?:份)?(?P<part>上旬|中旬|下旬|初|底|中)?(?!\s*\d)"
@@ -74,6 +75,7 @@ class DateQuery:
     festivals: list[str] = field(default_factory=list)
     relative: list[str] = field(default_factory=list)
     spans: list[str] = field(default_factory=list)  # the words that expressed a date
+    rest: str = ""  # the question without its dates (lower-cased)
 
     def __bool__(self) -> bool:
         return bool(self.ranges)
@@ -153,7 +155,11 @@ class DateParser:
     """Finds every date expression in a question; built once per knowledge version."""
 
     def __init__(
-        self, festivals: list[Festival], relative_words: list[str], period: tuple[date, date]
+        self,
+        festivals: list[Festival],
+        relative_words: list[str],
+        period: tuple[date, date],
+        period_words: list[str] = (),
     ) -> None:
         self.period = period
         self.festivals = festivals
@@ -163,47 +169,65 @@ class DateParser:
             reverse=True,
         )
         self.relative_words = sorted(relative_words, key=len, reverse=True)
+        self.period_words = sorted(period_words, key=len, reverse=True)
 
     def parse(self, text: str) -> DateQuery:
+        """Every date in ``text``; ``DateQuery.rest`` is the text without them."""
         query = DateQuery()
-        lowered = text.lower()
-        year_match = _YEAR.search(lowered)
+        work = _CN_DATE.sub(lambda m: _arabic(m.group(0)), text.lower())
+        year_match = _YEAR.search(work)
         period = self.period
         if year_match:
             # 「2021年春节」: the festival of the year said, even outside what the knowledge covers.
             year = int(year_match["y"])
             period = (date(year, 1, 1), date(year, 12, 31))
+        for word in self.period_words:
+            if word.lower() in work:
+                query.ranges.append(DateRange(*self.period, word, named=True))
+                work = self._take(query, work, word.lower())
         for alias, festival in self._names:
-            if alias.lower() in lowered:
-                day = festival_date(festival, period)
-                query.ranges.append(DateRange(day, day, festival.name, named=True))
-                query.festivals.append(festival.name)
-                query.spans.append(alias)
-                lowered = lowered.replace(alias.lower(), " ")
-        for match in _LUNAR.finditer(lowered):
+            if alias.lower() in work:
+                self._festival(query, festival, festival_date(festival, period))
+                work = self._take(query, work, alias.lower())
+        for match in _LUNAR.finditer(work):
             month = {"腊月": 12, "冬月": 11}.get(match["prefix"], 1)
             try:
-                solar = festival_date(
-                    Festival(match.group(0), lunar=(month, _lunar_day(match["day"]))), period
-                )
+                lunar = Festival(match.group(0), lunar=(month, _lunar_day(match["day"])))
+                solar = festival_date(lunar, period)
             except (ValueError, KeyError):
                 continue
-            query.ranges.append(DateRange(solar, solar, match.group(0), named=True))
+            # 「正月十五」 is 元宵节: name the festival of that day, so its events are found too.
+            same_day = [f for f in self.festivals if f.lunar == lunar.lunar and not f.offset]
+            self._festival(query, same_day[0] if same_day else lunar, solar)
             query.spans.append(match.group(0))
-        lowered = _LUNAR.sub(" ", lowered)
+        work = _LUNAR.sub(" ", work)
         for word in self.relative_words:
-            if word.lower() in lowered:
+            if word.lower() in work:
                 query.relative.append(word)
-                lowered = lowered.replace(word.lower(), " ")
-        digits = _arabic(lowered)
-        self._solar(digits, query)
-        self._english(digits, query)
+                work = work.replace(word.lower(), " ")
+        self._solar(work, query)
+        self._english(work, query)
         if year_match and not query.ranges:
             year = int(year_match["y"])
             query.ranges.append(DateRange(date(year, 1, 1), date(year, 12, 31), year_match.group(0)))
         if year_match:
             query.spans.append(year_match.group(0))
+        for span in sorted(query.spans, key=len, reverse=True):
+            work = work.replace(span, " ")
+        query.rest = work
         return query
+
+    @staticmethod
+    def _festival(query: DateQuery, festival: Festival, day: date) -> None:
+        if festival.name in query.festivals:
+            return
+        query.ranges.append(DateRange(day, day, festival.name, named=True))
+        query.festivals.append(festival.name)
+
+    @staticmethod
+    def _take(query: DateQuery, work: str, span: str) -> str:
+        query.spans.append(span)
+        return work.replace(span, " ")
 
     def _english(self, text: str, query: DateQuery) -> None:
         for match in _EN_DAY.finditer(text):
@@ -244,9 +268,11 @@ class DateParser:
             if not 1 <= month <= 12:
                 continue
             year = int(match["y"]) if match["y"] else _year_for(month, 15, self.period)
-            lo, hi = _MONTH_PARTS.get(match["part"] or "", (1, calendar.monthrange(year, month)[1]))
-            hi = min(hi, calendar.monthrange(year, month)[1])
-            add(match, date(year, month, lo), date(year, month, hi))
+            if not date.min.year <= year <= date.max.year:
+                continue
+            last_day = calendar.monthrange(year, month)[1]
+            lo, hi = _MONTH_PARTS.get(match["part"] or "", (1, last_day))
+            add(match, date(year, month, lo), date(year, month, min(hi, last_day)))
 
 
 _MONTH_PARTS = {

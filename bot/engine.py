@@ -52,11 +52,10 @@ class Reading:
     asks_events: bool
 
     def about_events(self, search: KnowledgeSearch) -> bool:
-        """The table knows the question's words, or most of them and the question asks for events."""
+        """The table knows the question's words, or most of them (「打台球」: 打 is no topic)."""
         if not self.unknown:
             return True
-        known = set(self.content) - set(self.unknown)
-        return self.asks_events and search.coverage(self.content, known) >= MIN_COVERAGE
+        return search.coverage(self.content, set(self.content) - set(self.unknown)) >= MIN_COVERAGE
 
 
 @dataclass(frozen=True)
@@ -87,7 +86,9 @@ class Brain:
             raise KnowledgeError(problems)
         tokenizer = Tokenizer(knowledge.lexicon)
         search = KnowledgeSearch(knowledge, tokenizer)
-        dates = DateParser(knowledge.festivals, knowledge.relative_words, knowledge.period)
+        dates = DateParser(
+            knowledge.festivals, knowledge.relative_words, knowledge.period, knowledge.period_words
+        )
         event_words = frozenset(t for word in router.event_words() for t in tokenizer.tokens(word))
         return cls(knowledge, router, tokenizer, search, dates, event_words)
 
@@ -98,13 +99,11 @@ class Brain:
     def read(self, message: str) -> Reading:
         """Pull the slots out of a question: dates, districts, places, activities."""
         dates = self.dates.parse(message)
-        rest = message
-        for span in [*dates.spans, *dates.relative]:
-            rest = rest.replace(span, " ")
-        districts = [d for d in self.knowledge.districts() if d in rest or d.replace("回族", "") in rest]
-        places = [p for p in self.search.places_in(rest) if p not in districts]
+        rest = dates.rest
         tokens = self.tokenizer.tokens(rest)
-        district_tokens = {t for d in districts for t in self.tokenizer.tokens(d)}
+        districts = [d for d in self.knowledge.districts() if d in tokens]  # 管城区 → 管城回族区 by synonym
+        places = [p for p in self.search.places_in(rest) if p not in districts]
+        district_tokens = set(districts)
         first, last = self.knowledge.period
         topics = tuple(
             dict.fromkeys(
@@ -203,14 +202,24 @@ class Engine:
             )
         state.remember(message)
         short = brain.router.short_reply(message)
-        if short is not None and short.kind == "paging":
-            return self.page(state, +1 if short.name == "next_page" else -1, brain)
-        if short is not None:
-            return plain_reply("chitchat", short.name, short.replies[0] if short.replies else "您好!")
+        if short is not None and not self._names_a_topic(brain, message.lower().replace(short[1], " ")):
+            intent = short[0]
+            if intent.kind == "paging":
+                return self.page(state, +1 if intent.name == "next_page" else -1, brain)
+            return plain_reply("chitchat", intent.name, intent.replies[0] if intent.replies else "您好!")
         oos = brain.router.out_of_scope(message)
         if oos is not None:
             return self._fallback(brain, oos.name)
         return self._question(brain, message, state)
+
+    @staticmethod
+    def _names_a_topic(brain: Brain, text: str) -> bool:
+        """「好的写春联」 or 「怎么用手机信访」 is a question, not thanks or help."""
+        return any(
+            t not in brain.event_words
+            and (t in brain.search.event_vocabulary or t in brain.search.context_index)
+            for t in brain.tokenizer.tokens(text)
+        )
 
     def page(self, state: DialogueState, delta: int, brain: Brain | None = None) -> Reply:
         """The next (+1) or previous (-1) page of the resident's last event search."""
@@ -221,7 +230,11 @@ class Engine:
                 "next_page" if delta > 0 else "previous_page",
                 "还没有可以翻页的列表。先问一个活动问题,例如「哪里可以猜灯谜?」。",
             )
-        return self.show_events(state, state.query, state.page + delta, brain)
+        wanted = state.page + delta
+        reply = self.show_events(state, state.query, wanted, brain)
+        if reply.page != wanted and reply.events:
+            reply.footer = ("已经是最后一页。" if delta > 0 else "已经是第一页。") + reply.footer
+        return reply
 
     def show_events(
         self, state: DialogueState, query: EventQuery, page: int, brain: Brain | None = None
@@ -263,13 +276,29 @@ class Engine:
     def _question(self, brain: Brain, message: str, state: DialogueState) -> Reply:
         reading = brain.read(message)
         query = reading.query
-        if state.query is not None and is_follow_up(message) and not (query.activity and query.ranges):
+        table_district = query.district is None or query.district in brain.event_districts
+        if (
+            state.query is not None
+            and is_follow_up(message)
+            and not reading.unknown
+            and not (query.activity and query.ranges)
+        ):
             merged = state.query.follow(query)
             if merged != state.query or query.is_empty():
-                return self.show_events(state, merged, 0, brain)
-        if query.ranges or query.topics:
-            return self.show_events(state, query, 0, brain)
-        if (query.activity or query.places) and reading.about_events(brain.search):
+                return self.show_events(state, self._matching_events_query(brain, merged) or merged, 0, brain)
+        if (query.ranges or query.topics) and table_district:
+            # 「6月23日中原区开了什么会」 is about an article; 「2月5日有什么活动」 about the table.
+            found = brain.search.events(
+                list(query.activity),
+                query.date_bounds(),
+                list(query.places),
+                query.district,
+                list(query.topics),
+                query.any_activity,
+            )
+            if found or reading.about_events(brain.search):
+                return self.show_events(state, query, 0, brain)
+        if (query.activity or query.places) and table_district and reading.about_events(brain.search):
             event_query = self._matching_events_query(brain, query)
             if event_query is not None:
                 return self.show_events(state, event_query, 0, brain)
@@ -280,17 +309,17 @@ class Engine:
                 return self.show_events(state, query, 0, brain)
             if not query.district:
                 return self._fallback(brain, "no_topic")
-        return self._articles(brain, message, reading.tokens, query.district, state)
+        return self._articles(brain, message, brain.tokenizer.tokens(message), query.district, state)
 
     @staticmethod
     def _matching_events_query(brain: Brain, query: EventQuery) -> EventQuery | None:
         """The query as it finds events: every activity word, or else (「写春联和猜灯谜」) any one."""
-        district = query.district if query.district in brain.event_districts else None
-        if brain.search.events(list(query.activity), [], list(query.places), district):
+        bounds, places, topics = query.date_bounds(), list(query.places), list(query.topics)
+        if brain.search.events(list(query.activity), bounds, places, query.district, topics):
             return query
         concepts = tuple(t for t in query.activity if t in brain.knowledge.lexicon.synonyms)
         if len(concepts) > 1 and brain.search.events(
-            list(concepts), [], list(query.places), district, any_activity=True
+            list(concepts), bounds, places, query.district, topics, True
         ):
             return replace(query, activity=concepts, any_activity=True)
         return None
@@ -299,7 +328,8 @@ class Engine:
         self, brain: Brain, message: str, tokens: list[str], district: str | None, state: DialogueState
     ) -> Reply:
         passage = brain.search.passages(tokens, brain.router.answer_cues(message), district)
-        service = brain.search.services(tokens) if brain.router.asks_for_service(message) else None
+        service = brain.search.services(tokens, district) if brain.router.asks_for_service(message) else None
+        state.query = None  # 「下一页」 after an article answer has no list to page
         number_question = bool(_NUMBER_QUESTION.search(message))
         if (
             service is not None
@@ -341,8 +371,9 @@ class Engine:
         return plain_reply(
             "fallback",
             "out_of_period",
-            f"我没有「{words[0]}」的活动信息。我知道的活动是上街区{format_day(first)}至{format_day(last)}"
-            "(2020年春节期间)举办的,都已经结束了。可以问那段时间的某一天,例如「2020年2月8日有什么活动?」。",
+            f"我没有「{words[0]}」的活动信息。我知道的活动是{'、'.join(sorted(brain.event_districts))}"
+            f"{format_day(first)}至{format_day(last)}举办的,都已经结束了。"
+            f"可以问那段时间的某一天,例如「{format_day(last)}有什么活动?」。",
         )
 
     @staticmethod

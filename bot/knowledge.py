@@ -93,6 +93,7 @@ class Knowledge:
     festivals: list[Festival]
     relative_words: list[str]
     root: Path
+    period_words: list[str] = field(default_factory=list)
     passage_by_id: dict[str, Passage] = field(init=False)
     event_by_number: dict[int, Event] = field(init=False)
 
@@ -194,4 +195,5 @@ def load_knowledge(root: Path) -> Knowledge:
         )
         for f in data["festivals"]
     ]
-    return Knowledge(sources, passages, events, services, lexicon, festivals, list(data["relative"]), root)
+    relative, periods = list(data["relative"]), list(data["periods"])
+    return Knowledge(sources, passages, events, services, lexicon, festivals, relative, root, periods)

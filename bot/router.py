@@ -73,10 +73,12 @@ class Router:
     def first(self, kind: str) -> Intent:
         return self.by_kind[kind][0]
 
-    def short_reply(self, text: str) -> Intent | None:
-        """Paging or small talk: a short message carrying one of the intent's keywords."""
+    def short_reply(self, text: str) -> tuple[Intent, str] | None:
+        """Paging or small talk: a short message carrying one of the intent's keywords.
+
+        Returns the intent and the keyword, so the caller can check what else the message says."""
         bare = _PUNCTUATION.sub("", text)
-        best: tuple[int, Intent] | None = None
+        best: tuple[int, Intent, str] | None = None
         for intent in [*self.by_kind.get("paging", []), *self.by_kind.get("chitchat", [])]:
             if intent.max_length is not None and len(bare) > intent.max_length:
                 continue
@@ -87,10 +89,9 @@ class Router:
                     hit = re.search(rf"\b{re.escape(k)}\b", lowered) is not None
                 else:
                     hit = k in lowered
-                # The keyword must be most of the message: 「你好」, not 「你好,哪里可以写春联」.
-                if hit and len(k) * 3 >= len(bare) and (best is None or len(k) > best[0]):
-                    best = (len(k), intent)
-        return best[1] if best else None
+                if hit and (best is None or len(k) > best[0]):
+                    best = (len(k), intent, k)
+        return (best[1], best[2]) if best else None
 
     def out_of_scope(self, text: str) -> Intent | None:
         for intent in self.by_kind["fallback"]:

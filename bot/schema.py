@@ -176,6 +176,7 @@ FESTIVALS = {
             },
         },
         "relative": _WORDS,
+        "periods": _WORDS,
     },
 }
 
@@ -682,6 +683,7 @@ def check_knowledge(root: Path) -> tuple[dict, list[Problem]]:
         "stopwords": [],
         "festivals": [],
         "relative": [],
+        "periods": [],
     }
     if not root.is_dir():
         return out, [
@@ -716,6 +718,7 @@ def check_knowledge(root: Path) -> tuple[dict, list[Problem]]:
             out[key] = data[key]
             if key == "festivals":
                 out["relative"] = data.get("relative", [])
+                out["periods"] = data.get("periods", [])
     userdict = lexicon / "userdict.txt"
     if userdict.exists():
         _check_userdict(userdict, problems)

@@ -35,7 +35,6 @@ class PassageHit:
     last: int
     score: float
     coverage: float
-    margin: float
 
     @property
     def text(self) -> str:
@@ -73,10 +72,18 @@ class KnowledgeSearch:
                 heading = " ".join([source.title, source.subtitle, passage.section, source.district])
                 section_tokens[key] = tokenizer.tokens(heading, for_index=True)
             section_tokens[key].extend(tokens)
+        section_text: dict[tuple[str, str], str] = {}
         for passage in knowledge.passages:
-            context = section_tokens[(passage.source, passage.section)]
-            context_docs.append(context)
-            self._context_sets.append(frozenset(context))
+            key = (passage.source, passage.section)
+            section_text[key] = section_text.get(key, "") + passage.text
+        self._context_text: list[str] = []
+        for passage in knowledge.passages:
+            key = (passage.source, passage.section)
+            context_docs.append(section_tokens[key])
+            self._context_sets.append(frozenset(section_tokens[key]))
+            source = knowledge.sources[passage.source]
+            self._context_text.append(f"{source.title}{source.subtitle}{passage.section}{section_text[key]}")
+        self._source_districts = frozenset(s.district for s in knowledge.sources.values())
         self._sentence_tokens = sentence_docs
         self.sentence_index = BM25Index(sentence_docs)
         self.context_index = BM25Index(context_docs)
@@ -102,16 +109,19 @@ class KnowledgeSearch:
 
     def weight(self, token: str) -> float:
         """How much a question word says: rare words a lot, unknown words the most (they are
-        what makes a question out of scope)."""
+        what makes a question out of scope), except single characters (「开」, 「打」)."""
         if token in self.context_index:
             return max(self.context_index.idf(token), 0.1)
-        return self._max_idf * 1.2
+        return 1.0 if len(token) == 1 else self._max_idf * 1.2
 
-    def coverage(self, tokens: list[str], known: frozenset[str] | set[str]) -> float:
+    def coverage(self, tokens: list[str], known: frozenset[str] | set[str], text: str = "") -> float:
+        """The share of the question's weight found in ``known`` words, or (two characters or
+        more) inside ``text``, where jieba may have cut the same word differently."""
         total = sum(self.weight(t) for t in tokens)
         if not total:
             return 0.0
-        return sum(self.weight(t) for t in tokens if t in known) / total
+        found = sum(self.weight(t) for t in tokens if t in known or (len(t) > 1 and t in text))
+        return found / total
 
     def passages(
         self, tokens: list[str], cues: list[str] = (), district: str | None = None
@@ -131,6 +141,15 @@ class KnowledgeSearch:
                 continue
             count = len(self.knowledge.passages[hit.doc].sentences)
             candidates.update(range(start, start + count))
+        if district and district in self._source_districts:
+            # A question that names its district is answered from that district's articles only.
+            in_district = {
+                h.doc for h in self.context_index.top_k(tokens, 40) if self._district_of(h.doc) == district
+            }
+            candidates = {c for c in candidates if self._district_of(self.sentences[c].passage) == district}
+            for doc in sorted(in_district, key=lambda d: -context_score.get(d, 0.0))[:3]:
+                start = self._first_sentence[doc]
+                candidates.update(range(start, start + len(self.knowledge.passages[doc].sentences)))
         if not candidates:
             return None
         ordered = sorted(candidates)
@@ -149,21 +168,16 @@ class KnowledgeSearch:
             sentence = passage.sentences[ref.sentence]
             if cues and any(cue in sentence for cue in cues):
                 score += 0.25 * top_sentence
-            if district and self.knowledge.sources[passage.source].district == district:
-                score += 0.2 * top_sentence
             scored.append((score, number))
-        scored.sort(key=lambda pair: (-pair[0], pair[1]))
-        best_score, best = scored[0]
-        runner_up = next(
-            (s for s, n in scored[1:] if self.sentences[n].passage != self.sentences[best].passage), 0.0
-        )
+        best_score, best = min(scored, key=lambda pair: (-pair[0], pair[1]))
         ref = self.sentences[best]
         passage = self.knowledge.passages[ref.passage]
         first, last = self._window(passage, ref.sentence)
-        known = set(self._context_sets[ref.passage])
-        coverage = self.coverage(tokens, known)
-        margin = (best_score - runner_up) / best_score if best_score else 0.0
-        return PassageHit(passage, first, last, best_score, coverage, margin)
+        coverage = self.coverage(tokens, self._context_sets[ref.passage], self._context_text[ref.passage])
+        return PassageHit(passage, first, last, best_score, coverage)
+
+    def _district_of(self, passage: int) -> str:
+        return self.knowledge.sources[self.knowledge.passages[passage].source].district
 
     @staticmethod
     def _window(passage: Passage, index: int) -> tuple[int, int]:
@@ -186,8 +200,11 @@ class KnowledgeSearch:
 
     # -- services ---------------------------------------------------------------------------------
 
-    def services(self, tokens: list[str]) -> ServiceHit | None:
-        hits = self.service_index.top_k(tokens, 3)
+    def services(self, tokens: list[str], district: str | None = None) -> ServiceHit | None:
+        """The best service record; one in the district the question names, when there is one."""
+        hits = self.service_index.top_k(tokens, len(self.service_docs))
+        if district and any(s.district == district for s in self.knowledge.services):
+            hits = [h for h in hits if self.knowledge.services[h.doc].district == district]
         if not hits:
             return None
         best = hits[0]

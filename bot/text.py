@@ -23,7 +23,7 @@ _T2S_LOCK = threading.Lock()
 # Sentence ends: Chinese and Western terminal punctuation, optionally followed by closing quotes.
 _SENTENCE_END = re.compile(r"(?<=[。!?;!?;])(?![”’」』))])|(?<=[。!?!?][”’」』)])")
 _CONTROL = re.compile(
-    r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]"
+    r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]"
 )
 _SPACES = re.compile(r"\s+")
 _WORD = re.compile(r"[\w\u4e00-\u9fff]", re.UNICODE)

@@ -55,7 +55,7 @@ class UnansweredLog:
             "best": best[:MAX_BEST_CHARS],
             "score": round(float(score), 3),
         }
-        data = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+        data = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8", "replace")
         with self._lock:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)

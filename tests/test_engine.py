@@ -32,7 +32,7 @@ def test_paging_without_a_list(ask) -> None:  # type: ignore[no-untyped-def]
         ("哪裡可以寫春聯?", 28),  # traditional
         ("哪里可以写对联🧧", 28),  # synonym and emoji
         ("where can I guess lantern riddles", 13),
-        ("正月十五有什么活动", 5),
+        ("正月十五有什么活动", 15),  # the day of 元宵节 and the events about it
     ],
 )
 def test_everyday_ways_of_asking(engine, question: str, expected: int) -> None:  # type: ignore[no-untyped-def]
@@ -98,3 +98,33 @@ def test_unanswered_log(tmp_path) -> None:  # type: ignore[no-untyped-def]
     records = log.records()
     assert [r["question"] for r in records] == ["今天天气怎么样"]
     assert records[0]["user"] != "alice"
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [("好的写春联", "events"), ("继续写春联", "events"), ("怎么用手机信访", "passages"), ("你好!", "chitchat")],
+)
+def test_small_talk_words_inside_questions(engine, question: str, kind: str) -> None:  # type: ignore[no-untyped-def]
+    assert engine.answer(question, DialogueState()).kind == kind
+
+
+def test_a_question_ending_in_ne_is_not_always_a_follow_up(ask) -> None:  # type: ignore[no-untyped-def]
+    ask("哪里可以写春联?")
+    reply = ask("党建云平台有多少注册党员呢")
+    assert reply.kind == "passages" and "11200" in reply.text
+
+
+def test_dates_in_article_questions(engine) -> None:  # type: ignore[no-untyped-def]
+    reply = engine.answer("6月23日中原区开了什么会", DialogueState())
+    assert reply.kind == "passages" and "疫情防控" in reply.text
+
+
+def test_district_named_keeps_to_its_articles(engine) -> None:  # type: ignore[no-untyped-def]
+    reply = engine.answer("惠济区重点项目总投资多少", DialogueState())
+    assert reply.kind == "passages" and reply.citations[0].source.startswith("001")
+    assert engine.answer("管城区有几个社区党支部", DialogueState()).citations[0].source == "003-1"
+
+
+def test_paging_past_the_end_says_so(ask) -> None:  # type: ignore[no-untyped-def]
+    ask("台球比赛在哪里?")
+    assert "最后一页" in ask("下一页").text

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TextIO
 
+from bot.answer import plain_reply
 from bot.dialogue import DialogueState
 from bot.engine import Engine
 
 PROMPT = "您> "
+SORRY = "抱歉,这条消息我没能处理。请换个说法再问一次。"
+log = logging.getLogger(__name__)
 
 
 def chat(
@@ -47,10 +51,12 @@ def ask_once(engine: Engine, question: str, stdout: TextIO = sys.stdout) -> int:
 
 
 def batch(engine: Engine, lines: Iterable[str], stdout: TextIO = sys.stdout) -> int:
-    """One JSON answer per input line, in order; a plain-text line is a new user each time."""
+    """One JSON answer per input line, in order; a plain-text line is a new user each time.
+
+    Nothing may break the contract: an answer that fails becomes a fallback line of its own."""
     states: dict[str, DialogueState] = {}
     for number, raw in enumerate(lines):
-        raw = raw.rstrip("\n")
+        raw = raw.rstrip("\r\n")
         user, text = f"line-{number}", raw
         if raw.lstrip().startswith("{"):
             try:
@@ -59,8 +65,18 @@ def batch(engine: Engine, lines: Iterable[str], stdout: TextIO = sys.stdout) -> 
             except (json.JSONDecodeError, AttributeError):
                 pass
         state = states.setdefault(user, DialogueState())
-        reply = engine.answer(text, state)
-        engine.log_unanswered(user, text, reply)
+        try:
+            reply = engine.answer(text, state)
+            engine.log_unanswered(user, text, reply)
+        except Exception:
+            log.exception("line %d could not be answered", number + 1)
+            reply = plain_reply("fallback", "error", SORRY)
         stdout.write(json.dumps(reply.to_json(), ensure_ascii=False) + "\n")
         stdout.flush()
     return 0
+
+
+def stdin_lines() -> Iterator[str]:
+    """Standard input as text whatever its bytes: invalid UTF-8 becomes U+FFFD, not a crash."""
+    for raw in sys.stdin.buffer:
+        yield raw.decode("utf-8", "replace")

@@ -193,9 +193,9 @@ async def test_typed_next_page_follows_the_button_pages(app: Any, resident: Resi
 
 
 async def test_original_button_sends_the_whole_passage(app: Any, engine: Engine, resident: Resident) -> None:
-    [answer] = await resident.say("惠济区重点项目总投资多少?")
+    [answer] = await resident.say("小板凳恳谈会举行了多少次?")
     assert button_labels(answer.params["reply_markup"]) == [texts.ORIGINAL]
-    passage_id = next(c.passage for c in engine.answer("惠济区重点项目总投资多少?").citations if c.passage)
+    passage_id = next(c.passage for c in engine.answer("小板凳恳谈会举行了多少次?").citations if c.passage)
     full = engine.brain.knowledge.passage_by_id[passage_id].text
     assert full not in answer.params["text"]
     answered = await resident.press(answer.result, texts.ORIGINAL)
