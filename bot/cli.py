@@ -144,11 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="the batch contract of ../shared/eval/README.md")
     ask.set_defaults(func=cmd_ask)
     check = sub.add_parser("check", help="validate knowledge/ and intents/")
-    _data_options(check)
     check.set_defaults(func=cmd_check)
     ingest = sub.add_parser("ingest", help="draft knowledge from a new article's raw text")
     ingest.add_argument("files", nargs="+")
-    _data_options(ingest)
     ingest.add_argument("--district", help="the district, when the text does not say")
     ingest.add_argument("--force", action="store_true", help="overwrite existing drafts")
     ingest.set_defaults(func=cmd_ingest)
@@ -162,6 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     bench.add_argument("--out", default=str(ROOT / "bench-results" / "bench.json"))
     bench.set_defaults(func=cmd_bench)
+    for command in sub.choices.values():
+        _data_options(command)
     return parser
 
 

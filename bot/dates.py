@@ -19,7 +19,7 @@ from lunardate import LunarDate
 
 _RANGE_SEP = r"\s*(?:到|至|-|~|—|–|－|〜)\s*"
 _DAY = re.compile(
-    r"(?:(?P<y>\d{4})\s*年\s*)?(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*(?:日|号)?"
+    r"(?:(?P<y>\d{4})\s*年\s*)?(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})(?!\d|\s*月)\s*(?:日|号)?"
     rf"(?:{_RANGE_SEP}(?:(?P<y2>\d{{4}})\s*年\s*)?(?:(?P<m2>\d{{1,2}})\s*月\s*)?(?P<d2>\d{{1,2}})\s*(?:日|号)?)?"
 )
 _ISO = re.compile(r"(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})")
@@ -215,6 +215,8 @@ class DateParser:
         for span in sorted(query.spans, key=len, reverse=True):
             work = work.replace(span, " ")
         query.rest = work
+        unique = {(r.start, r.end): r for r in reversed(query.ranges)}  # 「1月5日和1月5日」 once
+        query.ranges = [r for r in query.ranges if unique[(r.start, r.end)] is r]
         return query
 
     @staticmethod

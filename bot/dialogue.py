@@ -7,7 +7,7 @@ last search; 「下一页」 pages. The state is plain picklable data so adapter
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date
 
 from bot.dates import DateRange
@@ -62,7 +62,3 @@ class DialogueState:
     query: EventQuery | None = None
     page: int = 0
     last_passage: str | None = None
-    history: list[str] = field(default_factory=list)
-
-    def remember(self, text: str) -> None:
-        self.history = [*self.history[-4:], text]

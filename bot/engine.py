@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 2000
 MIN_COVERAGE = 0.5
+_MAX_LABEL = 60
 MIN_SERVICE_COVERAGE = 0.6
 _NUMBER_QUESTION = re.compile(r"多少|几[个名次项家条架人位天]|是谁|哪天|哪一天|哪年|何时")
 
@@ -200,7 +201,6 @@ class Engine:
             return plain_reply(
                 "fallback", "empty", "请用文字提问,例如「哪里可以写春联?」或「怎么在手机上信访?」。"
             )
-        state.remember(message)
         short = brain.router.short_reply(message)
         if short is not None and not self._names_a_topic(brain, message.lower().replace(short[1], " ")):
             intent = short[0]
@@ -361,7 +361,7 @@ class Engine:
     def _fallback(self, brain: Brain, reason: str, best: str = "", score: float = 0.0) -> Reply:
         intent = brain.router.first("fallback")
         text = intent.replies[0] if intent.replies else "抱歉,这个问题我不知道。"
-        reply = plain_reply("fallback", intent.name if reason in (intent.name,) else reason, text)
+        reply = plain_reply("fallback", reason, text)
         reply.confidence = score
         reply.best = best
         return reply
@@ -391,7 +391,10 @@ class Engine:
             parts.append("「" + ("或".join if query.any_activity else " ".join)(query.activity) + "」相关")
         elif query.topics and not query.ranges:
             parts.append("「" + " ".join(query.topics) + "」相关")
-        return (" ".join(parts) + "的活动") if parts else "活动"
+        label = " ".join(parts)
+        if len(label) > _MAX_LABEL:
+            label = label[: _MAX_LABEL - 1] + "…"
+        return f"{label}的活动" if label else "活动"
 
     @staticmethod
     def _relative_note(brain: Brain, query: EventQuery) -> str:

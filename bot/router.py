@@ -31,7 +31,6 @@ class Intent:
     replies: tuple[str, ...] = ()
     slots: tuple[str, ...] = ()
     answer_cues: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    priority: int = 0
 
     def mentioned_in(self, text: str) -> bool:
         lowered = text.lower()
@@ -64,7 +63,6 @@ class Router:
                 replies=tuple(i.get("replies", [])),
                 slots=tuple(i.get("slots", [])),
                 answer_cues={k: tuple(v) for k, v in i.get("answer_cues", {}).items()},
-                priority=i.get("priority", 0),
             )
             for i in raw
         ]

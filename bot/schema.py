@@ -189,7 +189,6 @@ INTENT = {
         "name": {"type": "string", "pattern": r"^[a-z][a-z0-9_]*$"},
         "kind": {"enum": ["events", "passages", "services", "chitchat", "fallback", "paging"]},
         "description": {"type": "string"},
-        "priority": {"type": "integer"},
         "examples": _WORDS,
         "keywords": _WORDS,
         "patterns": _WORDS,

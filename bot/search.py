@@ -14,7 +14,7 @@ from bot.index import BM25Index
 from bot.knowledge import Event, Knowledge, Passage, Service
 from bot.text import Tokenizer
 
-MAX_ANSWER_CHARS = 400
+MAX_WINDOW_CHARS = 400
 _CONTEXT_WEIGHT = 0.6
 _SHORT_SENTENCE = 60
 _TARGET_CHARS = 260
@@ -188,7 +188,7 @@ class KnowledgeSearch:
         # A short lead sentence ("“小板凳恳谈会”做实民生文章。") needs the one that explains it.
         while last + 1 < len(sentences) and last - first < 2:
             following = len(sentences[last + 1])
-            if length >= _TARGET_CHARS or length + following > MAX_ANSWER_CHARS:
+            if length >= _TARGET_CHARS or length + following > MAX_WINDOW_CHARS:
                 break
             if length >= _SHORT_SENTENCE and last > first:
                 break

@@ -10,7 +10,6 @@ import logging
 import re
 import threading
 import unicodedata
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -124,9 +123,6 @@ class Tokenizer:
     def canonical(self, token: str) -> str:
         return self._canonical.get(token, token)
 
-    def variants(self) -> Mapping[str, str]:
-        return self._canonical
-
 
 def read_userdict(path: Path) -> list[tuple[str, int | None, str | None]]:
     """Read a jieba user dictionary: ``word [freq] [tag]`` a line, ``#`` comments allowed."""
@@ -142,8 +138,3 @@ def read_userdict(path: Path) -> list[tuple[str, int | None, str | None]]:
         )
         words.append((parts[0], freq, tag))
     return words
-
-
-def unique(items: Iterable[str]) -> list[str]:
-    """Keep first occurrences, in order."""
-    return list(dict.fromkeys(items))

@@ -54,3 +54,33 @@ def test_ask_command_prints_plain_text() -> None:
 def test_knowledge_option_points_at_another_copy(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     assert main(["--knowledge", str(tmp_path / "missing"), "check"]) == 1
     assert "no such knowledge folder" in capsys.readouterr().out
+
+
+def test_batch_survives_bytes_that_are_not_utf8() -> None:
+    lines = "天气".encode() + b"\xff\n" + "你好\n".encode()
+    lines += b'{"text": "\\udcff\\u5929\\u6c14"}\n' + "0000年1月\n".encode()
+    result = subprocess.run(
+        [sys.executable, "run_bot.py", "ask", "--json"],
+        cwd=ROOT,
+        input=lines,
+        capture_output=True,
+        timeout=60,
+        check=True,
+    )
+    answers = [json.loads(line) for line in result.stdout.decode("utf-8").splitlines()]
+    assert [a["kind"] for a in answers] == ["fallback", "chitchat", "fallback", "fallback"]
+
+
+def test_batch_turns_a_failing_answer_into_a_fallback_line(engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    def broken(text, state):  # type: ignore[no-untyped-def]
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(engine, "answer", broken)
+    out = io.StringIO()
+    batch(engine, ["你好", "哪里可以写春联"], out)
+    assert [json.loads(line)["intent"] for line in out.getvalue().splitlines()] == ["error", "error"]
+
+
+def test_data_options_after_any_command(capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["ask", "--knowledge", str(ROOT / "knowledge"), "你好"]) == 0
+    assert "您好" in capsys.readouterr().out

@@ -1,7 +1,7 @@
 from datetime import date
 
 from bot.dates import DateRange
-from bot.dialogue import DialogueState, EventQuery, is_follow_up
+from bot.dialogue import EventQuery, is_follow_up
 
 
 def test_follow_up_replaces_what_it_names() -> None:
@@ -20,10 +20,3 @@ def test_follow_up_words() -> None:
     assert is_follow_up("中心路街道的呢")
     assert is_follow_up("what about Feb 5")
     assert not is_follow_up("哪里可以写春联?")
-
-
-def test_history_is_bounded() -> None:
-    state = DialogueState()
-    for i in range(20):
-        state.remember(str(i))
-    assert state.history == ["15", "16", "17", "18", "19"]

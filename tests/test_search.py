@@ -1,4 +1,4 @@
-from bot.search import MAX_ANSWER_CHARS
+from bot.search import MAX_WINDOW_CHARS
 
 
 def test_events_filter_by_activity_date_and_place(engine) -> None:  # type: ignore[no-untyped-def]
@@ -28,7 +28,7 @@ def test_passage_window_is_short_and_on_topic(engine) -> None:  # type: ignore[n
     brain = engine.brain
     hit = brain.search.passages(brain.tokenizer.tokens("小板凳恳谈会是什么"))
     assert hit is not None and "拉家常" in hit.text
-    assert len(hit.text) <= MAX_ANSWER_CHARS
+    assert len(hit.text) <= MAX_WINDOW_CHARS
     assert hit.coverage > 0.9
 
 

@@ -18,9 +18,10 @@ log = logging.getLogger(__name__)
 
 
 def chat(
-    engine: Engine, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout, user: str = "console"
+    engine: Engine, stdin: TextIO | None = None, stdout: TextIO | None = None, user: str = "console"
 ) -> int:
     """Read questions line by line and print answers until EOF or 「退出」."""
+    stdin, stdout = stdin or sys.stdin, stdout or sys.stdout
     state = DialogueState()
     interactive = stdin.isatty()
     print("郑州市区居民问答助手(2020年春节活动与各区报道)。输入问题,「退出」结束。", file=stdout)
@@ -43,17 +44,19 @@ def chat(
     return 0
 
 
-def ask_once(engine: Engine, question: str, stdout: TextIO = sys.stdout) -> int:
+def ask_once(engine: Engine, question: str, stdout: TextIO | None = None) -> int:
+    stdout = stdout or sys.stdout
     reply = engine.answer(question, DialogueState())
     engine.log_unanswered("cli", question, reply)
     print(reply.text, file=stdout)
     return 0
 
 
-def batch(engine: Engine, lines: Iterable[str], stdout: TextIO = sys.stdout) -> int:
+def batch(engine: Engine, lines: Iterable[str], stdout: TextIO | None = None) -> int:
     """One JSON answer per input line, in order; a plain-text line is a new user each time.
 
     Nothing may break the contract: an answer that fails becomes a fallback line of its own."""
+    stdout = stdout or sys.stdout
     states: dict[str, DialogueState] = {}
     for number, raw in enumerate(lines):
         raw = raw.rstrip("\r\n")
