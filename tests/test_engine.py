@@ -102,7 +102,12 @@ def test_unanswered_log(tmp_path) -> None:  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize(
     ("question", "kind"),
-    [("好的写春联", "events"), ("继续写春联", "events"), ("怎么用手机信访", "passages"), ("你好!", "chitchat")],
+    [
+        ("好的写春联", "events"),
+        ("继续写春联", "events"),
+        ("怎么用手机信访", "passages"),
+        ("你好!", "chitchat"),
+    ],
 )
 def test_small_talk_words_inside_questions(engine, question: str, kind: str) -> None:  # type: ignore[no-untyped-def]
     assert engine.answer(question, DialogueState()).kind == kind
