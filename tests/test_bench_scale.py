@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 
 import pytest
@@ -32,6 +33,9 @@ def check_shape(result: dict, sizes: tuple[int, ...]) -> None:
             for key in ("build_s", "peak_mb", "retained_mb", "p50_ms", "p99_ms"):
                 assert engine[key] >= 0
             assert engine["p99_ms"] >= engine["p50_ms"]
+        ours = run["engines"]["ours"]
+        assert ours["backend"] in ("numpy", "numba")
+        assert (ours["jit_warmup_s"] is None) == (ours["backend"] == "numpy")
         assert set(run["ratios"]) == {
             f"{e}_over_ours_{s}" for e in ("naive", "bm25s") for s in ("p50_ms", "p99_ms")
         }
@@ -45,6 +49,30 @@ def test_quick_bench_with_supplied_sentences() -> None:
     check_shape(result, (500,))
     assert result["params"]["queries"] == 20
     assert result["runs"][0]["engines"]["naive"]["queries"] == 20
+    assert result["runs"][0]["engines"]["ours"]["backend"] == "numpy"  # "auto" below 20k docs
+    assert "ours backend: numpy" in format_scale_table(result)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("numba") is None, reason="no numba")
+def test_quick_bench_with_numba_backend() -> None:
+    result = run_scale_bench(
+        sizes=(400,), quick=True, sentences=SENTENCES, tokenize=str.split, with_bm25s=False, backend="numba"
+    )
+    check_shape(result, (400,))
+    ours = result["runs"][0]["engines"]["ours"]
+    assert ours["backend"] == "numba" and ours["jit_warmup_s"] >= 0
+    assert result["params"]["backend"] == "numba"
+    assert "ours backend: numba (numba import + compile/load" in format_scale_table(result)
+
+
+def test_table_of_results_without_backend_fields() -> None:
+    # Results saved before the backend fields existed still format.
+    result = run_scale_bench(
+        sizes=(300,), quick=True, sentences=SENTENCES, tokenize=str.split, with_bm25s=False
+    )
+    for run in result["runs"]:
+        del run["engines"]["ours"]["backend"], run["engines"]["ours"]["jit_warmup_s"]
+    assert "ours backend" not in format_scale_table(result)
 
 
 def test_bench_is_deterministic() -> None:

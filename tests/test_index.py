@@ -1,9 +1,14 @@
-"""BM25Index must rank and score exactly like rank_bm25.BM25Okapi, only faster."""
+"""BM25Index must rank and score exactly like rank_bm25.BM25Okapi, only faster, with either backend."""
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import random
+import subprocess
+import sys
+import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,6 +21,23 @@ from bot.index import BM25Index, Hit
 
 TOL = 1e-9
 Zipf = tuple[list[list[str]], list[str], list[list[str]]]  # corpus, vocabulary, queries
+HAS_NUMBA = importlib.util.find_spec("numba") is not None
+# The compiled backend is tested like the numpy one (numba compiles the kernel once per process, or
+# loads it from __pycache__).
+BACKENDS = ["numpy", pytest.param("numba", marks=pytest.mark.skipif(not HAS_NUMBA, reason="no numba"))]
+needs_numba = pytest.mark.skipif(not HAS_NUMBA, reason="no numba")
+
+
+def tiny_thresholds(patch: pytest.MonkeyPatch, backend: str) -> None:
+    """Shrink the size-dependent paths so small corpora exercise them: the numpy path's threshold and
+    dense-array branches, the compiled path's block boundaries and postings lookups (few dense rows)."""
+    if backend == "numpy":
+        patch.setattr(index_mod, "_SMALL", 2)
+        patch.setattr(index_mod, "_SAMPLE", 3)
+    else:
+        patch.setattr(index_mod, "_BLOCK", 2)
+        patch.setattr(index_mod, "_WINDOW", 3)
+        patch.setattr(index_mod, "_DENSE_ROW_DIV", 2)
 
 
 def okapi(tf: int, dl: int, avgdl: float, idf: float, k1: float = 1.5, b: float = 0.75) -> float:
@@ -75,18 +97,22 @@ def test_golden_model_statistics() -> None:
         (["医院", "无"], [(4, okapi(1, 1, AVGDL, IDF1))]),
     ],
 )
-def test_golden_ranking(query: list[str], expected: list[tuple[int, float]]) -> None:
-    assert_hits_match(BM25Index(GOLDEN).top_k(query, k=10), expected)
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_golden_ranking(query: list[str], expected: list[tuple[int, float]], backend: str) -> None:
+    idx = BM25Index(GOLDEN, backend=backend)
+    assert idx.backend == backend
+    assert_hits_match(idx.top_k(query, k=10), expected)
 
 
-def test_golden_epsilon_floor_and_ties() -> None:
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_golden_epsilon_floor_and_ties(backend: str) -> None:
     # "的" is in every doc: its raw idf is negative and gets rank-bm25's floor epsilon * average_idf,
     # which is itself negative here; equal scores then rank by doc id.
     corpus = [["的", "a"], ["的", "b"], ["的", "c"]]
     raw = math.log(0.5) - math.log(3.5)
     rare = math.log(2.5) - math.log(1.5)
     eps = 0.25 * (raw + 3 * rare) / 4
-    idx = BM25Index(corpus)
+    idx = BM25Index(corpus, backend=backend)
     assert idx.idf("的") == pytest.approx(eps)
     assert eps < 0
     score = okapi(1, 2, 2.0, eps)
@@ -94,8 +120,9 @@ def test_golden_epsilon_floor_and_ties() -> None:
     assert_hits_match(idx.top_k(["c", "的"], k=2), [(2, score + okapi(1, 2, 2.0, rare)), (0, score)])
 
 
-def test_repeated_query_term_counts_twice() -> None:
-    idx = BM25Index(GOLDEN)
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_repeated_query_term_counts_twice(backend: str) -> None:
+    idx = BM25Index(GOLDEN, backend=backend)
     once = idx.top_k(["医院"])[0].score
     assert idx.top_k(["医院", "医院"])[0].score == 2 * once
 
@@ -134,11 +161,12 @@ def zipf() -> Zipf:
     return corpus, words, random_queries(seed=99, words=words)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize(
-    ("k1", "b", "epsilon", "tiny_thresholds"),
+    ("k1", "b", "epsilon", "tiny"),
     [
         (1.5, 0.75, 0.25, False),
-        (1.5, 0.75, 0.25, True),  # force the threshold / dense code paths on this small corpus
+        (1.5, 0.75, 0.25, True),  # force the size-dependent code paths on this small corpus
         (1.2, 0.3, 0.5, False),
         (2.0, 0.9, 0.1, True),  # (b=1 makes rank-bm25 divide 0/0 on the empty docs: NaN)
     ],
@@ -149,20 +177,68 @@ def test_matches_rank_bm25(
     k1: float,
     b: float,
     epsilon: float,
-    tiny_thresholds: bool,
+    tiny: bool,
+    backend: str,
 ) -> None:
-    if tiny_thresholds:
-        monkeypatch.setattr(index_mod, "_SMALL", 8)
-        monkeypatch.setattr(index_mod, "_SAMPLE", 16)
+    if tiny:
+        if backend == "numpy":
+            monkeypatch.setattr(index_mod, "_SMALL", 8)
+            monkeypatch.setattr(index_mod, "_SAMPLE", 16)
+        else:
+            tiny_thresholds(monkeypatch, backend)
     corpus, words, queries = zipf
     ref = BM25Okapi(corpus, k1=k1, b=b, epsilon=epsilon)
-    idx = BM25Index(corpus, k1=k1, b=b, epsilon=epsilon)
+    idx = BM25Index(corpus, k1=k1, b=b, epsilon=epsilon, backend=backend)
+    assert idx.backend == backend
     for word in [*words, "unknown0"]:
         assert abs(idx.idf(word) - (ref.idf.get(word) or 0.0)) <= TOL
     for query in queries:
+        scores = ref.get_scores(query)
         expected = reference_top(ref, query, k=10)
-        assert_hits_match(idx.top_k(query, k=10), expected)
+        hits = idx.top_k(query, k=10)
+        assert_hits_match(hits, expected)
+        # Bit-identical, not just close: same summation order as rank-bm25.
+        assert all(h.score == scores[h.doc] for h in hits)
         assert_hits_match(idx.top_k(query, k=1), expected[:1])
+
+
+@needs_numba
+@pytest.mark.parametrize(
+    ("dense_div", "block", "window"), [(0, 64, 4096), (0, 1, 1), (10**9, 5, 7), (16, 3, 300), (4, 200, 64)]
+)
+def test_numba_paths_equal_numpy(
+    zipf: Zipf, monkeypatch: pytest.MonkeyPatch, dense_div: int, block: int, window: int
+) -> None:
+    # No dense rows (every lookup gallops in postings), every term dense, odd block and window sizes:
+    # the compiled loop must return exactly the numpy backend's hits, for small and large k.
+    monkeypatch.setattr(index_mod, "_DENSE_ROW_DIV", dense_div)
+    monkeypatch.setattr(index_mod, "_BLOCK", block)
+    monkeypatch.setattr(index_mod, "_WINDOW", window)
+    corpus, _, queries = zipf
+    fast = BM25Index(corpus, backend="numba")
+    n_rows = fast._kernel_args[6].shape[0]
+    if dense_div == 0:
+        assert n_rows == 0
+    elif dense_div > len(corpus):
+        assert n_rows == len(fast.vocabulary)
+    slow = BM25Index(corpus, backend="numpy")
+    for query in queries[:150]:
+        for k in (1, 3, 10, 40, 5000):
+            assert fast.top_k(query, k) == slow.top_k(query, k)
+
+
+@needs_numba
+def test_dense_rows_reproduce_posting_weights(zipf: Zipf, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The compiled loop recomputes dense-row weights from tf; they must be the postings' floats exactly.
+    monkeypatch.setattr(index_mod, "_DENSE_ROW_DIV", 10**9)
+    corpus, _, _ = zipf
+    idx = BM25Index(corpus, k1=1.2, b=0.6, backend="numba")
+    _, _, offsets, _, _, row_of, tf_rows, knorm, len_idx, idf, k1p1 = idx._kernel_args
+    for tid in range(len(idx._df)):
+        lo, hi = offsets[tid], offsets[tid + 1]
+        docs = idx._post_docs[lo:hi]
+        tf = tf_rows[row_of[tid], docs].astype(np.float64)
+        assert np.array_equal(tf * k1p1 / (tf + knorm[len_idx[docs]]) * idf[tid], idx._post_w[lo:hi])
 
 
 def test_scores_for_matches_get_batch_scores(zipf: Zipf) -> None:
@@ -177,6 +253,7 @@ def test_scores_for_matches_get_batch_scores(zipf: Zipf) -> None:
     assert idx.scores_for(queries[0], []) == []
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @settings(max_examples=400, deadline=None)
 @given(
     corpus=st.lists(st.lists(st.sampled_from("abcd"), max_size=5), min_size=1, max_size=8).filter(
@@ -184,29 +261,26 @@ def test_scores_for_matches_get_batch_scores(zipf: Zipf) -> None:
     ),
     query=st.lists(st.sampled_from("abcdx"), max_size=5),
     k=st.integers(1, 10),
-    tiny_thresholds=st.booleans(),
+    tiny=st.booleans(),
 )
 # Negative epsilon floor: zero-score docs must not be ranked above negative-score matches.
 @example(
     corpus=[["a", "c"], ["b", "c", "d", "a"], ["d", "c", "b", "c"], ["b"], ["a"], ["c", "d", "a", "a"]],
     query=["b", "b", "a"],
     k=1,
-    tiny_thresholds=True,
+    tiny=True,
 )
 # Docs whose total is exactly 0 (idf-0 terms) must not raise the top-k threshold.
-@example(
-    corpus=[["a", "c", "b"], ["c"], ["a", "b"], ["b", "a", "d"]], query=["a", "c"], k=1, tiny_thresholds=True
-)
+@example(corpus=[["a", "c", "b"], ["c"], ["a", "b"], ["b", "a", "d"]], query=["a", "c"], k=1, tiny=True)
 def test_property_tiny_corpora(
-    corpus: list[list[str]], query: list[str], k: int, tiny_thresholds: bool
+    corpus: list[list[str]], query: list[str], k: int, tiny: bool, backend: str
 ) -> None:
     # Tiny corpora hit the odd corners: negative/zero idf, negative epsilon floors, many exact ties.
     ref = BM25Okapi(corpus)
-    idx = BM25Index(corpus)
     with pytest.MonkeyPatch.context() as patch:
-        if tiny_thresholds:
-            patch.setattr(index_mod, "_SMALL", 2)
-            patch.setattr(index_mod, "_SAMPLE", 3)
+        if tiny:
+            tiny_thresholds(patch, backend)
+        idx = BM25Index(corpus, backend=backend)
         assert_hits_match(idx.top_k(query, k=k), reference_top(ref, query, k=k))
     docs = list(range(len(corpus)))
     assert np.allclose(idx.scores_for(query, docs), ref.get_batch_scores(query, docs), rtol=0, atol=TOL)
@@ -215,8 +289,9 @@ def test_property_tiny_corpora(
 # -- edge cases ----------------------------------------------------------------------------------
 
 
-def test_empty_and_unknown_queries() -> None:
-    idx = BM25Index(GOLDEN)
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_empty_and_unknown_queries(backend: str) -> None:
+    idx = BM25Index(GOLDEN, backend=backend)
     assert idx.top_k([]) == []
     assert idx.top_k(["无", "也无"]) == []
     assert idx.top_k(["医院"], k=0) == []
@@ -224,11 +299,12 @@ def test_empty_and_unknown_queries() -> None:
     assert idx.scores_for(["无"], [1]) == [0.0]
 
 
-def test_empty_corpus() -> None:
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_empty_corpus(backend: str) -> None:
     with pytest.raises(ZeroDivisionError):  # why BM25Index special-cases it
         BM25Okapi([])
     for corpus in ([], [[], []]):
-        idx = BM25Index(corpus)
+        idx = BM25Index(corpus, backend=backend)
         assert len(idx) == len(corpus)
         assert idx.top_k(["a"]) == []
         assert idx.idf("a") == 0.0 and idx.doc_freq("a") == 0
@@ -236,9 +312,12 @@ def test_empty_corpus() -> None:
     assert BM25Index([]).scores_for(["a"], []) == []
 
 
-def test_k_larger_than_matches() -> None:
-    hits = BM25Index(GOLDEN).top_k(["公园"], k=50)
-    assert [h.doc for h in hits] == [1, 2]
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_k_larger_than_matches(backend: str) -> None:
+    idx = BM25Index(GOLDEN, backend=backend)
+    assert [h.doc for h in idx.top_k(["公园"], k=50)] == [1, 2]
+    query = ["公园", "郑州", "医院"]
+    assert_hits_match(idx.top_k(query, k=10**6), reference_top(BM25Okapi(GOLDEN), query, k=10))
 
 
 def test_scores_for_rejects_out_of_range_ids() -> None:
@@ -253,3 +332,55 @@ def test_hit_is_frozen() -> None:
     hit = Hit(doc=1, score=2.0)
     with pytest.raises(AttributeError):
         hit.doc = 3  # type: ignore[misc]
+
+
+# -- backends ------------------------------------------------------------------------------------
+
+
+def test_backend_choice(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ValueError, match="backend"):
+        BM25Index(GOLDEN, backend="cuda")
+    assert BM25Index(GOLDEN).backend == "numpy"  # "auto" compiles nothing for a small corpus
+    assert BM25Index(GOLDEN, backend="numpy").backend == "numpy"
+    if HAS_NUMBA:
+        monkeypatch.setattr(index_mod, "_NUMBA_MIN_DOCS", 5)
+        assert BM25Index(GOLDEN).backend == "numba"
+        assert BM25Index(GOLDEN[:4]).backend == "numpy"
+
+
+def test_numba_unavailable_falls_back_to_numpy(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(index_mod, "_kernel_state", "unavailable")
+    assert index_mod.warm_up_numba() is None
+    idx = BM25Index(GOLDEN, backend="numba")
+    assert idx.backend == "numpy"
+    assert [h.doc for h in idx.top_k(["郑州"])] == [1, 0]
+
+
+def test_small_index_does_not_import_numba() -> None:
+    # Start-up with a tiny knowledge base must not pay for importing numba (~0.2-0.5 s).
+    code = (
+        "import sys; from bot.index import BM25Index; "
+        "idx = BM25Index([['a', 'b'], ['b']]); idx.top_k(['a']); idx.scores_for(['a'], [0]); "
+        "assert idx.backend == 'numpy'; assert 'numba' not in sys.modules, 'numba imported'"
+    )
+    root = Path(__file__).resolve().parents[1]
+    subprocess.run([sys.executable, "-c", code], cwd=root, check=True, timeout=60)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_concurrent_queries(zipf: Zipf, backend: str) -> None:
+    # The engine may answer from several threads; the compiled loop runs without the GIL.
+    corpus, _, queries = zipf
+    idx = BM25Index(corpus, backend=backend)
+    expected = [idx.top_k(query, k=10) for query in queries]
+    results: dict[int, list[list[Hit]]] = {}
+
+    def work(worker: int) -> None:
+        results[worker] = [idx.top_k(query, k=10) for query in queries]
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(results[i] == expected for i in range(4))
