@@ -22,7 +22,7 @@ from bot.answer import (
 )
 from bot.dates import DateParser, format_day
 from bot.dialogue import DialogueState, EventQuery, is_follow_up
-from bot.knowledge import Knowledge, KnowledgeError, load_knowledge
+from bot.knowledge import Event, Knowledge, KnowledgeError, load_knowledge
 from bot.router import IntentError, Router
 from bot.search import KnowledgeSearch
 from bot.text import Tokenizer, has_word, normalise
@@ -92,6 +92,17 @@ class Brain:
         )
         event_words = frozenset(t for word in router.event_words() for t in tokenizer.tokens(word))
         return cls(knowledge, router, tokenizer, search, dates, event_words)
+
+    def events(self, query: EventQuery) -> list[Event]:
+        """Every event that matches all of the query's filters, by date."""
+        return self.search.events(
+            list(query.activity),
+            query.date_bounds(),
+            list(query.places),
+            query.district,
+            list(query.topics),
+            query.any_activity,
+        )
 
     @property
     def event_districts(self) -> frozenset[str]:
@@ -240,14 +251,7 @@ class Engine:
         self, state: DialogueState, query: EventQuery, page: int, brain: Brain | None = None
     ) -> Reply:
         brain = brain or self._brain
-        events = brain.search.events(
-            list(query.activity),
-            query.date_bounds(),
-            list(query.places),
-            query.district,
-            list(query.topics),
-            query.any_activity,
-        )
+        events = brain.events(query)
         reply = events_reply(
             brain.knowledge,
             brain.router.first("events").name,
@@ -286,18 +290,10 @@ class Engine:
             merged = state.query.follow(query)
             if merged != state.query or query.is_empty():
                 return self.show_events(state, self._matching_events_query(brain, merged) or merged, 0, brain)
-        if (query.ranges or query.topics) and table_district:
-            # 「6月23日中原区开了什么会」 is about an article; 「2月5日有什么活动」 about the table.
-            found = brain.search.events(
-                list(query.activity),
-                query.date_bounds(),
-                list(query.places),
-                query.district,
-                list(query.topics),
-                query.any_activity,
-            )
-            if found or reading.about_events(brain.search):
-                return self.show_events(state, query, 0, brain)
+        # 「6月23日中原区开了什么会」 is about an article; 「2月5日有什么活动」 about the table.
+        dated = (query.ranges or query.topics) and table_district
+        if dated and (brain.events(query) or reading.about_events(brain.search)):
+            return self.show_events(state, query, 0, brain)
         if (query.activity or query.places) and table_district and reading.about_events(brain.search):
             event_query = self._matching_events_query(brain, query)
             if event_query is not None:

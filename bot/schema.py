@@ -509,16 +509,17 @@ def _check_events(root: Path, problems: list[Problem], out: dict, state: dict) -
                 )
             source = event.get("source")
             if isinstance(source, str) and source and source not in known:
-                problems.append(
-                    Problem(
-                        name,
-                        line_of(data, [*here, "source"]),
-                        f"{_where((*here, 'source'))}: source {source!r} does not exist; use the "
-                        "`id:` of a file in sources/",
-                    )
-                )
+                problems.append(_missing_source(name, data, here, source))
             if len(problems) == before and not _bad(found, here):
                 out["events"].append(event)
+
+
+def _missing_source(name: str, data: Any, here: tuple, source: str) -> Problem:
+    return Problem(
+        name,
+        line_of(data, [*here, "source"]),
+        f"{_where((*here, 'source'))}: source {source!r} does not exist; use the `id:` of a file in sources/",
+    )
 
 
 def _check_services(root: Path, problems: list[Problem], out: dict, state: dict) -> None:
@@ -547,14 +548,7 @@ def _check_services(root: Path, problems: list[Problem], out: dict, state: dict)
             )
         source, passage, quote = service.get("source"), service.get("passage"), service.get("quote")
         if isinstance(source, str) and source and source not in known:
-            problems.append(
-                Problem(
-                    name,
-                    line_of(data, [*here, "source"]),
-                    f"{_where((*here, 'source'))}: source {source!r} does not exist; use the "
-                    "`id:` of a file in sources/",
-                )
-            )
+            problems.append(_missing_source(name, data, here, source))
         elif isinstance(passage, str) and passage and passage not in state["passages"]:
             if source not in state["broken_sources"]:
                 problems.append(
