@@ -292,7 +292,13 @@ class Engine:
                 return self.show_events(state, self._matching_events_query(brain, merged) or merged, 0, brain)
         # 「6月23日中原区开了什么会」 is about an article; 「2月5日有什么活动」 about the table.
         dated = (query.ranges or query.topics) and table_district
-        if dated and (brain.events(query) or reading.about_events(brain.search)):
+        if dated and reading.about_events(brain.search):
+            if not brain.events(query) and reading.content:
+                # 「1月13日峡窝镇开了什么会」: no event that day, but an article may say.
+                tokens = brain.tokenizer.tokens(message)
+                article = self._articles(brain, message, tokens, query.district, state)
+                if article.kind != "fallback":
+                    return article
             return self.show_events(state, query, 0, brain)
         if (query.activity or query.places) and table_district and reading.about_events(brain.search):
             event_query = self._matching_events_query(brain, query)

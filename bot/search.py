@@ -108,11 +108,14 @@ class KnowledgeSearch:
     # -- articles ---------------------------------------------------------------------------------
 
     def weight(self, token: str) -> float:
-        """How much a question word says: rare words a lot, unknown words the most (they are
-        what makes a question out of scope), except single characters (「开」, 「打」)."""
+        """How much a question word says: rare words a lot; words the knowledge does not have,
+        by how rare they are in everyday Chinese (they make a question out of scope), single
+        characters (「开」, 「打」) little."""
         if token in self.context_index:
             return max(self.context_index.idf(token), 0.1)
-        return 1.0 if len(token) == 1 else self._max_idf * 1.2
+        if len(token) == 1:
+            return 1.0
+        return max(1.0, self._max_idf * 1.2 * self.tokenizer.rarity(token))
 
     def coverage(self, tokens: list[str], known: frozenset[str] | set[str], text: str = "") -> float:
         """The share of the question's weight found in ``known`` words, or (two characters or

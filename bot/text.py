@@ -7,6 +7,7 @@ the lexicon files in ``knowledge/lexicon``; this module only applies them.
 from __future__ import annotations
 
 import logging
+import math
 import re
 import threading
 import unicodedata
@@ -119,6 +120,12 @@ class Tokenizer:
         """Dictionary words tagged as places or organisations (ns, nt): what a question is about,
         rather than what it asks."""
         return frozenset(word for word, _, tag in self.lexicon.words if tag in ("ns", "nt"))
+
+    def rarity(self, token: str) -> float:
+        """How rare a word is in everyday Chinese (jieba's dictionary counts), from 0 to 1: 「有人」
+        says little, a word jieba has never seen says the most."""
+        total = self._jieba.total or 1
+        return math.log((total + 1) / (self._jieba.FREQ.get(token, 0) + 1)) / math.log(total + 1)
 
     def canonical(self, token: str) -> str:
         return self._canonical.get(token, token)

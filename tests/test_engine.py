@@ -133,3 +133,18 @@ def test_district_named_keeps_to_its_articles(engine) -> None:  # type: ignore[n
 def test_paging_past_the_end_says_so(ask) -> None:  # type: ignore[no-untyped-def]
     ask("台球比赛在哪里?")
     assert "最后一页" in ask("下一页").text
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("有没有免费写春联的地方", "events"),  # 免费: a common word the table lacks, not a new topic
+        ("有人骗钱怎么办", "passages"),
+        ("1月13日峡窝镇开了什么会", "passages"),  # a date, but no event: the article answers
+        ("春节放几天假", "fallback"),
+        ("2020年郑州的GDP是多少", "fallback"),
+        ("郑州地铁几点停运", "fallback"),
+    ],
+)
+def test_what_the_question_is_about(engine, question: str, kind: str) -> None:  # type: ignore[no-untyped-def]
+    assert engine.answer(question, DialogueState()).kind == kind
