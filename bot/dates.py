@@ -37,6 +37,8 @@ _MONTH = re.compile(
 )
 _LUNAR = re.compile(
     r"(?P<prefix>大年|正月|腊月|冬月)(?P<day>初[一二三四五六七八九十]|十[一二三四五六七八九]?|二十[一二三四五六七八九]?|廿[一二三四五六七八九]?|三十)"
+    # 「初八」 alone is the New Year's 初八
+    r"|(?<![月年最当起])(?P<bare>初[一二三四五六七八九十])(?![中级步期])"
 )
 
 
@@ -190,9 +192,9 @@ class DateParser:
                 self._festival(query, festival, festival_date(festival, period))
                 work = self._take(query, work, alias.lower())
         for match in _LUNAR.finditer(work):
-            month = {"腊月": 12, "冬月": 11}.get(match["prefix"], 1)
+            month = {"腊月": 12, "冬月": 11}.get(match["prefix"] or "", 1)
             try:
-                lunar = Festival(match.group(0), lunar=(month, _lunar_day(match["day"])))
+                lunar = Festival(match.group(0), lunar=(month, _lunar_day(match["day"] or match["bare"])))
                 solar = festival_date(lunar, period)
             except (ValueError, KeyError):
                 continue

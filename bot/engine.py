@@ -329,10 +329,10 @@ class Engine:
     def _articles(
         self, brain: Brain, message: str, tokens: list[str], district: str | None, state: DialogueState
     ) -> Reply:
-        passage = brain.search.passages(tokens, brain.router.answer_cues(message), district)
+        number_question = bool(_NUMBER_QUESTION.search(message))
+        passage = brain.search.passages(tokens, brain.router.answer_cues(message), district, number_question)
         service = brain.search.services(tokens, district) if brain.router.asks_for_service(message) else None
         state.query = None  # 「下一页」 after an article answer has no list to page
-        number_question = bool(_NUMBER_QUESTION.search(message))
         if (
             service is not None
             and not number_question

@@ -127,11 +127,13 @@ class KnowledgeSearch:
         return found / total
 
     def passages(
-        self, tokens: list[str], cues: list[str] = (), district: str | None = None
+        self, tokens: list[str], cues: list[str] = (), district: str | None = None, wants_number: bool = False
     ) -> PassageHit | None:
-        """Best 1–3 sentence window for a question's content tokens."""
+        """Best 1–3 sentence window for a question's tokens; ``cues`` favour sentences that hold
+        what is asked (a number for 「多少」), not counting the question's own words."""
         if not tokens:
             return None
+        asked = sorted(set(tokens), key=len, reverse=True)
         # Places are matched by the section context; the sentence must match what is asked.
         focus = [t for t in tokens if t not in self._places_words] or tokens
         sentence_hits = self.sentence_index.top_k(focus, 40)
@@ -169,8 +171,10 @@ class KnowledgeSearch:
             # A short caption that shares two words must not beat the sentence that answers.
             score *= 0.5 + self.coverage(focus, set(self._sentence_tokens[number]))
             sentence = passage.sentences[ref.sentence]
-            if cues and any(cue in sentence for cue in cues):
+            if cues and any(cue in self._without(sentence, asked) for cue in cues):
                 score += 0.25 * top_sentence
+            elif cues and wants_number:  # 「多少」 wants a number the question did not already say
+                score *= 0.6
             scored.append((score, number))
         best_score, best = min(scored, key=lambda pair: (-pair[0], pair[1]))
         ref = self.sentences[best]
@@ -178,6 +182,12 @@ class KnowledgeSearch:
         first, last = self._window(passage, ref.sentence)
         coverage = self.coverage(tokens, self._context_sets[ref.passage], self._context_text[ref.passage])
         return PassageHit(passage, first, last, best_score, coverage)
+
+    @staticmethod
+    def _without(sentence: str, words: list[str]) -> str:
+        for word in words:
+            sentence = sentence.replace(word, " ")
+        return sentence
 
     def _district_of(self, passage: int) -> str:
         return self.knowledge.sources[self.knowledge.passages[passage].source].district

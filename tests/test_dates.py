@@ -63,3 +63,8 @@ def test_table_dates() -> None:
         parse_table_date("1月16日")
     with pytest.raises(ValueError, match="ends before"):
         parse_table_date("2020年1月21日-16日")
+
+
+def test_bare_lunar_new_year_days(parser: DateParser) -> None:
+    assert [(r.start, r.label) for r in parser.parse("初八有活动吗").ranges] == [(date(2020, 2, 1), "初八")]
+    assert parser.parse("最初一天").ranges == [] and parser.parse("初中").ranges == []

@@ -148,3 +148,9 @@ def test_paging_past_the_end_says_so(ask) -> None:  # type: ignore[no-untyped-de
 )
 def test_what_the_question_is_about(engine, question: str, kind: str) -> None:  # type: ignore[no-untyped-def]
     assert engine.answer(question, DialogueState()).kind == kind
+
+
+def test_how_many_wants_a_number_the_question_did_not_say(engine) -> None:  # type: ignore[no-untyped-def]
+    reply = engine.answer("光荣在党50年纪念章发了多少", DialogueState())
+    assert "124名" in reply.text
+    assert "53次" in engine.answer("小板凳恳谈会开了几次", DialogueState()).text
