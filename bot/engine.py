@@ -8,7 +8,6 @@ a new brain beside the old one and swaps it in only when it validated.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -35,7 +34,6 @@ MAX_MESSAGE_CHARS = 2000
 MIN_COVERAGE = 0.5
 _MAX_LABEL = 60
 MIN_SERVICE_COVERAGE = 0.6
-_NUMBER_QUESTION = re.compile(r"多少|几[个名次项家条架人位天]|是谁|哪天|哪一天|哪年|何时")
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_KNOWLEDGE = ROOT / "knowledge"
@@ -329,7 +327,7 @@ class Engine:
     def _articles(
         self, brain: Brain, message: str, tokens: list[str], district: str | None, state: DialogueState
     ) -> Reply:
-        number_question = bool(_NUMBER_QUESTION.search(message))
+        number_question = brain.router.asks_exact(message)
         passage = brain.search.passages(tokens, brain.router.answer_cues(message), district, number_question)
         service = brain.search.services(tokens, district) if brain.router.asks_for_service(message) else None
         state.query = None  # 「下一页」 after an article answer has no list to page

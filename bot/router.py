@@ -31,6 +31,7 @@ class Intent:
     replies: tuple[str, ...] = ()
     slots: tuple[str, ...] = ()
     answer_cues: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    exact_words: tuple[str, ...] = ()
 
     def mentioned_in(self, text: str) -> bool:
         lowered = text.lower()
@@ -63,6 +64,7 @@ class Router:
                 replies=tuple(i.get("replies", [])),
                 slots=tuple(i.get("slots", [])),
                 answer_cues={k: tuple(v) for k, v in i.get("answer_cues", {}).items()},
+                exact_words=tuple(i.get("exact_words", [])),
             )
             for i in raw
         ]
@@ -103,6 +105,10 @@ class Router:
 
     def asks_for_service(self, text: str) -> bool:
         return any(i.mentioned_in(text) for i in self.by_kind.get("services", []))
+
+    def asks_exact(self, text: str) -> bool:
+        """「多少」, 「是谁」, 「哪天」: a fact is wanted, not a service description."""
+        return any(word in text for i in self.by_kind["passages"] for word in i.exact_words)
 
     def answer_cues(self, text: str) -> list[str]:
         cues: list[str] = []

@@ -196,6 +196,7 @@ INTENT = {
         "slots": {"type": "array", "items": {"enum": list(SLOT_TYPES)}},
         "replies": _WORDS,
         "answer_cues": {"type": "object", "additionalProperties": _WORDS},
+        "exact_words": _WORDS,
     },
 }
 INTENTS_FILE = {
