@@ -199,10 +199,14 @@ class TelegramBot:
 
     async def help(self, update: Update, context: Context) -> None:
         """Explain how to ask."""
+        await self._fixed(update, context, texts.HELP)
+
+    async def _fixed(self, update: Update, context: Context, text: str) -> None:
+        """Reply with one of the fixed texts, if the sender is let through."""
         message = update.effective_message
         if message is None or not await self._admit(update, context):
             return
-        await self._send(context, Target.of(message), render_plain(texts.HELP))
+        await self._send(context, Target.of(message), render_plain(text))
 
     async def events(self, update: Update, context: Context) -> None:
         """Offer the days that have events as buttons, or answer /events 2月5日 directly."""
@@ -299,10 +303,7 @@ class TelegramBot:
 
     async def not_text(self, update: Update, context: Context) -> None:
         """Ask for text when a resident sends a sticker, photo or voice message."""
-        message = update.effective_message
-        if message is None or not await self._admit(update, context):
-            return
-        await self._send(context, Target.of(message), render_plain(texts.NOT_TEXT))
+        await self._fixed(update, context, texts.NOT_TEXT)
 
     async def button(self, update: Update, context: Context) -> None:
         """Page a list in place, show a cited passage in full, or list one day's events."""
