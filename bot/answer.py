@@ -103,9 +103,9 @@ def events_reply(
     page = min(max(page, 0), pages - 1)
     shown = events[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
     first, last = knowledge.period
-    if not events:
+    if not events:  # nothing to list is the bot not knowing, said plainly and citing nothing
         return Reply(
-            "events",
+            "fallback",
             intent,
             title=f"没有找到{label}。",
             lines=[

@@ -22,7 +22,7 @@ from bot.answer import (
 from bot.dates import DateParser, format_day
 from bot.dialogue import DialogueState, EventQuery, is_follow_up
 from bot.knowledge import Event, Knowledge, KnowledgeError, load_knowledge
-from bot.router import IntentError, Router
+from bot.router import Intent, IntentError, Router
 from bot.search import KnowledgeSearch
 from bot.text import Tokenizer, has_word, normalise
 from bot.unanswered import LOW_CONFIDENCE, UnansweredLog
@@ -49,12 +49,25 @@ class Reading:
     content: list[str]  # tokens that are neither generic event words nor district names
     unknown: list[str]  # content the event table does not contain
     asks_events: bool
+    foreign_places: list[str]  # place words the table does not have (京广路街道: another district's)
+
+    def event_coverage(self, search: KnowledgeSearch) -> float:
+        """How much of the question the event table knows (「打台球」: most; 打 is no topic)."""
+        if self.foreign_places:
+            return 0.0
+        if not self.unknown:
+            return 1.0
+        return search.coverage(self.content, set(self.content) - set(self.unknown))
 
     def about_events(self, search: KnowledgeSearch) -> bool:
-        """The table knows the question's words, or most of them (「打台球」: 打 is no topic)."""
+        return self.event_coverage(search) >= MIN_COVERAGE
+
+    def articles_know_better(self, search: KnowledgeSearch) -> bool:
+        """「航展有什么表演」: the table has 表演, but an article has 航展 and 表演 together."""
         if not self.unknown:
-            return True
-        return search.coverage(self.content, set(self.content) - set(self.unknown)) >= MIN_COVERAGE
+            return False
+        passage = search.passages(self.tokens, district=self.query.district)
+        return passage is not None and passage.coverage > self.event_coverage(search)
 
 
 @dataclass(frozen=True)
@@ -112,7 +125,14 @@ class Brain:
         rest = dates.rest
         tokens = self.tokenizer.tokens(rest)
         districts = [d for d in self.knowledge.districts() if d in tokens]  # 管城区 → 管城回族区 by synonym
-        places = [p for p in self.search.places_in(rest) if p not in districts]
+        spoken = [t for t in tokens if t in self.tokenizer.place_words]
+        foreign = [t for t in spoken if t not in self.search.event_vocabulary and t not in districts]
+        # 「航海东路街道」 is not the table's 「…路街道」; 「区文化馆」 is its 「文化馆」.
+        places = [
+            self._table_place(p)
+            for p in self.search.places_in(rest)
+            if p not in districts and not any(p in w and p != w for w in foreign)
+        ]
         district_tokens = set(districts)
         first, last = self.knowledge.period
         topics = tuple(
@@ -143,7 +163,11 @@ class Brain:
         asks_events = any(t in self.event_words for t in tokens) or self.router.first("events").mentioned_in(
             message
         )
-        return Reading(query, tokens, content, unknown, asks_events)
+        return Reading(query, tokens, content, unknown, asks_events, foreign)
+
+    def _table_place(self, place: str) -> str:
+        canonical = self.tokenizer.canonical(place)
+        return canonical if canonical != place and self.search.is_place(canonical) else place
 
 
 class Engine:
@@ -211,7 +235,7 @@ class Engine:
                 "fallback", "empty", "请用文字提问,例如「哪里可以写春联?」或「怎么在手机上信访?」。"
             )
         short = brain.router.short_reply(message)
-        if short is not None and not self._names_a_topic(brain, message.lower().replace(short[1], " ")):
+        if short is not None and not self._names_a_topic(brain, self._without_keywords(message, short[0])):
             intent = short[0]
             if intent.kind == "paging":
                 return self.page(state, +1 if intent.name == "next_page" else -1, brain)
@@ -220,6 +244,14 @@ class Engine:
         if oos is not None:
             return self._fallback(brain, oos.name)
         return self._question(brain, message, state)
+
+    @staticmethod
+    def _without_keywords(message: str, intent: Intent) -> str:
+        """「好的,谢谢」 less every thanks word is empty: small talk, not a question."""
+        rest = message.lower()
+        for keyword in sorted(intent.keywords, key=len, reverse=True):
+            rest = rest.replace(keyword.lower(), " ")
+        return rest
 
     @staticmethod
     def _names_a_topic(brain: Brain, text: str) -> bool:
@@ -298,7 +330,12 @@ class Engine:
                 if article.kind != "fallback":
                     return article
             return self.show_events(state, query, 0, brain)
-        if (query.activity or query.places) and table_district and reading.about_events(brain.search):
+        if (
+            (query.activity or query.places)
+            and table_district
+            and reading.about_events(brain.search)
+            and not reading.articles_know_better(brain.search)
+        ):
             event_query = self._matching_events_query(brain, query)
             if event_query is not None:
                 return self.show_events(state, event_query, 0, brain)
@@ -347,6 +384,9 @@ class Engine:
                 best=passage.text if passage else "",
                 score=passage.coverage if passage else 0.0,
             )
+        if any(t in brain.tokenizer.place_words and t not in passage.known for t in tokens):
+            # The question names a place this article section never mentions: not its answer.
+            return self._fallback(brain, "low_confidence", best=passage.text, score=passage.coverage)
         state.last_passage = passage.passage.id
         return passage_reply(
             brain.knowledge,

@@ -35,6 +35,7 @@ class PassageHit:
     last: int
     score: float
     coverage: float
+    known: frozenset[str]  # the words of the window's section, title and district
 
     @property
     def text(self) -> str:
@@ -181,7 +182,7 @@ class KnowledgeSearch:
         passage = self.knowledge.passages[ref.passage]
         first, last = self._window(passage, ref.sentence)
         coverage = self.coverage(tokens, self._context_sets[ref.passage], self._context_text[ref.passage])
-        return PassageHit(passage, first, last, best_score, coverage)
+        return PassageHit(passage, first, last, best_score, coverage, self._context_sets[ref.passage])
 
     @staticmethod
     def _without(sentence: str, words: list[str]) -> str:
@@ -228,6 +229,10 @@ class KnowledgeSearch:
         )
 
     # -- events -----------------------------------------------------------------------------------
+
+    def is_place(self, text: str) -> bool:
+        """Is ``text`` part of a place or organiser name in the event table?"""
+        return text in self._places
 
     def places_in(self, text: str) -> list[str]:
         """Place or organiser names of the event table said in the question, longest first."""

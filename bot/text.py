@@ -109,6 +109,10 @@ class Tokenizer:
             token = token.strip()
             if not token or not has_word(token) or (len(token) == 1 and token.isascii()):
                 continue
+            if len(token) > 1 and token.endswith("了") and token not in self._canonical:
+                token = token[:-1]  # 「建了」: the particle says nothing, and a bare verb little
+                if len(token) == 1 and not for_index:
+                    continue
             token = self._canonical.get(token, token)
             if not keep_stopwords and token in self.lexicon.stopwords:
                 continue

@@ -76,7 +76,9 @@ def test_services(engine) -> None:  # type: ignore[no-untyped-def]
 
 def test_dates_outside_the_knowledge(engine) -> None:  # type: ignore[no-untyped-def]
     reply = engine.answer("2021年春节有什么活动", DialogueState())
-    assert reply.kind == "events" and reply.events == [] and "没有找到" in reply.text
+    assert (
+        reply.kind == "fallback" and reply.events == [] and "没有找到" in reply.text and not reply.citations
+    )
 
 
 def test_original_passage(engine) -> None:  # type: ignore[no-untyped-def]
@@ -154,3 +156,30 @@ def test_how_many_wants_a_number_the_question_did_not_say(engine) -> None:  # ty
     reply = engine.answer("光荣在党50年纪念章发了多少", DialogueState())
     assert "124名" in reply.text
     assert "53次" in engine.answer("小板凳恳谈会开了几次", DialogueState()).text
+
+
+@pytest.mark.parametrize(
+    ("question", "events"),
+    [
+        ("区文化馆办了哪些活动", {3, 4, 5, 6, 7, 8, 9, 10, 11}),  # 区文化馆 is the table's 文化馆
+        ("大年初一有什么活动", {9}),  # the day, not every row that says 春节
+        ("哪里可以看扭秧歌", {55}),
+    ],
+)
+def test_places_and_days_as_residents_say_them(engine, question: str, events: set[int]) -> None:  # type: ignore[no-untyped-def]
+    assert set(engine.answer(question, DialogueState()).events) == events
+
+
+def test_another_districts_street_is_not_the_tables(engine) -> None:  # type: ignore[no-untyped-def]
+    reply = engine.answer("京广路街道哪里写春联", DialogueState())
+    assert reply.kind != "events"  # 京广路街道 is in 二七区; the table's 中心路街道 only shares 「路街道」
+
+
+def test_an_article_that_knows_more_wins_over_the_table(engine) -> None:  # type: ignore[no-untyped-def]
+    reply = engine.answer("航展有什么表演", DialogueState())
+    assert reply.kind == "passages" and "特技飞行表演" in reply.text
+
+
+def test_small_talk_with_two_keywords(ask) -> None:  # type: ignore[no-untyped-def]
+    ask("你好")
+    assert ask("好的,谢谢").kind == "chitchat"
