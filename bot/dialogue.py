@@ -61,4 +61,3 @@ class DialogueState:
 
     query: EventQuery | None = None
     page: int = 0
-    last_passage: str | None = None

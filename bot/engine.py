@@ -80,6 +80,7 @@ class Brain:
     search: KnowledgeSearch
     dates: DateParser
     event_words: frozenset[str]
+    event_districts: frozenset[str]  # districts the event table covers
 
     @classmethod
     def build(cls, knowledge_dir: Path, intents_dir: Path) -> Brain:
@@ -102,7 +103,8 @@ class Brain:
             knowledge.festivals, knowledge.relative_words, knowledge.period, knowledge.period_words
         )
         event_words = frozenset(t for word in router.event_words() for t in tokenizer.tokens(word))
-        return cls(knowledge, router, tokenizer, search, dates, event_words)
+        event_districts = frozenset(e.district for e in knowledge.events)
+        return cls(knowledge, router, tokenizer, search, dates, event_words, event_districts)
 
     def events(self, query: EventQuery) -> list[Event]:
         """Every event that matches all of the query's filters, by date."""
@@ -114,10 +116,6 @@ class Brain:
             list(query.topics),
             query.any_activity,
         )
-
-    @property
-    def event_districts(self) -> frozenset[str]:
-        return frozenset(e.district for e in self.knowledge.events)
 
     def read(self, message: str) -> Reading:
         """Pull the slots out of a question: dates, districts, places, activities."""
@@ -374,7 +372,6 @@ class Engine:
             and service.coverage >= MIN_SERVICE_COVERAGE
             and (passage is None or service.coverage + 0.1 >= passage.coverage)
         ):
-            state.last_passage = service.service.passage
             return service_reply(brain.knowledge, "service_lookup", service.service, service.coverage)
         if passage is None or passage.coverage < MIN_COVERAGE:
             log.debug("fallback: coverage %.2f", passage.coverage if passage else 0.0)
@@ -387,7 +384,6 @@ class Engine:
         if any(t in brain.tokenizer.place_words and t not in passage.known for t in tokens):
             # The question names a place this article section never mentions: not its answer.
             return self._fallback(brain, "low_confidence", best=passage.text, score=passage.coverage)
-        state.last_passage = passage.passage.id
         return passage_reply(
             brain.knowledge,
             brain.router.first("passages").name,

@@ -90,6 +90,9 @@ class Tokenizer:
         for variant in self._canonical:
             if not variant.isascii():
                 self._jieba.add_word(variant)
+        # Dictionary words tagged as places or organisations (ns, nt): what a question is about,
+        # rather than what it asks.
+        self.place_words = frozenset(word for word, _, tag in lexicon.words if tag in ("ns", "nt"))
         self._phrases = sorted((v for v in self._canonical if " " in v), key=len, reverse=True)
         self._lock = threading.Lock()
 
@@ -118,12 +121,6 @@ class Tokenizer:
                 continue
             out.append(token)
         return out
-
-    @property
-    def place_words(self) -> frozenset[str]:
-        """Dictionary words tagged as places or organisations (ns, nt): what a question is about,
-        rather than what it asks."""
-        return frozenset(word for word, _, tag in self.lexicon.words if tag in ("ns", "nt"))
 
     def rarity(self, token: str) -> float:
         """How rare a word is in everyday Chinese (jieba's dictionary counts), from 0 to 1: 「有人」

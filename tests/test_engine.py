@@ -82,9 +82,8 @@ def test_dates_outside_the_knowledge(engine) -> None:  # type: ignore[no-untyped
 
 
 def test_original_passage(engine) -> None:  # type: ignore[no-untyped-def]
-    state = DialogueState()
-    engine.answer("小板凳恳谈会是什么?", state)
-    original = engine.original(state.last_passage)
+    reply = engine.answer("小板凳恳谈会是什么?", DialogueState())
+    original = engine.original(reply.citations[0].passage)
     assert original is not None and "720多项" in original.text
     assert engine.original("no-such-passage") is None
 

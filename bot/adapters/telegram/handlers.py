@@ -237,13 +237,20 @@ class TelegramBot:
             return
         await self._send(context, Target.of(message), render_about(self.engine.brain.knowledge))
 
-    async def reload(self, update: Update, context: Context) -> None:
-        """Admins: reload the knowledge now; reply 已更新 or the problems that kept the old one."""
+    async def _admin_message(self, update: Update, context: Context) -> Message | None:
+        """The message of an admin command, or None (a non-admin is told the command is unknown)."""
         if not self._is_admin(update):
             await self.unknown_command(update, context)
-            return
+            return None
         message = update.effective_message
         if message is None or not await self._admit(update, context):
+            return None
+        return message
+
+    async def reload(self, update: Update, context: Context) -> None:
+        """Admins: reload the knowledge now; reply 已更新 or the problems that kept the old one."""
+        message = await self._admin_message(update, context)
+        if message is None:
             return
         problems = await asyncio.to_thread(self.watcher.reload_now)
         if problems:
@@ -257,11 +264,8 @@ class TelegramBot:
 
     async def show_stats(self, update: Update, context: Context) -> None:
         """Admins: counters since start."""
-        if not self._is_admin(update):
-            await self.unknown_command(update, context)
-            return
-        message = update.effective_message
-        if message is None or not await self._admit(update, context):
+        message = await self._admin_message(update, context)
+        if message is None:
             return
         s, k = self.stats, self.engine.brain.knowledge
         minutes = int((time.monotonic() - s.started) // 60)
