@@ -14,9 +14,9 @@ log = logging.getLogger("bot")
 
 
 def _engine(args: argparse.Namespace, log_unanswered: bool = True):  # type: ignore[no-untyped-def]
+    from bot.admin.unanswered import UnansweredLog
+    from bot.data.knowledge import KnowledgeError
     from bot.engine import Engine
-    from bot.knowledge import KnowledgeError
-    from bot.unanswered import UnansweredLog
 
     unanswered = UnansweredLog(Path(args.unanswered_log)) if log_unanswered else None
     try:
@@ -29,8 +29,8 @@ def _engine(args: argparse.Namespace, log_unanswered: bool = True):  # type: ign
 
 
 def cmd_console(args: argparse.Namespace) -> int:
-    from bot.adapters.console import chat
-    from bot.reload import Watcher, watch_interval
+    from bot.admin.reload import Watcher, watch_interval
+    from bot.channels.console import chat
 
     engine = _engine(args)
     interval = watch_interval()
@@ -45,11 +45,11 @@ def cmd_console(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from bot.adapters.console import ask_once, batch
+    from bot.channels.console import ask_once, batch
 
     engine = _engine(args)
     if args.json:
-        from bot.adapters.console import stdin_lines
+        from bot.channels.console import stdin_lines
 
         return batch(engine, [args.question] if args.question else stdin_lines())
     if not args.question:
@@ -59,7 +59,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from bot.schema import check_intents, check_knowledge
+    from bot.data.schema import check_intents, check_knowledge
 
     _, problems = check_knowledge(Path(args.knowledge))
     _, intent_problems = check_intents(Path(args.intents))
@@ -69,7 +69,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from bot.ingest import ingest_file, write_drafts
+    from bot.admin.ingest import ingest_file, write_drafts
 
     status = 0
     for name in args.files:
@@ -96,20 +96,20 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_unanswered(args: argparse.Namespace) -> int:
-    from bot.unanswered import UnansweredLog, format_summary
+    from bot.admin.unanswered import UnansweredLog, format_summary
 
     print(format_summary(UnansweredLog(Path(args.unanswered_log)).records()))
     return 0
 
 
 def cmd_telegram(args: argparse.Namespace) -> int:
-    from bot.adapters.telegram import run_telegram
+    from bot.channels.telegram import run_telegram
 
     return run_telegram(_engine(args), args)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from bot.bench import run_bench
+    from benchmarks.bench import run_bench
 
     return run_bench(args)
 
@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     for noisy in ("httpx", "httpcore", "jieba"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if args.command is None:
-        from bot.config import read_environment
+        from bot.settings import read_environment
 
         args.env_file = ".env"
         if read_environment(args.env_file).get("TELEGRAM_BOT_TOKEN"):

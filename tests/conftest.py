@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.dialogue import DialogueState
 from bot.engine import DEFAULT_INTENTS, DEFAULT_KNOWLEDGE, Engine
+from bot.engine.dialogue import DialogueState
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

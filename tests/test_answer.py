@@ -1,6 +1,6 @@
 import re
 
-from bot.answer import PAGE_SIZE
+from bot.engine.compose import PAGE_SIZE
 
 
 def test_event_reply_counts_all_matches_and_pages(ask) -> None:  # type: ignore[no-untyped-def]

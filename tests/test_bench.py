@@ -13,10 +13,10 @@ import os
 
 import pytest
 
-from bot.bench import FAKE_BOT_API, LIBRARIES, evaluate_targets
+from benchmarks.bench import FAKE_BOT_API, LIBRARIES, evaluate_targets
 from bot.cli import main
 
-ADAPTER = importlib.util.find_spec("bot.adapters.telegram") is not None
+ADAPTER = importlib.util.find_spec("bot.channels.telegram") is not None
 
 TARGET_NAMES = {
     "engine p50",
@@ -118,7 +118,7 @@ def test_missed_and_unmeasured_targets() -> None:
 
 def test_profile_lists_where_time_goes() -> None:
     """The profile printed when a whole-engine target is missed names the engine's functions."""
-    from bot.bench import profile_engine
+    from benchmarks.bench import profile_engine
 
     class Reply:
         text = "答"

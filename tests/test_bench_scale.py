@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from bot.bench_scale import SEEDS_DIR, format_scale_table, run_scale_bench
+from benchmarks.bench_scale import SEEDS_DIR, format_scale_table, run_scale_bench
 
 SENTENCES = [
     "金水区 社区 开展 垃圾 分类 宣传 活动",

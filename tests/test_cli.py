@@ -3,7 +3,7 @@ import json
 import subprocess
 import sys
 
-from bot.adapters.console import batch, chat
+from bot.channels.console import batch, chat
 from bot.cli import main
 from tests.conftest import ROOT
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import (
+from bot.settings import (
     DEFAULT_BASE_URL,
     DEFAULT_PERSISTENCE,
     DEFAULT_WATCH_INTERVAL,

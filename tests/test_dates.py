@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from bot.dates import DateParser, Festival, festival_date, parse_table_date
+from bot.engine.dates import DateParser, Festival, festival_date, parse_table_date
 
 PERIOD = (date(2019, 12, 31), date(2020, 2, 9))
 

@@ -1,7 +1,7 @@
 from datetime import date
 
-from bot.dates import DateRange
-from bot.dialogue import EventQuery, is_follow_up
+from bot.engine.dates import DateRange
+from bot.engine.dialogue import EventQuery, is_follow_up
 
 
 def test_follow_up_replaces_what_it_names() -> None:

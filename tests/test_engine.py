@@ -1,6 +1,6 @@
 import pytest
 
-from bot.dialogue import DialogueState
+from bot.engine.dialogue import DialogueState
 
 
 def test_couplets_then_follow_up_date_then_pages(ask) -> None:  # type: ignore[no-untyped-def]
@@ -89,8 +89,8 @@ def test_original_passage(engine) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_unanswered_log(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from bot.admin.unanswered import UnansweredLog
     from bot.engine import Engine
-    from bot.unanswered import UnansweredLog
 
     log = UnansweredLog(tmp_path / "u.jsonl")
     engine = Engine.load(unanswered=log)

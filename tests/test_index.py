@@ -16,8 +16,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from rank_bm25 import BM25Okapi
 
-import bot.index as index_mod
-from bot.index import BM25Index, Hit
+import bot.engine.index as index_mod
+from bot.engine.index import BM25Index, Hit
 
 TOL = 1e-9
 Zipf = tuple[list[list[str]], list[str], list[list[str]]]  # corpus, vocabulary, queries
@@ -359,7 +359,7 @@ def test_numba_unavailable_falls_back_to_numpy(monkeypatch: pytest.MonkeyPatch) 
 def test_small_index_does_not_import_numba() -> None:
     # Start-up with a tiny knowledge base must not pay for importing numba (~0.2-0.5 s).
     code = (
-        "import sys; from bot.index import BM25Index; "
+        "import sys; from bot.engine.index import BM25Index; "
         "idx = BM25Index([['a', 'b'], ['b']]); idx.top_k(['a']); idx.scores_for(['a'], [0]); "
         "assert idx.backend == 'numpy'; assert 'numba' not in sys.modules, 'numba imported'"
     )

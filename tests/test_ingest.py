@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.admin.ingest import IngestResult, ingest_file, ingest_text, source_prefix, write_drafts
 from bot.cli import main
-from bot.dialogue import DialogueState
 from bot.engine import Engine
-from bot.ingest import IngestResult, ingest_file, ingest_text, source_prefix, write_drafts
+from bot.engine.dialogue import DialogueState
 from tests.fixtures.trees import Tree
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"

@@ -1,7 +1,7 @@
 from datetime import date
 
+from bot.data.knowledge import load_knowledge
 from bot.engine import DEFAULT_KNOWLEDGE
-from bot.knowledge import load_knowledge
 
 
 def test_event_table_is_61_structured_events() -> None:

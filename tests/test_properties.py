@@ -6,8 +6,8 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.answer import Reply
-from bot.dialogue import DialogueState
+from bot.engine.compose import Reply
+from bot.engine.dialogue import DialogueState
 
 KINDS = {"events", "passages", "chitchat", "fallback"}
 TELEGRAM_LIMIT = 4096

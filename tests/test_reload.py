@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.dialogue import DialogueState
+from bot.admin.reload import Watcher, snapshot, watch_interval
+from bot.data.yamlio import Problem, dump_yaml, load_yaml
 from bot.engine import Engine
-from bot.reload import Watcher, snapshot, watch_interval
-from bot.yamlio import Problem, dump_yaml, load_yaml
+from bot.engine.dialogue import DialogueState
 from tests.fixtures.trees import Tree
 
 QUESTION = "哪里可以写春联?"

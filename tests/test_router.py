@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from bot.engine import DEFAULT_INTENTS
-from bot.router import IntentError, Router
+from bot.engine.router import IntentError, Router
 
 
 @pytest.fixture(scope="module")

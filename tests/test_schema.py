@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.data.knowledge import KnowledgeError
 from bot.engine import Brain
-from bot.knowledge import KnowledgeError
 from tests.fixtures.trees import BROKEN, ROOT, Tree
 
 SOURCE = """\

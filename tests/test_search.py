@@ -1,4 +1,4 @@
-from bot.search import MAX_WINDOW_CHARS
+from bot.engine.search import MAX_WINDOW_CHARS
 
 
 def test_events_filter_by_activity_date_and_place(engine) -> None:  # type: ignore[no-untyped-def]

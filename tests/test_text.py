@@ -1,4 +1,4 @@
-from bot.text import normalise, split_sentences
+from bot.engine.text import normalise, split_sentences
 
 
 def test_normalise_folds_traditional_full_width_and_controls() -> None:

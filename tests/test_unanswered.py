@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.admin.unanswered import UnansweredLog, anonymise, format_summary, similar, summarise
 from bot.cli import main
-from bot.dialogue import DialogueState
 from bot.engine import Engine
-from bot.unanswered import UnansweredLog, anonymise, format_summary, similar, summarise
+from bot.engine.dialogue import DialogueState
 
 
 @pytest.fixture

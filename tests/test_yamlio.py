@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.yamlio import (
+from bot.data.yamlio import (
     MAX_FILE_BYTES,
     LineDict,
     LineList,

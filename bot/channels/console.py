@@ -8,9 +8,9 @@ import sys
 from collections.abc import Iterable, Iterator
 from typing import TextIO
 
-from bot.answer import plain_reply
-from bot.dialogue import DialogueState
 from bot.engine import Engine
+from bot.engine.compose import plain_reply
+from bot.engine.dialogue import DialogueState
 
 PROMPT = "您> "
 SORRY = "抱歉,这条消息我没能处理。请换个说法再问一次。"

@@ -27,8 +27,8 @@ from telegram.ext import (
     PicklePersistence,
 )
 
-from bot.config import ConfigError, Settings, load_settings
 from bot.engine import Engine
+from bot.settings import ConfigError, Settings, load_settings
 
 from .handlers import TelegramBot
 from .logs import protect_handlers, quiet_loggers, redact

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from bot.index import BM25Index
-from bot.knowledge import Event, Knowledge, Passage, Service
-from bot.text import Tokenizer
+from bot.data.knowledge import Event, Knowledge, Passage, Service
+from bot.engine.index import BM25Index
+from bot.engine.text import Tokenizer
 
 MAX_WINDOW_CHARS = 400
 _CONTEXT_WEIGHT = 0.6

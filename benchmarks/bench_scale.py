@@ -1,4 +1,4 @@
-"""Retrieval at scale: naive rank-bm25 vs bot.index.BM25Index vs bm25s on synthetic corpora.
+"""Retrieval at scale: naive rank-bm25 vs bot.engine.index.BM25Index vs bm25s on synthetic corpora.
 
 The knowledge base is small today; this shows how retrieval behaves when it is 10-100x larger. Passages
 are built from real sentences (their tokens re-mixed), so vocabulary and term frequencies are realistic.
@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.index import _NUMBA_MIN_DOCS, BM25Index, warm_up_numba
+from bot.engine.index import _NUMBA_MIN_DOCS, BM25Index, warm_up_numba
 
 SEEDS_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "seeds"
 TOP_K = 10

@@ -41,12 +41,12 @@ from telegram.ext import (
     filters,
 )
 
-from bot.answer import Reply
-from bot.config import Settings
-from bot.dates import format_day
-from bot.dialogue import DialogueState, EventQuery
+from bot.admin.reload import Watcher
 from bot.engine import Engine
-from bot.reload import Watcher
+from bot.engine.compose import Reply
+from bot.engine.dates import format_day
+from bot.engine.dialogue import DialogueState, EventQuery
+from bot.settings import Settings
 
 from . import texts
 from .callbacks import days_keyboard, decode, keyboard, memo_for, recall, remember

@@ -10,8 +10,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.schema import check_intents
-from bot.yamlio import Problem
+from bot.data.schema import check_intents
+from bot.data.yamlio import Problem
 
 _PUNCTUATION = re.compile(r"[\s\W_]+", re.UNICODE)
 

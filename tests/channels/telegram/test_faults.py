@@ -24,12 +24,12 @@ from typing import Any
 import pytest
 from telegram.ext import ContextTypes
 
-from bot.adapters.telegram import texts
-from bot.adapters.telegram.app import CONCURRENT_UPDATES
-from bot.dialogue import DialogueState
+from bot.channels.telegram import texts
+from bot.channels.telegram.app import CONCURRENT_UPDATES
 from bot.engine import ROOT, Engine
-from tests.adapters.conftest import TOKEN, Launch, Resident
-from tests.adapters.fake_bot_api import FAULT_KINDS, ApiCall, FakeBotAPI, FaultKind, message_update
+from bot.engine.dialogue import DialogueState
+from tests.channels.telegram.conftest import TOKEN, Launch, Resident
+from tests.channels.telegram.fake_bot_api import FAULT_KINDS, ApiCall, FakeBotAPI, FaultKind, message_update
 
 pytestmark = pytest.mark.slow
 

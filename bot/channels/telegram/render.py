@@ -11,10 +11,10 @@ import html
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 
-from bot.answer import PAGE_SIZE, Reply, event_date
-from bot.dates import format_day
-from bot.knowledge import Event, Knowledge, Source
-from bot.yamlio import Problem
+from bot.data.knowledge import Event, Knowledge, Source
+from bot.data.yamlio import Problem
+from bot.engine.compose import PAGE_SIZE, Reply, event_date
+from bot.engine.dates import format_day
 
 from . import texts
 

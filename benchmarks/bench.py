@@ -59,7 +59,7 @@ from pathlib import Path
 from bot.engine import Engine
 engine = Engine.load(Path({knowledge!r}), Path({intents!r}))
 loaded = time.perf_counter()
-from bot.dialogue import DialogueState
+from bot.engine.dialogue import DialogueState
 engine.answer("哪里可以写春联?", DialogueState()).text
 import json; print(json.dumps({{"load_s": loaded - t, "first_answer_s": time.perf_counter() - loaded}}))
 """
@@ -189,7 +189,7 @@ def load_conversations(path: Path = DEV_YAML) -> list[tuple[str, list[str]]]:
 
 
 def _answer_all(engine: Any, conversations: Sequence[tuple[str, list[str]]]) -> None:
-    from bot.dialogue import DialogueState
+    from bot.engine.dialogue import DialogueState
 
     for _, messages in conversations:
         state = DialogueState()
@@ -202,7 +202,7 @@ def measure_latency(
 ) -> dict[str, Any]:
     """Engine.answer (plus rendering the reply text) per message, a fresh DialogueState per case and
     its turns in order, over ``repeats`` passes after one untimed warm-up pass."""
-    from bot.dialogue import DialogueState
+    from bot.engine.dialogue import DialogueState
 
     _answer_all(engine, conversations)
     samples: list[float] = []
@@ -284,7 +284,7 @@ def measure_stages(
     engine: Any, conversations: Sequence[tuple[str, list[str]]], repeats: int = 10
 ) -> dict[str, Any]:
     """Mean µs per message in each stage; the wrappers add ~0.5 µs per call, so read it as shares."""
-    from bot.dialogue import DialogueState
+    from bot.engine.dialogue import DialogueState
 
     _answer_all(engine, conversations)
     messages = 0
@@ -330,7 +330,7 @@ def profile_engine(
 # -- Telegram ----------------------------------------------------------------------------------------
 
 
-FAKE_BOT_API = ROOT / "tests" / "adapters" / "fake_bot_api.py"
+FAKE_BOT_API = ROOT / "tests" / "channels" / "telegram" / "fake_bot_api.py"
 
 
 def _load_fake_bot_api() -> ModuleType | None:
@@ -338,7 +338,7 @@ def _load_fake_bot_api() -> ModuleType | None:
     if not FAKE_BOT_API.is_file():
         return None
     with contextlib.suppress(ImportError):
-        module = importlib.import_module("tests.adapters.fake_bot_api")
+        module = importlib.import_module("tests.channels.telegram.fake_bot_api")
         if Path(module.__file__ or "").resolve() == FAKE_BOT_API.resolve():
             return module
     name = "_bench_fake_bot_api"
@@ -419,8 +419,8 @@ async def _telegram_run(
     sequential: int,
     state: Path,
 ) -> dict[str, Any]:
-    from bot.adapters.telegram import build_application, running
-    from bot.config import Settings
+    from bot.channels.telegram import build_application, running
+    from bot.settings import Settings
 
     with fake.FakeBotAPI() as api:
         settings = Settings(
@@ -498,7 +498,7 @@ def measure_telegram(
     """
     fake = _load_fake_bot_api()
     try:
-        from bot.adapters.telegram import build_application, running  # noqa: F401 - existence check
+        from bot.channels.telegram import build_application, running  # noqa: F401 - existence check
     except ImportError as exc:
         return {"measured": False, "reason": f"not measured: adapter missing ({exc})", "updates": updates}
     if fake is None:
@@ -626,7 +626,7 @@ def _num(value: float | None, spec: str = ".3f") -> str:
 
 def format_report(results: dict[str, Any], scale_table: str | None = None) -> str:
     """The plain-text report: environment, each measurement, then the targets met / not met."""
-    from bot.bench_scale import format_scale_table
+    from benchmarks.bench_scale import format_scale_table
 
     m, v = results["machine"], results["versions"]
     lines = [
@@ -709,7 +709,7 @@ def format_report(results: dict[str, Any], scale_table: str | None = None) -> st
 
 def run_bench(args: argparse.Namespace) -> int:
     """The ``bench`` command: measure everything, print the table, write the JSON to ``args.out``."""
-    from bot.bench_scale import format_scale_table, run_scale_bench
+    from benchmarks.bench_scale import format_scale_table, run_scale_bench
     from bot.engine import Engine
 
     quick = bool(getattr(args, "quick", False))

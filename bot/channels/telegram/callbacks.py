@@ -16,8 +16,8 @@ from typing import Any, Literal
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.answer import Reply
-from bot.dialogue import EventQuery
+from bot.engine.compose import Reply
+from bot.engine.dialogue import EventQuery
 
 from . import texts
 

@@ -18,10 +18,16 @@ from typing import Any
 import pytest
 from telegram.ext import Application
 
-from bot.adapters.telegram import TelegramBot, build_application, running
-from bot.config import RateLimit, Settings
+from bot.channels.telegram import TelegramBot, build_application, running
 from bot.engine import Engine
-from tests.adapters.fake_bot_api import ApiCall, FakeBotAPI, callback_update, group_chat, message_update
+from bot.settings import RateLimit, Settings
+from tests.channels.telegram.fake_bot_api import (
+    ApiCall,
+    FakeBotAPI,
+    callback_update,
+    group_chat,
+    message_update,
+)
 
 # Loopback only: a proxy from the environment must never see (or swallow) test traffic.
 for _name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):

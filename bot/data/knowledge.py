@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from bot.dates import Festival
-from bot.schema import check_knowledge
-from bot.text import Lexicon, read_userdict, split_sentences
-from bot.yamlio import Problem
+from bot.data.schema import check_knowledge
+from bot.data.yamlio import Problem
+from bot.engine.dates import Festival
+from bot.engine.text import Lexicon, read_userdict, split_sentences
 
 
 class KnowledgeError(Exception):

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import date
 
-from bot.dates import DateRange
+from bot.engine.dates import DateRange
 
 _FOLLOW_UP = re.compile(
     r"^(那|那么|那要是|那如果|还有|换成|改成|要是|what about|how about|and\b)", re.IGNORECASE

@@ -10,8 +10,8 @@ import math
 import re
 from dataclasses import asdict, dataclass, field
 
-from bot.dates import DateRange, format_day
-from bot.knowledge import Event, Knowledge, Passage, Service, Source
+from bot.data.knowledge import Event, Knowledge, Passage, Service, Source
+from bot.engine.dates import DateRange, format_day
 
 PAGE_SIZE = 5
 MAX_PASSAGE_REPLY = 400

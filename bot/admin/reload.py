@@ -18,11 +18,11 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Protocol
 
-from bot.yamlio import Problem
+from bot.data.yamlio import Problem
 
 log = logging.getLogger(__name__)
 
-DEFAULT_INTERVAL = 30.0  # as bot/config.py; BOT_WATCH_INTERVAL overrides, 0 turns watching off
+DEFAULT_INTERVAL = 30.0  # as bot/settings.py; BOT_WATCH_INTERVAL overrides, 0 turns watching off
 Snapshot = dict[str, tuple[int, int]]
 OnResult = Callable[[list[Problem]], Awaitable[None] | None]
 

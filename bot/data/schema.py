@@ -15,7 +15,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError
 
-from bot.yamlio import MAX_FILE_BYTES, LineDict, LineList, Problem, YamlError, line_of, load_yaml
+from bot.data.yamlio import MAX_FILE_BYTES, LineDict, LineList, Problem, YamlError, line_of, load_yaml
 
 _TEXT = {"type": "string", "minLength": 1}
 _ISO_DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}

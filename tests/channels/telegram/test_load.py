@@ -24,13 +24,13 @@ from typing import Any
 
 import pytest
 
-from bot.adapters.telegram import texts
-from bot.adapters.telegram.app import ResidentOrder
-from bot.adapters.telegram.render import render_plain, render_reply
-from bot.dialogue import DialogueState
+from bot.channels.telegram import texts
+from bot.channels.telegram.app import ResidentOrder
+from bot.channels.telegram.render import render_plain, render_reply
 from bot.engine import Engine
-from tests.adapters.conftest import TOKEN, Launch, Resident
-from tests.adapters.fake_bot_api import FakeBotAPI, message_update
+from bot.engine.dialogue import DialogueState
+from tests.channels.telegram.conftest import TOKEN, Launch, Resident
+from tests.channels.telegram.fake_bot_api import FakeBotAPI, message_update
 
 USERS = 200
 FIRST_USER = 20_001

@@ -26,17 +26,17 @@ from hypothesis import strategies as st
 from telegram import Bot
 from telegram.error import NetworkError, RetryAfter
 
-from bot.adapters.telegram import TelegramBot, run_telegram, texts
-from bot.adapters.telegram.callbacks import MAX_DATA_BYTES, Action, Memo, decode, recall, remember
-from bot.adapters.telegram.flood import FloodGate
-from bot.adapters.telegram.logs import REDACTED, TokenFilter, redact
-from bot.adapters.telegram.render import MAX_CHARS, render_about, render_reply, tagged
-from bot.answer import Citation, Reply, plain_reply
-from bot.config import Settings
-from bot.dialogue import DialogueState, EventQuery
+from bot.channels.telegram import TelegramBot, run_telegram, texts
+from bot.channels.telegram.callbacks import MAX_DATA_BYTES, Action, Memo, decode, recall, remember
+from bot.channels.telegram.flood import FloodGate
+from bot.channels.telegram.logs import REDACTED, TokenFilter, redact
+from bot.channels.telegram.render import MAX_CHARS, render_about, render_reply, tagged
+from bot.data.knowledge import Event
 from bot.engine import DEFAULT_INTENTS, DEFAULT_KNOWLEDGE, ROOT, Engine
-from bot.knowledge import Event
-from tests.adapters.conftest import (
+from bot.engine.compose import Citation, Reply, plain_reply
+from bot.engine.dialogue import DialogueState, EventQuery
+from bot.settings import Settings
+from tests.channels.telegram.conftest import (
     ADMIN_ID,
     GROUP,
     TOKEN,
@@ -46,7 +46,7 @@ from tests.adapters.conftest import (
     button_labels,
     settle,
 )
-from tests.adapters.fake_bot_api import FakeBotAPI, callback_update, message_update
+from tests.channels.telegram.fake_bot_api import FakeBotAPI, callback_update, message_update
 
 TELEGRAM_TAGS = {
     "b",

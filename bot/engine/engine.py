@@ -12,21 +12,21 @@ import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bot.answer import (
+from bot.admin.unanswered import LOW_CONFIDENCE, UnansweredLog
+from bot.data.knowledge import Event, Knowledge, KnowledgeError, load_knowledge
+from bot.data.yamlio import Problem
+from bot.engine.compose import (
     Reply,
     events_reply,
     passage_reply,
     plain_reply,
     service_reply,
 )
-from bot.dates import DateParser, format_day
-from bot.dialogue import DialogueState, EventQuery, is_follow_up
-from bot.knowledge import Event, Knowledge, KnowledgeError, load_knowledge
-from bot.router import Intent, IntentError, Router
-from bot.search import KnowledgeSearch
-from bot.text import Tokenizer, has_word, normalise
-from bot.unanswered import LOW_CONFIDENCE, UnansweredLog
-from bot.yamlio import Problem
+from bot.engine.dates import DateParser, format_day
+from bot.engine.dialogue import DialogueState, EventQuery, is_follow_up
+from bot.engine.router import Intent, IntentError, Router
+from bot.engine.search import KnowledgeSearch
+from bot.engine.text import Tokenizer, has_word, normalise
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ MIN_COVERAGE = 0.5
 _MAX_LABEL = 60
 MIN_SERVICE_COVERAGE = 0.6
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_KNOWLEDGE = ROOT / "knowledge"
 DEFAULT_INTENTS = ROOT / "intents"
 

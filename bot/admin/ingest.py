@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.dates import parse_table_date
+from bot.engine.dates import parse_table_date
 
 _TERMINAL = "。!?;!?;…"
 _CLOSERS = "”’」』)"
@@ -369,7 +369,7 @@ def write_drafts(result: IngestResult, knowledge: Path, seed: str = "", force: b
     """Write one ``sources/<id>.yaml`` per article and ``events/<id>.yaml`` per table.
 
     Existing files are kept unless ``force``: a reviewed file is never overwritten by a draft."""
-    from bot.yamlio import dump_yaml
+    from bot.data.yamlio import dump_yaml
 
     written: list[Path] = []
     (knowledge / "sources").mkdir(parents=True, exist_ok=True)
@@ -401,7 +401,7 @@ def write_drafts(result: IngestResult, knowledge: Path, seed: str = "", force: b
 
 def _number_clashes(result: IngestResult, knowledge: Path, written: list[Path]) -> list[str]:
     """Event numbers of the new table that other event files already use (check would refuse them)."""
-    from bot.yamlio import YamlError, load_yaml
+    from bot.data.yamlio import YamlError, load_yaml
 
     new = {e["number"] for e in result.events}
     used: set[int] = set()

@@ -1,0 +1,1 @@
+"""Benchmarks: measured by `run_bot.py bench`, outside the product package."""

@@ -1,0 +1,1 @@
+"""What admins run: drafting knowledge from articles, hot reload, and the unanswered log."""

@@ -1,0 +1,1 @@
+"""Records the bot answers from, and how they are loaded and validated from YAML."""
