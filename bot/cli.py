@@ -28,6 +28,14 @@ def _engine(args: argparse.Namespace, log_unanswered: bool = True):  # type: ign
         raise SystemExit(1) from None
 
 
+def _conversation(engine, store=None):  # type: ignore[no-untyped-def]
+    """The conversation service over the engine; one-shot commands keep state in memory only."""
+    from bot.conversation import Conversation
+    from bot.state.memory import MemoryStore
+
+    return Conversation(engine, store if store is not None else MemoryStore())
+
+
 def cmd_console(args: argparse.Namespace) -> int:
     from bot.admin.reload import Watcher, watch_interval
     from bot.channels.console import chat
@@ -38,7 +46,7 @@ def cmd_console(args: argparse.Namespace) -> int:
     if watcher is not None:
         watcher.start_background()
     try:
-        return chat(engine)
+        return chat(_conversation(engine))
     finally:
         if watcher is not None:
             watcher.stop()
@@ -47,15 +55,15 @@ def cmd_console(args: argparse.Namespace) -> int:
 def cmd_ask(args: argparse.Namespace) -> int:
     from bot.channels.console import ask_once, batch
 
-    engine = _engine(args)
+    conversation = _conversation(_engine(args))
     if args.json:
         from bot.channels.console import stdin_lines
 
-        return batch(engine, [args.question] if args.question else stdin_lines())
+        return batch(conversation, [args.question] if args.question else stdin_lines())
     if not args.question:
         print("ask needs a question, or --json to read questions from standard input", file=sys.stderr)
         return 2
-    return ask_once(engine, args.question)
+    return ask_once(conversation, args.question)
 
 
 def cmd_check(args: argparse.Namespace) -> int:

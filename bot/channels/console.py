@@ -1,4 +1,8 @@
-"""The tester's console chat and the JSON batch contract of ``../shared/eval/README.md``."""
+"""The tester's console chat and the JSON batch contract of ``../shared/eval/README.md``.
+
+Both are channels like any other: each line goes through the conversation service and the
+structured reply is shown as plain text (the console) or as one JSON object (the batch).
+"""
 
 from __future__ import annotations
 
@@ -6,80 +10,102 @@ import json
 import logging
 import sys
 from collections.abc import Iterable, Iterator
-from typing import TextIO
+from typing import Any, BinaryIO, TextIO
 
-from bot.engine import Engine
-from bot.engine.compose import plain_reply
-from bot.engine.dialogue import DialogueState
+from bot import wording
+from bot.conversation import Conversation, Message
+from bot.engine.reply import Reply, plain_reply
 
 PROMPT = "您> "
-SORRY = "抱歉,这条消息我没能处理。请换个说法再问一次。"
+CHANNEL = "console"
 log = logging.getLogger(__name__)
 
 
+def render_text(reply: Reply) -> str:
+    """The console's rendering: the plain text, with how to pick when choices are offered."""
+    if reply.kind == "suggestions":
+        return f"{reply.text}\n{wording.PICK_HINT}"
+    return reply.text
+
+
 def chat(
-    engine: Engine, stdin: TextIO | None = None, stdout: TextIO | None = None, user: str = "console"
+    conversation: Conversation,
+    stdin: BinaryIO | TextIO | None = None,
+    stdout: TextIO | None = None,
+    user: str = "console",
 ) -> int:
     """Read questions line by line and print answers until EOF or 「退出」."""
-    stdin, stdout = stdin or sys.stdin, stdout or sys.stdout
-    state = DialogueState()
-    interactive = stdin.isatty()
-    print("郑州市区居民问答助手(2020年春节活动与各区报道)。输入问题,「退出」结束。", file=stdout)
+    stdout = stdout or sys.stdout
+    source = stdin if stdin is not None else sys.stdin.buffer
+    interactive = source.isatty()
+    print(wording.CONSOLE_BANNER, file=stdout)
+    lines = _decoded(source)
     while True:
         if interactive:
             print(PROMPT, end="", file=stdout, flush=True)
-        line = stdin.readline()
-        if not line:
+        line = next(lines, None)
+        if line is None:
             break
         question = line.strip()
-        if question in ("退出", "exit", "quit", "q"):
+        if question in wording.CONSOLE_QUIT:
             break
         if not question:
             continue
         if not interactive:
             print(f"{PROMPT}{question}", file=stdout)
-        reply = engine.answer(question, state)
-        engine.log_unanswered(user, question, reply)
-        print(f"助手> {reply.text}\n", file=stdout, flush=True)
+        reply = conversation.handle(CHANNEL, user, Message(question))
+        print(f"助手> {render_text(reply)}\n", file=stdout, flush=True)
     return 0
 
 
-def ask_once(engine: Engine, question: str, stdout: TextIO | None = None) -> int:
+def ask_once(conversation: Conversation, question: str, stdout: TextIO | None = None) -> int:
     stdout = stdout or sys.stdout
-    reply = engine.answer(question, DialogueState())
-    engine.log_unanswered("cli", question, reply)
-    print(reply.text, file=stdout)
+    print(render_text(conversation.handle("cli", "cli", Message(question))), file=stdout)
     return 0
 
 
-def batch(engine: Engine, lines: Iterable[str], stdout: TextIO | None = None) -> int:
+def batch(conversation: Conversation, lines: Iterable[str], stdout: TextIO | None = None) -> int:
     """One JSON answer per input line, in order; a plain-text line is a new user each time.
 
-    Nothing may break the contract: an answer that fails becomes a fallback line of its own."""
+    Nothing may break the contract: a line that cannot be read or answered gets a fallback line."""
     stdout = stdout or sys.stdout
-    states: dict[str, DialogueState] = {}
     for number, raw in enumerate(lines):
-        raw = raw.rstrip("\r\n")
-        user, text = f"line-{number}", raw
-        if raw.lstrip().startswith("{"):
-            try:
-                message = json.loads(raw)
-                user, text = str(message.get("user", user)), str(message.get("text", ""))
-            except (json.JSONDecodeError, AttributeError):
-                pass
-        state = states.setdefault(user, DialogueState())
+        user, text = _message(number, raw.rstrip("\r\n"))
         try:
-            reply = engine.answer(text, state)
-            engine.log_unanswered(user, text, reply)
+            reply = conversation.handle("batch", user, Message(text))
         except Exception:
             log.exception("line %d could not be answered", number + 1)
-            reply = plain_reply("fallback", "error", SORRY)
+            reply = plain_reply("fallback", "error", wording.SORRY)
         stdout.write(json.dumps(reply.to_json(), ensure_ascii=False) + "\n")
         stdout.flush()
     return 0
 
 
+def _message(number: int, raw: str) -> tuple[str, str]:
+    """(user, text) of one batch line: a JSON object, or plain text from a new user.
+
+    Any JSON at all is read safely: a deeply nested array or a huge number is not a message."""
+    user, text = f"line-{number}", raw
+    if raw.lstrip().startswith("{"):
+        try:
+            message: Any = json.loads(raw)
+        except (ValueError, RecursionError):
+            return user, raw
+        if isinstance(message, dict):
+            user = _plain(message.get("user"), user)
+            text = _plain(message.get("text"), "")
+    return user, text
+
+
+def _plain(value: object, default: str) -> str:
+    return value if isinstance(value, str) else (str(value) if isinstance(value, int | float) else default)
+
+
+def _decoded(source: BinaryIO | TextIO) -> Iterator[str]:
+    """Lines as text whatever their bytes: invalid UTF-8 becomes U+FFFD, not a crash."""
+    for raw in source:
+        yield raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+
+
 def stdin_lines() -> Iterator[str]:
-    """Standard input as text whatever its bytes: invalid UTF-8 becomes U+FFFD, not a crash."""
-    for raw in sys.stdin.buffer:
-        yield raw.decode("utf-8", "replace")
+    return _decoded(sys.stdin.buffer)

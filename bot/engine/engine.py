@@ -10,20 +10,16 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 
 from bot.admin.unanswered import LOW_CONFIDENCE, UnansweredLog
 from bot.data.knowledge import Event, Knowledge, KnowledgeError, load_knowledge
 from bot.data.yamlio import Problem
-from bot.engine.compose import (
-    Reply,
-    events_reply,
-    passage_reply,
-    plain_reply,
-    service_reply,
-)
-from bot.engine.dates import DateParser, format_day
-from bot.engine.dialogue import DialogueState, EventQuery, is_follow_up
+from bot.engine.compose import events_reply, original_reply, passage_reply, service_reply
+from bot.engine.dates import DateParser, DateRange, format_day
+from bot.engine.dialogue import DialogueState, EventQuery, is_follow_up, picked
+from bot.engine.reply import Action, Reply, plain_reply
 from bot.engine.router import Intent, IntentError, Router
 from bot.engine.search import KnowledgeSearch
 from bot.engine.text import Tokenizer, has_word, normalise
@@ -232,6 +228,9 @@ class Engine:
             return plain_reply(
                 "fallback", "empty", "请用文字提问,例如「哪里可以写春联?」或「怎么在手机上信访?」。"
             )
+        number = picked(message, state.choices)
+        if number is not None:
+            return self.pick(state, number, brain)
         short = brain.router.short_reply(message)
         if short is not None and not self._names_a_topic(brain, self._without_keywords(message, short[0])):
             intent = short[0]
@@ -272,8 +271,50 @@ class Engine:
         wanted = state.page + delta
         reply = self.show_events(state, state.query, wanted, brain)
         if reply.page != wanted and reply.events:
-            reply.footer = ("已经是最后一页。" if delta > 0 else "已经是第一页。") + reply.footer
+            edge = "已经是最后一页。" if delta > 0 else "已经是第一页。"
+            return reply.with_(footer=edge + reply.footer)
         return reply
+
+    def act(self, state: DialogueState, action: Action) -> Reply:
+        """A typed action (a button, a tapped chip): never parsed again from words."""
+        if action.kind in ("next_page", "previous_page"):
+            if state.query is None:
+                return self.page(state, +1 if action.kind == "next_page" else -1)
+            wanted = int(action.value) if str(action.value).lstrip("-").isdigit() else state.page
+            return self.page(state, wanted - state.page)
+        if action.kind == "pick":
+            return self.pick(state, int(action.value) if str(action.value).isdigit() else 0)
+        if action.kind == "day":
+            try:
+                day = date.fromisoformat(str(action.value))
+            except ValueError:
+                return plain_reply(
+                    "fallback", "day", "这个日期看不懂。可以直接问,例如「2月5日有什么活动?」。"
+                )
+            return self.show_events(state, EventQuery(ranges=(DateRange(day, day),)), 0)
+        original = self.original(str(action.value or state.passage or ""))
+        if original is None:
+            return plain_reply("fallback", "original", "这段原文现在找不到了,资料可能已经更新。请重新提问。")
+        return original
+
+    def pick(self, state: DialogueState, number: int, brain: Brain | None = None) -> Reply:
+        """The full answer behind suggestion ``number`` (1-based) of the last suggestions reply."""
+        brain = brain or self._brain
+        if not 1 <= number <= len(state.choices):
+            return plain_reply("fallback", "pick", "没有这个选项。请回复上面列出的序号,或者直接提问。")
+        choice = state.choices[number - 1]
+        state.choices = []
+        if choice.kind == "events" and choice.query is not None:
+            return self.show_events(state, choice.query, 0, brain)
+        passage = brain.knowledge.passage_by_id.get(choice.target)
+        if choice.kind == "passage" and passage is not None:
+            state.passage = passage.id
+            intent = brain.router.first("passages").name
+            return passage_reply(brain.knowledge, intent, passage, choice.quote or passage.text, 1.0)
+        service = next((s for s in brain.knowledge.services if s.name == choice.target), None)
+        if choice.kind == "service" and service is not None:
+            return service_reply(brain.knowledge, "service_lookup", service, 1.0)
+        return plain_reply("fallback", "pick", "这个选项的资料已经更新,请重新提问。")
 
     def show_events(
         self, state: DialogueState, query: EventQuery, page: int, brain: Brain | None = None
@@ -297,11 +338,7 @@ class Engine:
         passage = brain.knowledge.passage_by_id.get(passage_id)
         if passage is None:
             return None
-        source = brain.knowledge.sources[passage.source]
-        reply = passage_reply(brain.knowledge, "original", passage, passage.text, 1.0)
-        reply.lines = [passage.text]
-        reply.title = f"《{source.full_title}》{passage.section}"
-        return reply
+        return original_reply(brain.knowledge, passage)
 
     # -- routing a question -----------------------------------------------------------------------
 
@@ -397,10 +434,7 @@ class Engine:
     def _fallback(self, brain: Brain, reason: str, best: str = "", score: float = 0.0) -> Reply:
         intent = brain.router.first("fallback")
         text = intent.replies[0] if intent.replies else "抱歉,这个问题我不知道。"
-        reply = plain_reply("fallback", reason, text)
-        reply.confidence = score
-        reply.best = best
-        return reply
+        return plain_reply("fallback", reason, text).with_(confidence=score, best=best)
 
     def _period(self, brain: Brain, words: list[str]) -> Reply:
         first, last = brain.knowledge.period

@@ -41,16 +41,16 @@ from telegram.ext import (
     filters,
 )
 
+from bot import wording as texts
 from bot.admin.reload import Watcher
+from bot.conversation.flood import FloodGate, Verdict
 from bot.engine import Engine
 from bot.engine.compose import Reply
 from bot.engine.dates import format_day
 from bot.engine.dialogue import DialogueState, EventQuery
 from bot.settings import Settings
 
-from . import texts
 from .callbacks import days_keyboard, decode, keyboard, memo_for, recall, remember
-from .flood import FloodGate, Verdict
 from .logs import redact
 from .render import render_about, render_greeting, render_plain, render_problems, render_reply
 

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 from telegram.ext import ContextTypes
 
-from bot.channels.telegram import texts
+from bot import wording as texts
 from bot.channels.telegram.app import CONCURRENT_UPDATES
 from bot.engine import ROOT, Engine
 from bot.engine.dialogue import DialogueState

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from bot.channels.telegram import texts
+from bot import wording as texts
 from bot.channels.telegram.app import ResidentOrder
 from bot.channels.telegram.render import render_plain, render_reply
 from bot.engine import Engine

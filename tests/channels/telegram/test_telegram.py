@@ -26,9 +26,10 @@ from hypothesis import strategies as st
 from telegram import Bot
 from telegram.error import NetworkError, RetryAfter
 
-from bot.channels.telegram import TelegramBot, run_telegram, texts
+from bot import wording as texts
+from bot.channels.telegram import TelegramBot, run_telegram
 from bot.channels.telegram.callbacks import MAX_DATA_BYTES, Action, Memo, decode, recall, remember
-from bot.channels.telegram.flood import FloodGate
+from bot.conversation.flood import FloodGate
 from bot.channels.telegram.logs import REDACTED, TokenFilter, redact
 from bot.channels.telegram.render import MAX_CHARS, render_about, render_reply, tagged
 from bot.data.knowledge import Event

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Verdict = Literal["pass", "warn", "drop"]
-_SWEEP_EVERY = 10_000
+_SWEEP_EVERY = 10_000  # checks between sweeps of idle users: bounded memory at a negligible cost
 
 
 @dataclass
@@ -25,11 +25,11 @@ class FloodGate:
     limit: int
     window: float
     clock: Callable[[], float] = time.monotonic
-    _seen: dict[int, deque[float]] = field(default_factory=dict, repr=False)
-    _warned: set[int] = field(default_factory=set, repr=False)
+    _seen: dict[str | int, deque[float]] = field(default_factory=dict, repr=False)
+    _warned: set[str | int] = field(default_factory=set, repr=False)
     _checks: int = 0
 
-    def check(self, user_id: int) -> Verdict:
+    def check(self, user_id: str | int) -> Verdict:
         now = self.clock()
         self._checks += 1
         if self._checks % _SWEEP_EVERY == 0:

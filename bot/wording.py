@@ -1,6 +1,6 @@
-"""The fixed wording residents see in Telegram, in one place so it reads as one voice.
+"""The fixed wording residents see in every channel, in one place so the bot speaks with one voice.
 
-Every constant is plain text; the renderer escapes it like any other text.
+Every constant is plain text; each channel's renderer escapes it like any other text.
 """
 
 from __future__ import annotations
@@ -50,6 +50,10 @@ SLOW_DOWN = "请慢一点,稍等几秒再问。"
 EXPIRED = "这个按钮已过期,请重新提问。"
 NO_ORIGINAL = "这段原文已不在资料中,请重新提问。"
 SORRY = "抱歉,出了点问题,请稍后再试。"
+CONSOLE_BANNER = "郑州市区居民问答助手(2020年春节活动与各区报道)。输入问题,「退出」结束。"
+CONSOLE_QUIT = ("退出", "exit", "quit", "q")
+PICK_HINT = "回复序号(例如「1」)选择,或者换个说法再问。"
+MORE_HINT = "回复「下一页」看更多"
 RELOADED = "已更新"
 RELOAD_REFUSED = "资料有问题,没有更新,仍在使用原来的资料:"
 
