@@ -1,0 +1,1 @@
+"""Messaging channels that reach residents besides Telegram (WeChat Official Accounts first)."""
