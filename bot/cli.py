@@ -116,6 +116,40 @@ def cmd_telegram(args: argparse.Namespace) -> int:
     return run_telegram(_engine(args), args)
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """The web chat under uvicorn; several workers each build engine and store from the environment."""
+    import uvicorn
+
+    from bot.channels.web.app import build_app, configure_logging
+    from bot.channels.web.config import WebConfigError, web_settings_from_environment
+
+    # Workers are fresh processes: the data options reach them through the environment.
+    os.environ.update(
+        BOT_KNOWLEDGE=str(args.knowledge),
+        BOT_INTENTS=str(args.intents),
+        BOT_UNANSWERED_LOG=str(args.unanswered_log),
+    )
+    try:
+        settings = web_settings_from_environment()
+    except WebConfigError as exc:
+        print(f"serve: {exc}", file=sys.stderr)
+        return 2
+    configure_logging()
+    options = {"host": args.host, "port": args.port, "access_log": False, "log_level": "warning"}
+    if args.workers > 1:
+        uvicorn.run(
+            "bot.channels.web.app:app_from_environment", factory=True, workers=args.workers, **options
+        )
+    else:
+        try:
+            app = build_app(_engine(args), settings)
+        except (WebConfigError, ValueError) as exc:
+            print(f"serve: {exc}", file=sys.stderr)
+            return 2
+        uvicorn.run(app, **options)
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from benchmarks.bench import run_bench
 
@@ -164,6 +198,13 @@ def build_parser() -> argparse.ArgumentParser:
     telegram = sub.add_parser("telegram", help="run the Telegram bot (long polling)")
     telegram.add_argument("--env-file", default=".env", help="settings file (default: .env)")
     telegram.set_defaults(func=cmd_telegram)
+    serve = sub.add_parser("serve", help="web chat page and its JSON API (uvicorn)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback)")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument(
+        "--workers", type=int, default=1, help="processes; >1 needs a shared BOT_STATE_URL store"
+    )
+    serve.set_defaults(func=cmd_serve)
     bench = sub.add_parser("bench", help="measure start-up, latency and retrieval at scale")
     bench.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     bench.add_argument("--out", default=str(ROOT / "bench-results" / "bench.json"))

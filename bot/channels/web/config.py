@@ -1,0 +1,84 @@
+"""The web channel's settings, read from the environment in one function.
+
+``bot/settings.py`` is moving to pydantic-settings and will carry the same variables; until
+then :func:`web_settings_from_environment` is the only place that reads them, so swapping it
+for the shared settings object is a one-line change.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.channels.web.limits import (
+    IP_MESSAGES,
+    IP_WINDOW_SECONDS,
+    MAX_BODY_BYTES,
+    RESIDENT_MESSAGES,
+    RESIDENT_WINDOW_SECONDS,
+)
+from bot.engine import DEFAULT_INTENTS, DEFAULT_KNOWLEDGE, ROOT
+
+_ON = {"1", "true", "yes", "on"}
+# One frame-ancestors source: 'self', 'none', or scheme://host[:port] with an optional "*." label.
+# Nothing else, so the value can never close the CSP directive or the header.
+_SOURCE = re.compile(r"'self'|'none'|https?://(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?")
+
+
+class WebConfigError(ValueError):
+    """A web setting is malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """What the web app needs besides the conversation service."""
+
+    frame_ancestors: str = "'self'"
+    max_body: int = MAX_BODY_BYTES
+    log_text: bool = False
+    state_url: str = ""
+    resident_limit: tuple[int, float] = (RESIDENT_MESSAGES, RESIDENT_WINDOW_SECONDS)
+    ip_limit: tuple[int, float] = (IP_MESSAGES, IP_WINDOW_SECONDS)
+    knowledge: Path = DEFAULT_KNOWLEDGE
+    intents: Path = DEFAULT_INTENTS
+    unanswered_log: Path = ROOT / "var" / "unanswered.jsonl"
+    var_dir: Path = ROOT / "var"
+
+    def __post_init__(self) -> None:
+        check_frame_ancestors(self.frame_ancestors)
+        if self.max_body < 1:
+            raise WebConfigError(f"BOT_WEB_MAX_BODY must be a positive number of bytes, not {self.max_body}")
+
+
+def check_frame_ancestors(value: str) -> str:
+    """Refuse anything but a list of sources, so a typo cannot break or widen the CSP."""
+    sources = value.split()
+    if not sources or not all(_SOURCE.fullmatch(s) for s in sources):
+        raise WebConfigError(
+            "BOT_WEB_FRAME_ANCESTORS must be space-separated sources such as "
+            f"\"'self' https://www.example.gov.cn\", not {value!r}"
+        )
+    return " ".join(sources)
+
+
+def web_settings_from_environment(environ: Mapping[str, str] | None = None) -> WebSettings:
+    """The one reader of the environment for the web channel (the integrator swaps it for bot.settings)."""
+    env = os.environ if environ is None else environ
+    raw_body = env.get("BOT_WEB_MAX_BODY", "").strip()
+    try:
+        max_body = int(raw_body) if raw_body else MAX_BODY_BYTES
+    except ValueError:
+        raise WebConfigError(f"BOT_WEB_MAX_BODY must be a number of bytes, not {raw_body!r}") from None
+    return WebSettings(
+        frame_ancestors=env.get("BOT_WEB_FRAME_ANCESTORS", "").strip() or "'self'",
+        max_body=max_body,
+        log_text=env.get("BOT_WEB_LOG_TEXT", "").strip().lower() in _ON,
+        state_url=env.get("BOT_STATE_URL", "").strip(),
+        knowledge=Path(env.get("BOT_KNOWLEDGE") or DEFAULT_KNOWLEDGE),
+        intents=Path(env.get("BOT_INTENTS") or DEFAULT_INTENTS),
+        unanswered_log=Path(env.get("BOT_UNANSWERED_LOG") or ROOT / "var" / "unanswered.jsonl"),
+        var_dir=Path(env.get("BOT_VAR_DIR") or ROOT / "var"),
+    )
