@@ -72,8 +72,11 @@ def start_serve(tmp: Path, env: Mapping[str, str] | None = None, workers: int = 
         **(env or {}),
     }
     command = [sys.executable, "run_bot.py", "serve", "--port", str(port), "--workers", str(workers)]
-    log = (tmp / f"serve-{port}.log").open("wb")
-    process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
+    log = tmp / f"serve-{port}.log"
+    with log.open("wb") as output:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + SERVE_READY_TIMEOUT
     while time.monotonic() < deadline and process.poll() is None:
@@ -83,7 +86,7 @@ def start_serve(tmp: Path, env: Mapping[str, str] | None = None, workers: int = 
         except httpx.TransportError:
             time.sleep(0.1)  # polling for a condition: the server is not listening yet
     stop(process)
-    pytest.fail(f"serve did not become healthy; see {log.name}:\n{Path(log.name).read_text()[-2000:]}")
+    pytest.fail(f"serve did not become healthy; see {log}:\n{log.read_text()[-2000:]}")
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
