@@ -60,3 +60,6 @@ RELOAD_REFUSED = "资料有问题,没有更新,仍在使用原来的资料:"
 PREVIOUS = "上一页"
 NEXT = "下一页"
 ORIGINAL = "原文"
+
+WECHAT_PICK = "回复 {numbers} 选择。"
+WECHAT_ORIGINAL = "回复「原文」看整段报道。"
