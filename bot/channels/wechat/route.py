@@ -1,4 +1,4 @@
-"""The ``/wechat`` route of the ``serve`` app: URL verification and pushed messages, on the conversation service.
+"""The ``/wechat`` route of the ``serve`` app: URL verification and pushed messages, answered by the service.
 
 WeChat waits five seconds for a passive reply and then sends the same message again, up to
 three times in all. Each message goes to the service with its MsgId, so the engine runs
@@ -34,7 +34,7 @@ PSEUDONYM_HEX = 24  # 96 bits of the keyed hash: no collisions among any city's 
 
 
 def pseudonym(openid: str, key: bytes) -> str:
-    """A stable keyed hash of the openid: the same resident keeps one conversation, and no log holds the id."""
+    """A stable keyed hash of the openid: one conversation per resident, and no log holds the id."""
     return hmac.new(key, openid.encode("utf-8"), hashlib.sha256).hexdigest()[:PSEUDONYM_HEX]
 
 
@@ -45,7 +45,7 @@ def wechat_routes(
     clock: Callable[[], float] = time.time,
     path: str = "/wechat",
 ) -> list[Route]:
-    """GET (verification) and POST (messages) at ``path``; ``key`` keys the openid hash (default: the token)."""
+    """GET (verification) and POST (messages) at ``path``; ``key`` keys the openid hash (default: token)."""
     secret = key if key is not None else config.token.encode("utf-8")
 
     async def verify(request: Request) -> Response:
