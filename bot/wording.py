@@ -61,6 +61,9 @@ PREVIOUS = "上一页"
 NEXT = "下一页"
 ORIGINAL = "原文"
 
+WECHAT_PICK = "回复 {numbers} 选择。"
+WECHAT_ORIGINAL = "回复「原文」看整段报道。"
+
 # The web chat page (bot/channels/web): its labels, and the errors its API gives residents.
 WEB_TITLE = "郑州市区居民问答助手"
 WEB_INTRO = (

@@ -35,7 +35,10 @@ def chat(
     user: str = "console",
 ) -> int:
     """Read questions line by line and print answers until EOF or 「退出」."""
-    stdout = stdout or sys.stdout
+    if stdout is None:
+        stdout = sys.stdout
+        if hasattr(stdout, "reconfigure"):  # a terminal that cannot show a character gets "?", not a crash
+            stdout.reconfigure(errors="replace")
     source = stdin if stdin is not None else sys.stdin.buffer
     interactive = source.isatty()
     print(wording.CONSOLE_BANNER, file=stdout)

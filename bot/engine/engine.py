@@ -234,6 +234,8 @@ class Engine:
         short = brain.router.short_reply(message)
         if short is not None and not self._names_a_topic(brain, self._without_keywords(message, short[0])):
             intent = short[0]
+            if intent.kind == "paging" and intent.name == "show_original":
+                return self.act(state, Action("original", "原文", state.passage or ""))
             if intent.kind == "paging":
                 return self.page(state, +1 if intent.name == "next_page" else -1, brain)
             return plain_reply("chitchat", intent.name, intent.replies[0] if intent.replies else "您好!")

@@ -33,7 +33,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.types import Message as ASGIMessage
 
 from bot import wording
-from bot.channels.web.config import WebConfigError, WebSettings, web_settings_from_environment
+from bot.channels.web.config import WebSettings, web_settings_from_environment
 from bot.channels.web.limits import (
     COOKIE_MAX_AGE_SECONDS,
     HEALTH_STORE_TIMEOUT_SECONDS,
@@ -47,7 +47,7 @@ from bot.conversation import Conversation, Incoming, Message, Pressed
 from bot.conversation.flood import FloodGate
 from bot.engine import Engine
 from bot.engine.reply import Action
-from bot.state.base import StateStore
+from bot.state import StateStore, open_store
 
 CHANNEL = "web"
 COOKIE = "rid"
@@ -402,15 +402,6 @@ class AccessLog:
 
 def open_state(settings: WebSettings) -> StateStore:
     """The shared store BOT_STATE_URL names (SQLite in var/ by default), so workers share residents."""
-    try:
-        from bot.state import open_store  # type: ignore[attr-defined]
-    except ImportError:  # this build has no shared stores yet
-        if settings.state_url:
-            raise WebConfigError("BOT_STATE_URL is set, but this build has no shared state stores") from None
-        from bot.state.memory import MemoryStore
-
-        log.warning("no shared state store in this build: conversations live in this process only")
-        return MemoryStore()
     return open_store(settings.state_url or None, settings.var_dir)
 
 
