@@ -120,7 +120,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """The web chat under uvicorn; several workers each build engine and store from the environment."""
     import uvicorn
 
-    from bot.channels.web.app import build_app, configure_logging
+    from bot.channels.web.app import build_app, configure_logging, open_state
     from bot.channels.web.config import WebConfigError, web_settings_from_environment
 
     # Workers are fresh processes: the data options reach them through the environment.
@@ -137,6 +137,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     configure_logging()
     options = {"host": args.host, "port": args.port, "access_log": False, "log_level": "warning"}
     if args.workers > 1:
+        try:  # refuse a bad BOT_STATE_URL here, once, rather than in every worker
+            open_state(settings).close()
+        except Exception as exc:
+            print(f"serve: the state store cannot be opened: {exc}", file=sys.stderr)
+            return 2
         uvicorn.run(
             "bot.channels.web.app:app_from_environment", factory=True, workers=args.workers, **options
         )

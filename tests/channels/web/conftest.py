@@ -63,6 +63,7 @@ class Server:
 
 def start_serve(tmp: Path, env: Mapping[str, str] | None = None, workers: int = 1) -> Server:
     """``run_bot.py serve`` on a free loopback port, returned once /healthz answers 200."""
+    tmp.mkdir(parents=True, exist_ok=True)
     port = free_port()
     environment = {
         **os.environ,
