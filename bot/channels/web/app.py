@@ -159,7 +159,7 @@ class Web:
 
     conversation: Conversation
     settings: WebSettings
-    ip_gate: FloodGate
+    ip_gate: FloodGate | None
     metrics: Metrics
     page: bytes
 
@@ -173,7 +173,7 @@ async def chat(request: Request) -> Response:
     web: Web = request.app.state.web
     started = time.perf_counter()
     try:
-        if web.ip_gate.check(client_ip(request)) != "pass":
+        if web.ip_gate is not None and web.ip_gate.check(client_ip(request)) != "pass":
             raise Refused(429, "too_many_requests", wording.SLOW_DOWN)
         resident, incoming = parse_chat(await read_body(request, web.settings.max_body))
     except Refused as refused:
@@ -234,7 +234,7 @@ def create_app(
     web = Web(
         conversation=conversation,
         settings=settings,
-        ip_gate=FloodGate(*settings.ip_limit),
+        ip_gate=FloodGate(*settings.ip_limit) if settings.ip_limit else None,
         metrics=Metrics(),
         page=render_page(),
     )

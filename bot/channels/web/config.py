@@ -41,7 +41,7 @@ class WebSettings:
     log_text: bool = False
     state_url: str = ""
     resident_limit: tuple[int, float] = (RESIDENT_MESSAGES, RESIDENT_WINDOW_SECONDS)
-    ip_limit: tuple[int, float] = (IP_MESSAGES, IP_WINDOW_SECONDS)
+    ip_limit: tuple[int, float] | None = (IP_MESSAGES, IP_WINDOW_SECONDS)  # None: no per-IP cap
     knowledge: Path = DEFAULT_KNOWLEDGE
     intents: Path = DEFAULT_INTENTS
     unanswered_log: Path = ROOT / "var" / "unanswered.jsonl"
@@ -64,6 +64,23 @@ def check_frame_ancestors(value: str) -> str:
     return " ".join(sources)
 
 
+def parse_limit(name: str, text: str) -> tuple[int, float] | None:
+    """``"120/60"`` → 120 messages per 60 s; ``"off"`` → no cap (a load test from one address)."""
+    text = text.strip().lower()
+    if text in ("off", "0", "none"):
+        return None
+    count, _, window = text.partition("/")
+    try:
+        limit = (int(count), float(window))
+    except ValueError:
+        raise WebConfigError(
+            f"{name} must look like 120/60 (messages/seconds) or off, not {text!r}"
+        ) from None
+    if limit[0] < 1 or not limit[1] > 0:
+        raise WebConfigError(f"{name} needs at least 1 message in a positive window, not {text!r}")
+    return limit
+
+
 def web_settings_from_environment(environ: Mapping[str, str] | None = None) -> WebSettings:
     """The one reader of the environment for the web channel (the integrator swaps it for bot.settings)."""
     env = os.environ if environ is None else environ
@@ -72,7 +89,9 @@ def web_settings_from_environment(environ: Mapping[str, str] | None = None) -> W
         max_body = int(raw_body) if raw_body else MAX_BODY_BYTES
     except ValueError:
         raise WebConfigError(f"BOT_WEB_MAX_BODY must be a number of bytes, not {raw_body!r}") from None
+    raw_ip = env.get("BOT_WEB_IP_LIMIT", "").strip()
     return WebSettings(
+        ip_limit=parse_limit("BOT_WEB_IP_LIMIT", raw_ip) if raw_ip else (IP_MESSAGES, IP_WINDOW_SECONDS),
         frame_ancestors=env.get("BOT_WEB_FRAME_ANCESTORS", "").strip() or "'self'",
         max_body=max_body,
         log_text=env.get("BOT_WEB_LOG_TEXT", "").strip().lower() in _ON,

@@ -308,6 +308,10 @@ def test_settings_from_the_environment() -> None:
     assert web_settings_from_environment({}) == WebSettings()
     with pytest.raises(WebConfigError, match="BOT_WEB_MAX_BODY"):
         web_settings_from_environment({"BOT_WEB_MAX_BODY": "lots"})
+    assert web_settings_from_environment({"BOT_WEB_IP_LIMIT": "30/60"}).ip_limit == (30, 60.0)
+    assert web_settings_from_environment({"BOT_WEB_IP_LIMIT": "off"}).ip_limit is None
+    with pytest.raises(WebConfigError, match="BOT_WEB_IP_LIMIT"):
+        web_settings_from_environment({"BOT_WEB_IP_LIMIT": "many"})
 
 
 class FailingConversation(Conversation):
