@@ -206,6 +206,12 @@ _Loader.add_constructor(None, _refuse_tag)  # any tag not listed above, e.g. !!p
 def load_yaml(path: Path, display: str | None = None) -> Any:
     """Load one file of plain data, or raise YamlError naming the file and line."""
     name = display or str(path)
+    return loads_yaml(read_text(path, name), name)
+
+
+def read_text(path: Path, name: str | None = None) -> str:
+    """A bounded UTF-8 text file (YAML or the user dictionary), or YamlError naming file and line."""
+    name = name or str(path)
     try:
         with path.open("rb") as handle:
             raw = handle.read(MAX_FILE_BYTES + 1)  # never more, even from a pipe or device
@@ -220,7 +226,7 @@ def load_yaml(path: Path, display: str | None = None) -> Any:
         raise YamlError(
             Problem(name, line, f"not UTF-8 text ({exc.reason}); save the file as UTF-8")
         ) from None
-    return loads_yaml(text, name)
+    return text
 
 
 def loads_yaml(text: str, name: str = "<text>") -> Any:
