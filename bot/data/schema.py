@@ -141,7 +141,8 @@ def _explain(errors: Sequence[ErrorDetails], model: type[BaseModel], data: Any, 
         ctx = error.get("ctx", {})
         if kind == "extra_forbidden":
             owner = _type_at(model, path[:-1])
-            allowed = ", ".join(owner.model_fields) if isinstance(owner, type) else ""
+            fields = owner.model_fields if isinstance(owner, type) and issubclass(owner, BaseModel) else {}
+            allowed = ", ".join(fields)
             problems.append(
                 Problem(
                     name,
@@ -186,11 +187,11 @@ def _explain(errors: Sequence[ErrorDetails], model: type[BaseModel], data: Any, 
         else:
             message = f"{where}{error['msg']}; correct it"
         problems.append(Problem(name, line, message))
-    for path, keys in missing.items():
-        are, them = ("is", "it") if len(keys) == 1 else ("are", "them")
+    for path, names in missing.items():
+        are, them = ("is", "it") if len(names) == 1 else ("are", "them")
         at, top = (f"{_where(path)}: ", "") if path else ("", " at the top of the file")
         problems.append(
-            Problem(name, line_of(data, path), f"{at}{', '.join(keys)} {are} missing{top}; add {them}")
+            Problem(name, line_of(data, path), f"{at}{', '.join(names)} {are} missing{top}; add {them}")
         )
     return problems
 

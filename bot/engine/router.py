@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bot.data.records import Intent
+from bot.data.records import Intent as Intent  # the record; engine code imports it from here
 from bot.data.schema import KnowledgeError, check_intents
 from bot.data.yamlio import Problem
 

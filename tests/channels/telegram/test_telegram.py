@@ -29,9 +29,9 @@ from telegram.error import NetworkError, RetryAfter
 from bot import wording as texts
 from bot.channels.telegram import TelegramBot, run_telegram
 from bot.channels.telegram.callbacks import MAX_DATA_BYTES, Action, Memo, decode, recall, remember
-from bot.conversation.flood import FloodGate
 from bot.channels.telegram.logs import REDACTED, TokenFilter, redact
 from bot.channels.telegram.render import MAX_CHARS, render_about, render_reply, tagged
+from bot.conversation.flood import FloodGate
 from bot.data.knowledge import Event
 from bot.engine import DEFAULT_INTENTS, DEFAULT_KNOWLEDGE, ROOT, Engine
 from bot.engine.compose import Citation, Reply, plain_reply
