@@ -22,6 +22,7 @@ from bot.admin.reload import Watcher, snapshot, watch_interval
 from bot.data.yamlio import Problem, dump_yaml, load_yaml
 from bot.engine import Engine
 from bot.engine.dialogue import DialogueState
+from bot.settings import ConfigError
 from tests.fixtures.trees import Tree
 
 QUESTION = "哪里可以写春联?"
@@ -295,12 +296,22 @@ async def test_async_loop_reports_through_a_coroutine(fake: FakeEngine) -> None:
             await task
 
 
-@pytest.mark.parametrize(("value", "expected"), [("", 30.0), ("5", 5.0), ("0", 0.0), ("soon", 30.0)])
+@pytest.mark.parametrize(("value", "expected"), [("", 30.0), ("5", 5.0), ("0", 0.0)])
 def test_watch_interval_from_the_environment(
     monkeypatch: pytest.MonkeyPatch, value: str, expected: float
 ) -> None:
     monkeypatch.setenv("BOT_WATCH_INTERVAL", value)
-    assert watch_interval() == expected
+    assert watch_interval(None) == expected
+
+
+@pytest.mark.parametrize("value", ["soon", "-1"])
+def test_a_bad_watch_interval_is_refused_as_in_the_settings(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    """One rule for the console and Telegram: bot.settings reads BOT_WATCH_INTERVAL."""
+    monkeypatch.setenv("BOT_WATCH_INTERVAL", value)
+    with pytest.raises(ConfigError, match="BOT_WATCH_INTERVAL must be a number of seconds"):
+        watch_interval(None)
 
 
 async def test_watcher_task_in_an_event_loop(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import calendar
 import re
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -141,7 +142,7 @@ def _arabic(text: str) -> str:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # cn2an warns, rather than raises, on numerals it cannot read
         try:
-            return cn2an.transform(text, "cn2an")
+            return str(cn2an.transform(text, "cn2an"))
         except (ValueError, KeyError, IndexError):
             return text
 
@@ -161,7 +162,7 @@ class DateParser:
         festivals: list[Festival],
         relative_words: list[str],
         period: tuple[date, date],
-        period_words: list[str] = (),
+        period_words: Sequence[str] = (),
     ) -> None:
         self.period = period
         self.festivals = festivals

@@ -20,7 +20,7 @@ from bot.engine.compose import events_reply, original_reply, passage_reply, serv
 from bot.engine.dates import DateParser, DateRange, format_day
 from bot.engine.dialogue import DialogueState, EventQuery, is_follow_up, picked
 from bot.engine.reply import Action, Reply, plain_reply
-from bot.engine.router import Intent, IntentError, Router
+from bot.engine.router import Intent, Router
 from bot.engine.search import KnowledgeSearch
 from bot.engine.text import Tokenizer, has_word, normalise
 
@@ -80,7 +80,7 @@ class Brain:
 
     @classmethod
     def build(cls, knowledge_dir: Path, intents_dir: Path) -> Brain:
-        """Load, validate and index; raises KnowledgeError or IntentError with every problem."""
+        """Load, validate and index; raises KnowledgeError with every problem."""
         problems: list[Problem] = []
         knowledge = router = None
         try:
@@ -89,7 +89,7 @@ class Brain:
             problems.extend(exc.problems)
         try:
             router = Router.load(intents_dir)
-        except IntentError as exc:
+        except KnowledgeError as exc:
             problems.extend(exc.problems)
         if problems or knowledge is None or router is None:
             raise KnowledgeError(problems)

@@ -12,7 +12,6 @@ import re
 import threading
 import unicodedata
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import jieba
 import opencc
@@ -130,19 +129,3 @@ class Tokenizer:
 
     def canonical(self, token: str) -> str:
         return self._canonical.get(token, token)
-
-
-def read_userdict(path: Path) -> list[tuple[str, int | None, str | None]]:
-    """Read a jieba user dictionary: ``word [freq] [tag]`` a line, ``#`` comments allowed."""
-    words: list[tuple[str, int | None, str | None]] = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        line = line.split("#", 1)[0].strip()
-        if not line:
-            continue
-        parts = line.split()
-        freq = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
-        tag = (
-            parts[2] if len(parts) > 2 else (parts[1] if len(parts) > 1 and not parts[1].isdigit() else None)
-        )
-        words.append((parts[0], freq, tag))
-    return words
