@@ -27,7 +27,10 @@ from tests.fixtures.trees import Tree
 from tests.fixtures.world import knowledge_tree
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
+# ../shared beside the checkout (a git worktree under /work/wt/<name> finds the one beside /work/main).
+SHARED = next(
+    (p for p in (ROOT.parent / "shared", ROOT.parents[1] / "shared") if p.exists()), ROOT.parent / "shared"
+)
 SEEDS = SHARED / "seeds"
 EVAL = SHARED / "eval"
 # The knowledge the shipped tests and the question sets run against: the committed folders unless
