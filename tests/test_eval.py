@@ -52,6 +52,7 @@ def test_every_set_has_one_threshold_with_a_reason() -> None:
         assert 0 < float(rule["min"]) <= 1 and str(rule["why"]).strip(), name  # type: ignore[arg-type]
 
 
+@pytest.mark.slow  # a subprocess per set, ~4 s each
 @pytest.mark.parametrize("cases", SETS, ids=[p.name for p in SETS])
 def test_question_set_meets_its_threshold(cases: Path, tmp_path: Path) -> None:
     if not cases.exists():
