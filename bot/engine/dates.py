@@ -13,8 +13,8 @@ import re
 import warnings
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from types import ModuleType
 
-import cn2an
 from lunardate import LunarDate
 
 _RANGE_SEP = r"\s*(?:到|至|-|~|—|–|－|〜)\s*"
@@ -128,7 +128,16 @@ def festival_date(festival: Festival, period: tuple[date, date]) -> date:
     return min(candidates, key=gap)
 
 
+def _cn2an() -> ModuleType:
+    """cn2an, imported on first use: it compiles regexes for ~0.3 s, and most questions have no
+    Chinese numeral."""
+    import cn2an
+
+    return cn2an
+
+
 def _lunar_day(word: str) -> int:
+    cn2an = _cn2an()
     if word.startswith("初"):
         return int(cn2an.cn2an(word[1:], "smart")) if word[1:] != "十" else 10
     return int(cn2an.cn2an(word.replace("廿", "二十"), "smart"))
@@ -141,7 +150,7 @@ def _arabic(text: str) -> str:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # cn2an warns, rather than raises, on numerals it cannot read
         try:
-            return cn2an.transform(text, "cn2an")
+            return _cn2an().transform(text, "cn2an")
         except (ValueError, KeyError, IndexError):
             return text
 
