@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from bot.data.schema import check_knowledge
 from bot.data.yamlio import Problem
 from bot.engine.dates import Festival
 from bot.engine.text import Lexicon, read_userdict, split_sentences
@@ -128,6 +127,8 @@ def _source(raw: dict) -> Source:
 
 def load_knowledge(root: Path) -> Knowledge:
     """Validate and load every file under ``root``; raise KnowledgeError listing all problems."""
+    from bot.data.schema import check_knowledge  # jsonschema and YAML: not needed when a snapshot loads
+
     data, problems = check_knowledge(root)
     if problems:
         raise KnowledgeError(problems)

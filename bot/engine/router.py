@@ -10,7 +10,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.data.schema import check_intents
 from bot.data.yamlio import Problem
 
 _PUNCTUATION = re.compile(r"[\s\W_]+", re.UNICODE)
@@ -52,6 +51,8 @@ class Router:
 
     @classmethod
     def load(cls, root: Path) -> Router:
+        from bot.data.schema import check_intents  # jsonschema and YAML: not needed when a snapshot loads
+
         raw, problems = check_intents(root)
         if problems:
             raise IntentError(problems)
