@@ -35,7 +35,12 @@ typecheck: $(STAMP)
 check: $(STAMP)
 	$(BIN)/python run_bot.py check
 
-bench: $(STAMP)
+# The benchmark compares numba backends too: the optional [scale] extra (tests do not need it).
+$(VENV)/.scale: $(STAMP)
+	$(BIN)/pip install --quiet -e ".[test,bench,scale]"
+	touch $(VENV)/.scale
+
+bench: $(VENV)/.scale
 	$(BIN)/python run_bot.py bench
 
 eval: $(STAMP)
