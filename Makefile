@@ -1,10 +1,11 @@
-# Two entry points that work on a fresh machine: `make run` and `make test`.
+# Entry points that work on a fresh machine: `make run`, `make test` (everything, what CI runs) and
+# `make quick` (lint and the fast tests, while developing).
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint check bench eval install
+.PHONY: run test quick lint check typecheck bench eval install
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -20,13 +21,26 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python run_bot.py check
 	$(BIN)/python -m pytest -q
+
+quick: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q -m "not slow"
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
 
 check: $(STAMP)
 	$(BIN)/python run_bot.py check
 
-bench: $(STAMP)
+# The benchmark compares numba backends too: the optional [scale] extra (tests do not need it).
+$(VENV)/.scale: $(STAMP)
+	$(BIN)/pip install --quiet -e ".[test,bench,scale]"
+	touch $(VENV)/.scale
+
+bench: $(VENV)/.scale
 	$(BIN)/python run_bot.py bench
 
 eval: $(STAMP)

@@ -7,13 +7,19 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.engine import DEFAULT_INTENTS, DEFAULT_KNOWLEDGE, ROOT
+
+if TYPE_CHECKING:  # imported where used, so `check` and `ask` start fast
+    from bot.conversation import Conversation
+    from bot.engine import Engine
+    from bot.state.base import StateStore
 
 log = logging.getLogger("bot")
 
 
-def _engine(args: argparse.Namespace, log_unanswered: bool = True):  # type: ignore[no-untyped-def]
+def _engine(args: argparse.Namespace, log_unanswered: bool = True) -> Engine:
     from bot.admin.unanswered import UnansweredLog
     from bot.data.knowledge import KnowledgeError
     from bot.engine import Engine
@@ -28,7 +34,7 @@ def _engine(args: argparse.Namespace, log_unanswered: bool = True):  # type: ign
         raise SystemExit(1) from None
 
 
-def _conversation(engine, store=None):  # type: ignore[no-untyped-def]
+def _conversation(engine: Engine, store: StateStore | None = None) -> Conversation:
     """The conversation service over the engine; one-shot commands keep state in memory only."""
     from bot.conversation import Conversation
     from bot.state.memory import MemoryStore
@@ -39,9 +45,14 @@ def _conversation(engine, store=None):  # type: ignore[no-untyped-def]
 def cmd_console(args: argparse.Namespace) -> int:
     from bot.admin.reload import Watcher, watch_interval
     from bot.channels.console import chat
+    from bot.settings import ConfigError
 
+    try:
+        interval = watch_interval()
+    except ConfigError as exc:
+        print(f"settings: {exc}", file=sys.stderr)
+        return 2
     engine = _engine(args)
-    interval = watch_interval()
     watcher = Watcher(engine, interval) if interval > 0 else None
     if watcher is not None:
         watcher.start_background()
@@ -230,10 +241,15 @@ def main(argv: list[str] | None = None) -> int:
     for noisy in ("httpx", "httpcore", "jieba"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if args.command is None:
-        from bot.settings import read_environment
+        from bot.settings import ConfigError, load_settings
 
         args.env_file = ".env"
-        if read_environment(args.env_file).get("TELEGRAM_BOT_TOKEN"):
+        try:
+            settings = load_settings(args.env_file, require_token=False)
+        except ConfigError as exc:
+            print(f"settings: {exc}", file=sys.stderr)
+            return 2
+        if settings.token.get_secret_value():
             return cmd_telegram(args)
         return cmd_console(args)
     return args.func(args)

@@ -1,26 +1,49 @@
-"""Settings of the Telegram bot, read from the environment or a .env-style file.
+"""Every setting of the bot, declared once: the environment over a ``.env`` file.
 
-The environment wins over the file, so a deployment can keep defaults in ``.env`` and
-override one value per run. Every value is checked here, once, so a typo stops the bot at
-start-up with the variable's name instead of failing later in a handler. The token is never
+The environment wins over the file, so a deployment can keep defaults in ``.env`` and override
+one value per run. Every value is checked here, once, so a typo stops the bot at start-up with
+the variable's name instead of failing later in a handler. Secrets are ``SecretStr``: never
 part of an error message or a ``repr``.
+
+| variable | default | meaning |
+|---|---|---|
+| ``TELEGRAM_BOT_TOKEN`` | (none; Telegram needs it) | token from @BotFather (secret) |
+| ``TELEGRAM_BASE_URL`` | ``https://api.telegram.org/bot`` | a self-hosted Bot API |
+| ``BOT_ADMIN_IDS`` | (none) | Telegram user ids allowed ``/reload`` and ``/stats``, comma-separated |
+| ``BOT_RATE_LIMIT`` | ``5/10`` | per user: messages/seconds; ``off`` disables |
+| ``BOT_RATE_LIMITER`` | ``on`` | PTB's AIORateLimiter (Telegram's global limits) |
+| ``BOT_WATCH_INTERVAL`` | ``30`` | seconds between checks of knowledge/ and intents/; ``0`` = off |
+| ``BOT_VAR_DIR`` | ``var/`` in the repository | where the bot writes its files |
+| ``BOT_PERSISTENCE`` | ``$BOT_VAR_DIR/telegram-state.pickle`` | Telegram's saved conversations |
+| ``BOT_CACHE_DIR`` | ``$BOT_VAR_DIR/cache`` | start-up cache; empty, ``off`` or ``0`` = no cache |
+| ``BOT_STATE_URL`` | (none: SQLite in ``$BOT_VAR_DIR``) | conversation state, e.g. ``redis://host:6379/0`` |
+| ``BOT_STATE_TTL_DAYS`` | ``7`` | days a resident's conversation state is kept |
+| ``BOT_WEB_FRAME_ANCESTORS`` | ``'self'`` | CSP ``frame-ancestors`` of the web chat: who may embed it |
+| ``BOT_WEB_MAX_BODY`` | ``16384`` | largest web request body, in bytes |
+| ``BOT_WEB_LOG_TEXT`` | ``off`` | log residents' web messages (off: only their length) |
+| ``WECHAT_TOKEN`` | (none: WeChat off) | the Token of the WeChat Official Account (secret) |
+| ``WECHAT_APPID`` | (none) | its AppID; needed in compatible and safe modes |
+| ``WECHAT_AES_KEY`` | (none) | its EncodingAESKey, 43 characters (secret) |
+| ``WECHAT_MODE`` | ``compatible`` with a key, else ``plain`` | ``plain``, ``compatible`` or ``safe`` |
 """
 
 from __future__ import annotations
 
 import math
-import os
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Any, Literal
 
-from dotenv import dotenv_values
+from pydantic import AliasChoices, BeforeValidator, Field, SecretStr, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 ROOT = Path(__file__).resolve().parents[1]
 
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
-DEFAULT_PERSISTENCE = ROOT / "var" / "telegram-state.pickle"
+DEFAULT_VAR_DIR = ROOT / "var"
+DEFAULT_PERSISTENCE = DEFAULT_VAR_DIR / "telegram-state.pickle"
 DEFAULT_RATE_LIMIT = "5/10"
 DEFAULT_WATCH_INTERVAL = 30.0
 
@@ -30,7 +53,7 @@ _OFF = {"off", "false", "no", "0", "none"}
 
 
 class ConfigError(ValueError):
-    """A setting is missing or malformed; the message names the variable, never the token."""
+    """A setting is missing or malformed; the message names the variable, never a secret."""
 
 
 @dataclass(frozen=True)
@@ -58,17 +81,170 @@ class RateLimit:
         return limit
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Everything the Telegram adapter needs besides the engine."""
+# -- how each kind of value is read: the rule for a variable lives in exactly one function ------------
 
-    token: str = field(repr=False)
-    base_url: str = DEFAULT_BASE_URL
-    persistence: Path = DEFAULT_PERSISTENCE
-    admin_ids: frozenset[int] = frozenset()
-    rate_limit: RateLimit | None = field(default_factory=lambda: RateLimit(5, 10.0))
-    rate_limiter: bool = True
-    watch_interval: float = DEFAULT_WATCH_INTERVAL
+
+def _token(value: Any) -> Any:
+    text = (value.get_secret_value() if isinstance(value, SecretStr) else value).strip()
+    if text and not _TOKEN.match(text):
+        raise ValueError("does not look like a BotFather token (digits:letters).")  # never the value
+    return SecretStr(text)
+
+
+def _secret(value: Any) -> Any:
+    """An empty secret is no secret: the channel that needs it stays off."""
+    text = value.get_secret_value() if isinstance(value, SecretStr) else value
+    return SecretStr(text.strip()) if isinstance(text, str) and text.strip() else None
+
+
+def _url(value: Any) -> Any:
+    text = value.strip() if isinstance(value, str) else value
+    if not text:
+        return DEFAULT_BASE_URL
+    if not str(text).startswith(("http://", "https://")):
+        raise ValueError(f"must start with http:// or https://, not {text!r}")
+    return text
+
+
+def _admin_ids(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    ids = set()
+    for part in re.split(r"[,\s]+", value.strip()):
+        if not part:
+            continue
+        if not re.fullmatch(r"-?\d+", part):
+            raise ValueError(f"must be comma-separated numeric user ids, not {part!r}")
+        ids.add(int(part))
+    return frozenset(ids)
+
+
+def _rate_limit(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        return RateLimit.parse(value)
+    except ConfigError as exc:
+        raise ValueError(str(exc).removeprefix("BOT_RATE_LIMIT ")) from None
+
+
+def _switch(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    word = value.strip().lower()
+    if word in _ON:
+        return True
+    if word in _OFF:
+        return False
+    raise ValueError(f"must be on or off, not {value!r}")
+
+
+def _seconds(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    if not value.strip():
+        return DEFAULT_WATCH_INTERVAL
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ValueError(f"must be a number of seconds (0 = off), not {value!r}") from None
+    if seconds < 0 or not math.isfinite(seconds):
+        raise ValueError(f"must be a number of seconds (0 = off), not {value!r}")
+    return seconds
+
+
+def _count(what: str) -> Any:
+    def parse(value: Any) -> Any:
+        text = value.strip() if isinstance(value, str) else value
+        try:
+            number = int(text)
+        except (TypeError, ValueError):
+            raise ValueError(f"must be a whole number of {what}, not {value!r}") from None
+        if number < 1:
+            raise ValueError(f"must be at least 1 {what[:-1]}, not {value!r}")
+        return number
+
+    return parse
+
+
+def _path(value: Any) -> Any:
+    return Path(value.strip()).expanduser() if isinstance(value, str) and value.strip() else value
+
+
+def _cache_dir(value: Any) -> Any:
+    """``off``, ``0`` or empty: no cache (a read-only deployment)."""
+    if isinstance(value, str):
+        return None if value.strip().lower() in {"", *_OFF} else Path(value.strip()).expanduser()
+    return value
+
+
+def _mode(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    mode = value.strip().lower()
+    if mode and mode not in _MODES:
+        raise ValueError(f"must be one of {', '.join(_MODES)}, not {value!r}")
+    return mode or None
+
+
+def _aes_key(value: Any) -> Any:
+    key = _secret(value)
+    if key is not None and len(key.get_secret_value()) != 43:
+        raise ValueError("must be the 43 characters of the EncodingAESKey")  # never the value
+    return key
+
+
+_MODES = ("plain", "compatible", "safe")
+
+
+def _env(name: str, default: Any = None, **field: Any) -> Any:
+    """A setting read from the variable ``name`` only (never from a variable named like the field)."""
+    if "default_factory" not in field:
+        field["default"] = default
+    return Field(validation_alias=AliasChoices(name), **field)
+
+
+class Settings(BaseSettings):
+    """Every setting. ``load_settings`` reads them for a run; code and tests may pass fields by name."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", env_file=None, hide_input_in_errors=True)
+
+    token: Annotated[SecretStr, BeforeValidator(_token)] = _env("TELEGRAM_BOT_TOKEN", SecretStr(""))
+    base_url: Annotated[str, BeforeValidator(_url)] = _env("TELEGRAM_BASE_URL", DEFAULT_BASE_URL)
+    admin_ids: Annotated[frozenset[int], NoDecode, BeforeValidator(_admin_ids)] = _env(
+        "BOT_ADMIN_IDS", frozenset()
+    )
+    rate_limit: Annotated[RateLimit | None, NoDecode, BeforeValidator(_rate_limit)] = _env(
+        "BOT_RATE_LIMIT", RateLimit(5, 10.0)
+    )
+    rate_limiter: Annotated[bool, BeforeValidator(_switch)] = _env("BOT_RATE_LIMITER", True)
+    watch_interval: Annotated[float, BeforeValidator(_seconds)] = _env(
+        "BOT_WATCH_INTERVAL", DEFAULT_WATCH_INTERVAL
+    )
+    var_dir: Annotated[Path, BeforeValidator(_path)] = _env("BOT_VAR_DIR", DEFAULT_VAR_DIR)
+    persistence: Annotated[Path, BeforeValidator(_path)] = _env(
+        "BOT_PERSISTENCE",
+        default_factory=lambda data: data.get("var_dir", DEFAULT_VAR_DIR) / DEFAULT_PERSISTENCE.name,
+    )
+    cache_dir: Annotated[Path | None, NoDecode, BeforeValidator(_cache_dir)] = _env(
+        "BOT_CACHE_DIR", default_factory=lambda data: data.get("var_dir", DEFAULT_VAR_DIR) / "cache"
+    )
+    state_url: str | None = _env("BOT_STATE_URL")
+    state_ttl_days: Annotated[int, BeforeValidator(_count("days"))] = _env("BOT_STATE_TTL_DAYS", 7)
+    web_frame_ancestors: str = _env("BOT_WEB_FRAME_ANCESTORS", "'self'")
+    web_max_body: Annotated[int, BeforeValidator(_count("bytes"))] = _env("BOT_WEB_MAX_BODY", 16384)
+    web_log_text: Annotated[bool, BeforeValidator(_switch)] = _env("BOT_WEB_LOG_TEXT", False)
+    wechat_token: Annotated[SecretStr | None, BeforeValidator(_secret)] = _env("WECHAT_TOKEN")
+    wechat_appid: str = _env("WECHAT_APPID", "")
+    wechat_aes_key: Annotated[SecretStr | None, BeforeValidator(_aes_key)] = _env("WECHAT_AES_KEY")
+    wechat_mode: Annotated[Literal["plain", "compatible", "safe"] | None, BeforeValidator(_mode)] = _env(
+        "WECHAT_MODE"
+    )
+
+    def __init__(self, **values: Any) -> None:
+        """Fields by name (``Settings(token=…)``) as well as by variable name."""
+        fields = type(self).model_fields
+        super().__init__(**{_variable(fields[k]) if k in fields else k: v for k, v in values.items()})
 
     @property
     def base_file_url(self) -> str:
@@ -81,69 +257,35 @@ class Settings:
         return user_id is not None and user_id in self.admin_ids
 
 
-def read_environment(env_file: str | Path | None, environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The file's values overlaid with the environment's; a missing file is simply empty."""
-    values: dict[str, str] = {}
-    if env_file is not None and Path(env_file).is_file():
-        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
-    values.update(os.environ if environ is None else environ)
-    return values
+def _variable(field: FieldInfo) -> str:
+    alias = field.validation_alias
+    assert isinstance(alias, AliasChoices) and isinstance(alias.choices[0], str)
+    return alias.choices[0]
 
 
-def load_settings(env_file: str | Path | None = ".env", environ: Mapping[str, str] | None = None) -> Settings:
-    """Read and check every setting; raise ConfigError naming the first bad variable."""
-    values = read_environment(env_file, environ)
-    token = values.get("TELEGRAM_BOT_TOKEN", "").strip()
-    if not token:
+def variables() -> dict[str, str]:
+    """Every variable the bot reads → its field; for docs and for tests that clear them all."""
+    return {_variable(f): name for name, f in Settings.model_fields.items()}
+
+
+def load_settings(env_file: str | Path | None = ".env", *, require_token: bool = True) -> Settings:
+    """Read and check every setting from the environment over ``env_file`` (missing: ignored).
+
+    Raises ConfigError naming the first bad variable; with ``require_token`` (Telegram), also
+    when TELEGRAM_BOT_TOKEN is not set."""
+    try:
+        settings = Settings(_env_file=env_file if env_file is not None and Path(env_file).is_file() else None)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = error["loc"][0] if error["loc"] else "a setting"
+        cause = error.get("ctx", {}).get("error")
+        raise ConfigError(f"{name} {cause if cause is not None else error['msg']}") from None
+    except SettingsError as exc:
+        raise ConfigError(str(exc)) from None
+    if require_token and not settings.token.get_secret_value():
         where = f" or in {env_file}" if env_file is not None else ""
         raise ConfigError(
             "TELEGRAM_BOT_TOKEN is not set. Get a token from @BotFather and set it "
             f"in the environment{where}."
         )
-    if not _TOKEN.match(token):
-        raise ConfigError("TELEGRAM_BOT_TOKEN does not look like a BotFather token (digits:letters).")
-    base_url = values.get("TELEGRAM_BASE_URL", "").strip() or DEFAULT_BASE_URL
-    if not base_url.startswith(("http://", "https://")):
-        raise ConfigError(f"TELEGRAM_BASE_URL must start with http:// or https://, not {base_url!r}")
-    persistence = values.get("BOT_PERSISTENCE", "").strip()
-    return Settings(
-        token=token,
-        base_url=base_url,
-        persistence=Path(persistence).expanduser() if persistence else DEFAULT_PERSISTENCE,
-        admin_ids=_admin_ids(values.get("BOT_ADMIN_IDS", "")),
-        rate_limit=RateLimit.parse(values.get("BOT_RATE_LIMIT", DEFAULT_RATE_LIMIT)),
-        rate_limiter=_switch("BOT_RATE_LIMITER", values.get("BOT_RATE_LIMITER", "on")),
-        watch_interval=_seconds("BOT_WATCH_INTERVAL", values.get("BOT_WATCH_INTERVAL", "")),
-    )
-
-
-def _admin_ids(text: str) -> frozenset[int]:
-    ids = set()
-    for part in re.split(r"[,\s]+", text.strip()):
-        if not part:
-            continue
-        if not re.fullmatch(r"-?\d+", part):
-            raise ConfigError(f"BOT_ADMIN_IDS must be comma-separated numeric user ids, not {part!r}")
-        ids.add(int(part))
-    return frozenset(ids)
-
-
-def _switch(name: str, text: str) -> bool:
-    value = text.strip().lower()
-    if value in _ON:
-        return True
-    if value in _OFF:
-        return False
-    raise ConfigError(f"{name} must be on or off, not {text!r}")
-
-
-def _seconds(name: str, text: str) -> float:
-    if not text.strip():
-        return DEFAULT_WATCH_INTERVAL
-    try:
-        value = float(text)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number of seconds (0 = off), not {text!r}") from None
-    if value < 0 or not math.isfinite(value):
-        raise ConfigError(f"{name} must be a number of seconds (0 = off), not {text!r}")
-    return value
+    return settings

@@ -26,7 +26,7 @@ def check_shape(result: dict, sizes: tuple[int, ...]) -> None:
     for run in result["runs"]:
         assert run["agree"] is True
         assert run["agree_checked"] > 0
-        assert set(run["engines"]) == {"ours", "naive", "bm25s"}
+        assert set(run["engines"]) == {"ours", "naive", "bm25s", "bm25s_numba"}
         for name in ("ours", "naive"):
             engine = run["engines"][name]
             assert engine["available"] is True
@@ -37,7 +37,7 @@ def check_shape(result: dict, sizes: tuple[int, ...]) -> None:
         assert ours["backend"] in ("numpy", "numba")
         assert (ours["jit_warmup_s"] is None) == (ours["backend"] == "numpy")
         assert set(run["ratios"]) == {
-            f"{e}_over_ours_{s}" for e in ("naive", "bm25s") for s in ("p50_ms", "p99_ms")
+            f"{e}_over_ours_{s}" for e in ("naive", "bm25s", "bm25s_numba") for s in ("p50_ms", "p99_ms")
         }
     assert result["agree"] is True
     table = format_scale_table(result)
@@ -85,6 +85,7 @@ def test_bench_is_deterministic() -> None:
     for a, b in zip(first["runs"], second["runs"], strict=True):
         assert (a["avg_tokens"], a["vocabulary"]) == (b["avg_tokens"], b["vocabulary"])
     assert first["runs"][0]["engines"]["bm25s"] == {"available": False}
+    assert first["runs"][0]["engines"]["bm25s_numba"] == {"available": False}
 
 
 @pytest.mark.skipif(not SEEDS_DIR.is_dir(), reason="seed reports not present")

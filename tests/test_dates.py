@@ -2,14 +2,16 @@ from datetime import date
 
 import pytest
 
+from bot.engine import Engine
 from bot.engine.dates import DateParser, Festival, festival_date, parse_table_date
 
-PERIOD = (date(2019, 12, 31), date(2020, 2, 9))
+PERIOD = (date(2020, 1, 10), date(2020, 2, 8))  # the fixture table's first and last day
 
 
 @pytest.fixture(scope="module")
-def parser(engine) -> DateParser:  # type: ignore[no-untyped-def]
-    return engine.brain.dates
+def parser(fixture_engine: Engine) -> DateParser:
+    """The fixture knowledge's festivals, and the year of its events (2020)."""
+    return fixture_engine.brain.dates
 
 
 @pytest.mark.parametrize(

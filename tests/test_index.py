@@ -161,6 +161,7 @@ def zipf() -> Zipf:
     return corpus, words, random_queries(seed=99, words=words)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize(
     ("k1", "b", "epsilon", "tiny"),
@@ -202,6 +203,7 @@ def test_matches_rank_bm25(
         assert_hits_match(idx.top_k(query, k=1), expected[:1])
 
 
+@pytest.mark.slow
 @needs_numba
 @pytest.mark.parametrize(
     ("dense_div", "block", "window"), [(0, 64, 4096), (0, 1, 1), (10**9, 5, 7), (16, 3, 300), (4, 200, 64)]
@@ -271,6 +273,7 @@ def test_scores_for_matches_get_batch_scores(zipf: Zipf) -> None:
     tiny=True,
 )
 # Docs whose total is exactly 0 (idf-0 terms) must not raise the top-k threshold.
+@pytest.mark.slow
 @example(corpus=[["a", "c", "b"], ["c"], ["a", "b"], ["b", "a", "d"]], query=["a", "c"], k=1, tiny=True)
 def test_property_tiny_corpora(
     corpus: list[list[str]], query: list[str], k: int, tiny: bool, backend: str
@@ -356,6 +359,7 @@ def test_numba_unavailable_falls_back_to_numpy(monkeypatch: pytest.MonkeyPatch) 
     assert [h.doc for h in idx.top_k(["郑州"])] == [1, 0]
 
 
+@pytest.mark.slow
 def test_small_index_does_not_import_numba() -> None:
     # Start-up with a tiny knowledge base must not pay for importing numba (~0.2-0.5 s).
     code = (
@@ -367,6 +371,7 @@ def test_small_index_does_not_import_numba() -> None:
     subprocess.run([sys.executable, "-c", code], cwd=root, check=True, timeout=60)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_concurrent_queries(zipf: Zipf, backend: str) -> None:
     # The engine may answer from several threads; the compiled loop runs without the GIL.

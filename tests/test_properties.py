@@ -1,13 +1,15 @@
-"""Whatever a resident sends, the engine answers with a reply of the right shape."""
+"""Whatever a resident sends, the engine answers with a reply of the right shape (fixture knowledge)."""
 
 import json
 import re
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.engine.compose import Reply
+from bot.engine import Engine
 from bot.engine.dialogue import DialogueState
+from bot.engine.reply import Reply
 
 KINDS = {"events", "passages", "chitchat", "fallback"}
 TELEGRAM_LIMIT = 4096
@@ -40,16 +42,17 @@ def check_reply(reply: Reply) -> None:
         assert len(re.sub(r"\s", "", reply.text)) <= 400
 
 
-def test_nasty_inputs(engine) -> None:  # type: ignore[no-untyped-def]
+def test_nasty_inputs(fixture_engine: Engine) -> None:
     state = DialogueState()
     for text in NASTY:
-        check_reply(engine.answer(text, state))
+        check_reply(fixture_engine.answer(text, state))
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=2000, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.text(max_size=300))
-def test_any_unicode_text(engine, text: str) -> None:  # type: ignore[no-untyped-def]
-    check_reply(engine.answer(text, DialogueState()))
+def test_any_unicode_text(fixture_engine: Engine, text: str) -> None:
+    check_reply(fixture_engine.answer(text, DialogueState()))
 
 
 _words = st.sampled_from(
@@ -62,12 +65,12 @@ _words = st.sampled_from(
         "2月5日",
         "那",
         "呢",
-        "中心路街道",
+        "幸福路街道",
         "下一页",
         "上一页",
         "更多",
         "你好",
-        "信访",
+        "食堂",
         "老人",
         "多少",
         "?",
@@ -82,12 +85,13 @@ _words = st.sampled_from(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=2000, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.lists(_words, min_size=1, max_size=6).map("".join), min_size=1, max_size=6))
-def test_conversations_of_known_words(engine, messages: list[str]) -> None:  # type: ignore[no-untyped-def]
+def test_conversations_of_known_words(fixture_engine: Engine, messages: list[str]) -> None:
     state = DialogueState()
     for message in messages:
-        reply = engine.answer(message, state)
+        reply = fixture_engine.answer(message, state)
         check_reply(reply)
         if reply.kind == "events":
             assert reply.page < reply.pages

@@ -2,8 +2,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.data.knowledge import KnowledgeError
 from bot.engine import DEFAULT_INTENTS
-from bot.engine.router import IntentError, Router
+from bot.engine.router import Router
 
 
 @pytest.fixture(scope="module")
@@ -49,5 +50,5 @@ def test_services_and_cues(router: Router) -> None:
 
 def test_missing_kind_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "chat.yaml").write_text("intents:\n  - name: hi\n    kind: chitchat\n", encoding="utf-8")
-    with pytest.raises(IntentError, match="no intent of kind"):
+    with pytest.raises(KnowledgeError, match="no intent of kind"):
         Router.load(tmp_path)

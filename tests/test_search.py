@@ -1,44 +1,51 @@
+"""Retrieval on the fixture knowledge: event filters, places, sentence windows."""
+
+from datetime import date
+
+from bot.engine import Engine
 from bot.engine.search import MAX_WINDOW_CHARS
+from tests.fixtures import world
 
 
-def test_events_filter_by_activity_date_and_place(engine) -> None:  # type: ignore[no-untyped-def]
-    search = engine.brain.search
-    couplets = {e.number for e in search.events(["春联"])}
-    assert {6, 22, 30, 61} <= couplets and 33 not in couplets and 12 not in couplets
-    from datetime import date
+def test_events_filter_by_activity_date_and_place(fixture_engine: Engine) -> None:
+    search = fixture_engine.brain.search
+    assert sorted(e.number for e in search.events(["春联"])) == world.COUPLETS
+    feb5 = [(date(2020, 2, 5), date(2020, 2, 5))]
+    assert sorted(e.number for e in search.events(["灯谜"], feb5)) == world.RIDDLES_FEB5
+    street = sorted(e.number for e in search.events(["灯谜"], places=[world.STREET_A]))
+    assert street == [13, 14, 16]
+    both = sorted(e.number for e in search.events(["灯谜"], feb5, places=[world.STREET_A]))
+    assert both == world.RIDDLES_FEB5_STREET_A
 
-    on_feb5 = {e.number for e in search.events(["灯谜"], [(date(2020, 2, 5), date(2020, 2, 5))])}
-    assert on_feb5 == {23, 39, 40, 41, 42, 54}
-    zhongxin = {e.number for e in search.events(["灯谜"], places=["中心路街道"])}
-    assert zhongxin == set(range(39, 47))
 
-
-def test_events_are_listed_by_date(engine) -> None:  # type: ignore[no-untyped-def]
-    events = engine.brain.search.events(["春联"])
+def test_events_are_listed_by_date(fixture_engine: Engine) -> None:
+    events = fixture_engine.brain.search.events(["灯谜"])
     assert [e.start for e in events] == sorted(e.start for e in events)
+    assert events[0].number == 17  # 2020-02-01, though numbered after the 2月5日 rows
 
 
-def test_places_found_longest_first(engine) -> None:  # type: ignore[no-untyped-def]
-    places = engine.brain.search.places_in("上街区书法家协会在哪些地方写春联")
-    assert places == ["上街区书法家协会"]
-    assert engine.brain.search.places_in("矿山工人村社区有什么活动") == ["矿山工人村社区"]
+def test_places_found_longest_first(fixture_engine: Engine) -> None:
+    search = fixture_engine.brain.search
+    assert search.places_in("东风区书法家协会在哪些地方写春联") == ["东风区书法家协会"]
+    assert search.places_in(f"{world.STREET_A}和平社区有什么活动") == [f"{world.STREET_A}和平社区"]
 
 
-def test_passage_window_is_short_and_on_topic(engine) -> None:  # type: ignore[no-untyped-def]
-    brain = engine.brain
-    hit = brain.search.passages(brain.tokenizer.tokens("小板凳恳谈会是什么"))
-    assert hit is not None and "拉家常" in hit.text
+def test_passage_window_is_short_and_on_topic(fixture_engine: Engine) -> None:
+    brain = fixture_engine.brain
+    hit = brain.search.passages(brain.tokenizer.tokens("和平社区招募了多少志愿者"))
+    assert hit is not None and "326名" in hit.text and hit.passage.id == f"{world.NEWS}.1.2"
     assert len(hit.text) <= MAX_WINDOW_CHARS
     assert hit.coverage > 0.9
 
 
-def test_context_finds_sentences_that_do_not_name_the_place(engine) -> None:  # type: ignore[no-untyped-def]
-    brain = engine.brain
-    hit = brain.search.passages(brain.tokenizer.tokens("冯春社区为老人提供什么服务"))
-    assert hit is not None and "日间照料中心" in hit.text
+def test_context_finds_sentences_that_do_not_name_the_place(fixture_engine: Engine) -> None:
+    """The heading 光明路街道 · 掌上办 is context for a sentence that names only the platform."""
+    brain = fixture_engine.brain
+    hit = brain.search.passages(brain.tokenizer.tokens("掌上办可以办理什么"))
+    assert hit is not None and hit.passage.id == f"{world.NEWS}.2.1"
 
 
-def test_unknown_words_lower_coverage(engine) -> None:  # type: ignore[no-untyped-def]
-    brain = engine.brain
+def test_unknown_words_lower_coverage(fixture_engine: Engine) -> None:
+    brain = fixture_engine.brain
     hit = brain.search.passages(brain.tokenizer.tokens("今天郑州天气怎么样"))
     assert hit is None or hit.coverage < 0.5

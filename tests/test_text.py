@@ -1,3 +1,4 @@
+from bot.engine import Engine
 from bot.engine.text import normalise, split_sentences
 
 
@@ -21,19 +22,21 @@ def test_split_sentences_keeps_closing_quotes() -> None:
     ]
 
 
-def test_tokens_fold_synonyms_onto_one_word(engine) -> None:  # type: ignore[no-untyped-def]
-    tokens = engine.brain.tokenizer.tokens
+def test_tokens_fold_synonyms_onto_one_word(fixture_engine: Engine) -> None:
+    """The fixture's synonyms.yaml: 春联: [对联, …, couplets], 灯谜: [猜灯谜, 谜语, …]."""
+    tokens = fixture_engine.brain.tokenizer.tokens
     assert "春联" in tokens("哪里可以写对联")
     assert "灯谜" in tokens("猜谜语")
-    assert tokens("Where can I get spring couplets written?") == ["春联"]
+    assert tokens("Where can I get couplets?") == ["春联"]
 
 
-def test_user_dictionary_keeps_local_terms_whole(engine) -> None:  # type: ignore[no-untyped-def]
-    tokens = engine.brain.tokenizer.tokens("小板凳恳谈会和红色家访在中心路街道")
-    assert {"小板凳恳谈会", "红色家访", "中心路街道"} <= set(tokens)
+def test_user_dictionary_keeps_local_terms_whole(fixture_engine: Engine) -> None:
+    """The fixture's userdict.txt lists 爱心食堂, 掌上办 and the street names."""
+    tokens = fixture_engine.brain.tokenizer.tokens("爱心食堂和掌上办在幸福路街道")
+    assert {"爱心食堂", "掌上办", "幸福路街道"} <= set(tokens)
 
 
-def test_stopwords_are_dropped_unless_asked(engine) -> None:  # type: ignore[no-untyped-def]
-    tokenizer = engine.brain.tokenizer
+def test_stopwords_are_dropped_unless_asked(fixture_engine: Engine) -> None:
+    tokenizer = fixture_engine.brain.tokenizer
     assert "哪里" not in tokenizer.tokens("哪里可以写春联")
     assert "哪里" in tokenizer.tokens("哪里可以写春联", keep_stopwords=True)

@@ -169,7 +169,10 @@ def test_a_full_log_is_rotated_and_still_read(tmp_path: Path) -> None:
     assert questions[-1] == "第5个问"  # the newest is never lost; the oldest may be
 
 
-def test_the_engine_logs_fallbacks_and_low_confidence_only(engine: Engine, log: UnansweredLog) -> None:
+def test_the_engine_logs_fallbacks_and_low_confidence_only(
+    fixture_engine: Engine, log: UnansweredLog
+) -> None:
+    engine = fixture_engine
     logging_engine = Engine(engine.brain, engine.knowledge_dir, engine.intents_dir, log)
     for question in ["今天天气怎么样", "你好", "哪里可以写春联?", "火星上有什么好玩的", "下一页"]:
         logging_engine.log_unanswered("alice", question, logging_engine.answer(question, DialogueState()))

@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Protocol
 
 from bot.data.yamlio import Problem
+from bot.settings import DEFAULT_WATCH_INTERVAL, load_settings
 
 log = logging.getLogger(__name__)
 
-DEFAULT_INTERVAL = 30.0  # as bot/settings.py; BOT_WATCH_INTERVAL overrides, 0 turns watching off
 Snapshot = dict[str, tuple[int, int]]
 OnResult = Callable[[list[Problem]], Awaitable[None] | None]
 
@@ -36,14 +36,11 @@ class Reloadable(Protocol):
     def reload(self) -> list[Problem]: ...
 
 
-def watch_interval(default: float = DEFAULT_INTERVAL) -> float:
-    """BOT_WATCH_INTERVAL in seconds; 0 (or a negative number) turns watching off."""
-    raw = os.environ.get("BOT_WATCH_INTERVAL", "")
-    try:
-        return float(raw) if raw.strip() else default
-    except ValueError:
-        log.warning("BOT_WATCH_INTERVAL=%r is not a number; using %s seconds", raw, default)
-        return default
+def watch_interval(env_file: str | Path | None = ".env") -> float:
+    """BOT_WATCH_INTERVAL in seconds, read and checked by bot.settings; 0 turns watching off.
+
+    Raises ConfigError for a value that is not a number of seconds."""
+    return load_settings(env_file, require_token=False).watch_interval
 
 
 def snapshot(*roots: Path) -> Snapshot:
@@ -78,7 +75,7 @@ class Watcher:
     ``check_once`` is the whole logic (and what tests call); ``run`` is the asyncio loop for the
     Telegram bot, ``start_background``/``stop`` a thread for the console."""
 
-    def __init__(self, engine: Reloadable, interval: float = DEFAULT_INTERVAL) -> None:
+    def __init__(self, engine: Reloadable, interval: float = DEFAULT_WATCH_INTERVAL) -> None:
         self.engine = engine
         self.interval = interval
         self._seen = self._snapshot()  # the files the engine was built from (or close to it)

@@ -1,222 +1,64 @@
-"""What valid knowledge and intent files look like, and the checks that tie them together.
+"""Checking knowledge and intent files: record shapes from :mod:`bot.data.records`, and the checks
+that tie records together, every problem with file and line.
 
-The record shapes are JSON Schemas checked by ``jsonschema``; what a schema cannot say
-(unique ids across files, references between records, quotes that must really be in the
-cited passage, date order) is checked here.  Every problem carries file and line.
+The shape of a record is its pydantic model; pydantic's errors are turned here into lines an
+admin can act on, at the line yamlio remembered for the key or item.  What a model cannot see
+(unique ids across files, references between records, quotes that must really be in the cited
+passage, one owner per synonym) is checked on the raw data, so it is reported even when another
+field of the same record is broken.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
-from datetime import date
+import types
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
-from jsonschema import Draft202012Validator, ValidationError
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
-from bot.data.yamlio import MAX_FILE_BYTES, LineDict, LineList, Problem, YamlError, line_of, load_yaml
+from bot.data.records import (
+    ADMIN_ERROR,
+    TYPE_ERROR,
+    Event,
+    EventsFile,
+    FestivalsFile,
+    Intent,
+    IntentsFile,
+    Service,
+    ServicesFile,
+    SourceFile,
+    StopwordsFile,
+    SynonymsFile,
+)
+from bot.data.userdict import UserWord, parse_userdict
+from bot.data.yamlio import LineDict, LineList, Problem, YamlError, line_of, load_yaml, read_text
 
-_TEXT = {"type": "string", "minLength": 1}
-_ISO_DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
-_WORDS = {"type": "array", "items": _TEXT}
-
-SOURCE = {
-    "type": "object",
-    "required": ["id", "title", "district", "kind"],
-    "additionalProperties": False,
-    "properties": {
-        "id": {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"},
-        "title": _TEXT,
-        "subtitle": {"type": "string"},
-        "district": {"type": "string"},
-        "kind": {"enum": ["article", "table"]},
-        "newspaper_section": {"type": "string"},
-        "date": _ISO_DATE,
-        "period": {"type": "string"},
-        "byline": {"type": "string"},
-        "seed": {"type": "string"},
-        "notes": _WORDS,
-        "sections": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["passages"],
-                "additionalProperties": False,
-                "properties": {
-                    "heading": {"type": "string"},
-                    "passages": {
-                        "type": "array",
-                        "minItems": 1,
-                        "items": {
-                            "type": "object",
-                            "required": ["id", "text"],
-                            "additionalProperties": False,
-                            "properties": {"id": _TEXT, "text": _TEXT},
-                        },
-                    },
-                },
-            },
-        },
-    },
-}
-
-EVENTS = {
-    "type": "object",
-    "required": ["events"],
-    "additionalProperties": False,
-    "properties": {
-        "events": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["number", "start", "end", "place", "content", "organiser", "source"],
-                "additionalProperties": False,
-                "properties": {
-                    "number": {"type": "integer", "minimum": 1},
-                    "start": _ISO_DATE,
-                    "end": _ISO_DATE,
-                    "place": _TEXT,
-                    "content": _TEXT,
-                    "organiser": {"type": "string"},
-                    "district": {"type": "string"},
-                    "source": _TEXT,
-                },
-            },
-        }
-    },
-}
-
-SERVICES = {
-    "type": "object",
-    "required": ["services"],
-    "additionalProperties": False,
-    "properties": {
-        "services": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": [
-                    "id",
-                    "name",
-                    "offers",
-                    "provider",
-                    "how",
-                    "district",
-                    "source",
-                    "passage",
-                    "quote",
-                ],
-                "additionalProperties": False,
-                "properties": {
-                    "id": _TEXT,
-                    "name": _TEXT,
-                    "offers": _TEXT,
-                    "provider": _TEXT,
-                    "how": {"type": "string"},
-                    "district": _TEXT,
-                    "source": _TEXT,
-                    "passage": _TEXT,
-                    "quote": _TEXT,
-                    "keywords": _WORDS,
-                },
-            },
-        }
-    },
-}
-
-SYNONYMS = {
-    "type": "object",
-    "required": ["synonyms"],
-    "additionalProperties": False,
-    "properties": {
-        "synonyms": {
-            "type": "object",
-            "additionalProperties": {"type": "array", "items": _TEXT, "minItems": 1},
-        }
-    },
-}
-
-STOPWORDS = {
-    "type": "object",
-    "required": ["stopwords"],
-    "additionalProperties": False,
-    "properties": {"stopwords": _WORDS},
-}
-
-_MONTH_DAY = {
-    "type": "object",
-    "required": ["month", "day"],
-    "additionalProperties": False,
-    "properties": {
-        "month": {"type": "integer", "minimum": 1, "maximum": 12},
-        "day": {"type": "integer", "minimum": 1, "maximum": 31},
-    },
-}
-
-FESTIVALS = {
-    "type": "object",
-    "required": ["festivals"],
-    "additionalProperties": False,
-    "properties": {
-        "festivals": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["name"],
-                "additionalProperties": False,
-                "properties": {
-                    "name": _TEXT,
-                    "aliases": _WORDS,
-                    "lunar": _MONTH_DAY,
-                    "solar": _MONTH_DAY,
-                    "offset": {"type": "integer"},
-                },
-                "oneOf": [{"required": ["lunar"]}, {"required": ["solar"]}],
-            },
-        },
-        "relative": _WORDS,
-        "periods": _WORDS,
-    },
-}
-
-SLOT_TYPES = ("date", "activity", "place", "district", "organiser")
-INTENT = {
-    "type": "object",
-    "required": ["name", "kind"],
-    "additionalProperties": False,
-    "properties": {
-        "name": {"type": "string", "pattern": r"^[a-z][a-z0-9_]*$"},
-        "kind": {"enum": ["events", "passages", "services", "chitchat", "fallback", "paging"]},
-        "description": {"type": "string"},
-        "examples": _WORDS,
-        "keywords": _WORDS,
-        "patterns": _WORDS,
-        "max_length": {"type": "integer", "minimum": 1},
-        "slots": {"type": "array", "items": {"enum": list(SLOT_TYPES)}},
-        "replies": _WORDS,
-        "answer_cues": {"type": "object", "additionalProperties": _WORDS},
-        "exact_words": _WORDS,
-    },
-}
-INTENTS_FILE = {
-    "type": "object",
-    "required": ["intents"],
-    "additionalProperties": False,
-    "properties": {"intents": {"type": "array", "items": INTENT, "minItems": 1}},
-}
+M = TypeVar("M", bound=BaseModel)
+KeyPath = tuple[Any, ...]
 
 _TYPE_WORDS = {
-    "string": "text",
-    "integer": "a whole number",
-    "number": "a number",
-    "array": "a list",
-    "object": "a mapping (`key: value` lines)",
-    "boolean": "true or false",
+    "string_type": "text",
+    "int_type": "a whole number",
+    "float_type": "a number",
+    "bool_type": "true or false",
+    "list_type": "a list",
+    "tuple_type": "a list",
+    "dict_type": "a mapping (`key: value` lines)",
+    "model_type": "a mapping (`key: value` lines)",
+    "model_attributes_type": "a mapping (`key: value` lines)",
 }
 _SLOTS_PATH = ("intents", int, "slots", int)
 
-KeyPath = tuple[Any, ...]
+
+class KnowledgeError(Exception):
+    """Files that do not make a valid knowledge base or intent set; ``problems`` says where."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
 
 
 def _where(path: KeyPath) -> str:
@@ -249,81 +91,109 @@ def _matches(path: KeyPath, shape: tuple[Any, ...]) -> bool:
     )
 
 
-def _explain(error: ValidationError, data: Any, name: str) -> list[Problem]:
-    """Turn one jsonschema error into problems at the line of the offending key."""
-    path: KeyPath = tuple(error.absolute_path)
-    where = f"{_where(path)}: " if path else ""
-    line = line_of(data, path)
-    value = error.instance
-    kind = str(error.validator)
-    if kind == "additionalProperties" and isinstance(value, LineDict):
-        allowed = ", ".join(error.schema.get("properties", {}))
-        return [
-            Problem(
-                name,
-                value.key_lines.get(key, line),
-                f"{where}unknown field `{key}:`; remove it or check its spelling (allowed: {allowed})",
-            )
-            for key in value
-            if isinstance(key, str) and key not in error.schema.get("properties", {})
-        ]
-    if kind == "required" and isinstance(value, dict):
-        missing = [f"`{key}:`" for key in error.validator_value if key not in value]
-        are, them = ("is", "it") if len(missing) == 1 else ("are", "them")
-        at = where or "", "" if path else " at the top of the file"
-        return [Problem(name, line, f"{at[0]}{', '.join(missing)} {are} missing{at[1]}; add {them}")]
-    if kind == "type":
-        wanted = " or ".join(
-            _TYPE_WORDS.get(t, t)
-            for t in (
-                [error.validator_value] if isinstance(error.validator_value, str) else error.validator_value
-            )
-        )
-        if not path:
-            keys = ", ".join(f"`{k}:`" for k in error.schema.get("required", []))
-            message = f"the file must be a mapping with {keys} at the top, but it holds {_describe(value)}"
-        elif value is None:
-            message = f"{where}is empty; write {wanted}"
+def _unwrap(kind: Any) -> Any:
+    """``Annotated[X, …]`` → X, ``X | None`` → X."""
+    while True:
+        origin = get_origin(kind)
+        if origin is Annotated:
+            kind = get_args(kind)[0]
+        elif origin in (Union, types.UnionType):
+            kind = next(a for a in get_args(kind) if a is not type(None))
         else:
-            message = f"{where}expected {wanted}, found {_describe(value)}"
-        return [Problem(name, line, message)]
-    if kind == "pattern":
-        pattern = str(error.validator_value)
-        if "\\d{4}" in pattern:
-            message = f"{where}{value!r} is not a date; write it as YYYY-MM-DD, e.g. 2020-01-15"
-        elif pattern.startswith("^[a-z]"):
-            message = f"{where}{value!r} is not a valid name; use lowercase letters, digits and _"
+            return kind
+
+
+def _type_at(model: type[BaseModel], path: KeyPath) -> Any:
+    """The declared type of the value at ``path`` in a file of ``model`` (None if unknown)."""
+    kind: Any = model
+    for step in path:
+        kind = _unwrap(kind)
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            field_info = kind.model_fields.get(step) if isinstance(step, str) else None
+            if field_info is None:
+                return None
+            kind = field_info.annotation
+        elif get_origin(kind) in (tuple, list):
+            kind = get_args(kind)[0]
+        elif get_origin(kind) is dict:
+            kind = get_args(kind)[1]
         else:
-            message = f"{where}{value!r} is not a valid id; use letters, digits, '-', '_' and '.'"
-        return [Problem(name, line, message)]
-    if kind == "enum":
-        choices = ", ".join(map(str, error.validator_value))
-        if _matches(path, _SLOTS_PATH):
-            return [Problem(name, line, f"{where}unknown slot type {value!r}; slot types are {choices}")]
-        return [Problem(name, line, f"{where}{_describe(value)} is not allowed; use one of: {choices}")]
-    if kind == "minItems":
-        if len(path) == 2 and path[0] == "synonyms":
-            return [
+            return None
+    return _unwrap(kind)
+
+
+def _explain(errors: Sequence[ErrorDetails], model: type[BaseModel], data: Any, name: str) -> list[Problem]:
+    """pydantic's errors as problems at the line of the offending key or item."""
+    problems: list[Problem] = []
+    missing: dict[KeyPath, list[str]] = {}
+    for error in errors:
+        path: KeyPath = tuple(error["loc"])
+        kind, value = error["type"], error["input"]
+        if kind == "invalid_key" or "[key]" in path:
+            continue  # a key that is not text: _key_problems says so, once
+        if kind == "too_short" and value:
+            continue  # pydantic counts only the valid items; the invalid ones have their own errors
+        if kind == "missing":
+            missing.setdefault(path[:-1], []).append(f"`{path[-1]}:`")
+            continue
+        where = f"{_where(path)}: " if path else ""
+        line = line_of(data, path)
+        ctx = error.get("ctx", {})
+        if kind == "extra_forbidden":
+            owner = _type_at(model, path[:-1])
+            fields = owner.model_fields if isinstance(owner, type) and issubclass(owner, BaseModel) else {}
+            allowed = ", ".join(fields)
+            problems.append(
                 Problem(
                     name,
                     line,
-                    f"{where}the synonym list is empty; list the other ways residents say "
-                    f"{path[1]!r}, or remove the line",
+                    f"{_where(path[:-1])}{': ' if len(path) > 1 else ''}unknown field `{path[-1]}:`; "
+                    f"remove it or check its spelling (allowed: {allowed})",
                 )
-            ]
-        return [Problem(name, line, f"{where}the list is empty; give at least one entry")]
-    if kind == "minLength":
-        return [Problem(name, line, f"{where}is empty; write the text")]
-    if kind in ("minimum", "maximum"):
-        bound = "at least" if kind == "minimum" else "at most"
-        return [
-            Problem(
-                name, line, f"{where}{value!r} is out of range; it must be {bound} {error.validator_value}"
             )
-        ]
-    if kind == "oneOf":
-        return [Problem(name, line, f"{where}a festival needs exactly one of `lunar:` or `solar:`")]
-    return [Problem(name, line, f"{where}{error.message}; correct it")]
+            continue
+        if kind in _TYPE_WORDS or kind == TYPE_ERROR:
+            wanted = ctx.get("wanted") or _TYPE_WORDS[kind]
+            if not path:
+                keys = ", ".join(f"`{k}:`" for k, f in model.model_fields.items() if f.is_required())
+                message = (
+                    f"the file must be a mapping with {keys} at the top, but it holds {_describe(value)}"
+                )
+            elif value is None:
+                message = f"{where}is empty; write {wanted}"
+            else:
+                message = f"{where}expected {wanted}, found {_describe(value)}"
+        elif kind == ADMIN_ERROR:
+            message = f"{where}{ctx['message']}"
+        elif kind == "literal_error":
+            choices = ", ".join(map(str, get_args(_type_at(model, path))))
+            if _matches(path, _SLOTS_PATH):
+                message = f"{where}unknown slot type {value!r}; slot types are {choices}"
+            else:
+                message = f"{where}{_describe(value)} is not allowed; use one of: {choices}"
+        elif kind == "too_short" and len(path) == 2 and path[0] == "synonyms":
+            message = (
+                f"{where}the synonym list is empty; list the other ways residents say {path[1]!r}, "
+                "or remove the line"
+            )
+        elif kind == "too_short":
+            message = f"{where}the list is empty; give at least one entry"
+        elif kind == "string_too_short":
+            message = f"{where}is empty; write the text"
+        elif kind in ("greater_than_equal", "less_than_equal"):
+            bound = "at least" if kind == "greater_than_equal" else "at most"
+            limit = ctx.get("ge", ctx.get("le"))
+            message = f"{where}{value!r} is out of range; it must be {bound} {limit}"
+        else:
+            message = f"{where}{error['msg']}; correct it"
+        problems.append(Problem(name, line, message))
+    for path, names in missing.items():
+        are, them = ("is", "it") if len(names) == 1 else ("are", "them")
+        at, top = (f"{_where(path)}: ", "") if path else ("", " at the top of the file")
+        problems.append(
+            Problem(name, line_of(data, path), f"{at}{', '.join(names)} {are} missing{top}; add {them}")
+        )
+    return problems
 
 
 def _key_problems(data: Any, name: str) -> list[Problem]:
@@ -348,12 +218,15 @@ def _key_problems(data: Any, name: str) -> list[Problem]:
     return problems
 
 
-def _schema_problems(data: Any, schema: dict, name: str) -> list[tuple[KeyPath, Problem]]:
-    """Every shape problem of one file, with the path of the record it is in."""
-    found = [((), p) for p in _key_problems(data, name)]
-    for error in Draft202012Validator(schema).iter_errors(data):
-        found.extend((tuple(error.absolute_path), p) for p in _explain(error, data, name))
-    return found
+def _validate(model: type[M], data: Any, name: str, problems: list[Problem]) -> M | None:
+    """The file as a model, or None after recording every shape problem."""
+    found = _key_problems(data, name)
+    try:
+        record = model.model_validate(data)
+    except ValidationError as exc:
+        found.extend(_explain(exc.errors(), model, data, name))
+    problems.extend(found)
+    return None if found else record
 
 
 def _sorted(problems: list[Problem]) -> list[Problem]:
@@ -374,43 +247,12 @@ def _load(path: Path, problems: list[Problem]) -> Any:
     return data
 
 
-def _iso(value: Any) -> date | None:
-    try:
-        return date.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
-
-
-def _records(data: Any, key: str) -> Iterable[tuple[int, dict]]:
+def _records(data: Any, key: str) -> Iterable[tuple[int, dict[Any, Any]]]:
     items = data.get(key) if isinstance(data, dict) else None
     if isinstance(items, list):
         for index, item in enumerate(items):
             if isinstance(item, dict):
                 yield index, item
-
-
-def _bad(found: list[tuple[KeyPath, Problem]], prefix: KeyPath) -> bool:
-    """Did the schema already complain inside the record at ``prefix`` (or about the file)?"""
-    return any(path[: len(prefix)] == prefix or not path for path, _ in found)
-
-
-def _real_date(data: Any, path: KeyPath, value: Any, name: str, problems: list[Problem]) -> date | None:
-    """A YYYY-MM-DD text that is also a day of the calendar (not 2020-02-30)."""
-    if not isinstance(value, str) or not _DATE_SHAPE.match(value):
-        return None  # the schema reports the shape
-    day = _iso(value)
-    if day is None:
-        problems.append(
-            Problem(
-                name,
-                line_of(data, path),
-                f"{_where(path)}: {value!r} is not a real date; check the month and day (YYYY-MM-DD)",
-            )
-        )
-    return day
-
-
-_DATE_SHAPE = re.compile(_ISO_DATE["pattern"])
 
 
 class _Ids:
@@ -434,7 +276,29 @@ class _Ids:
         return True
 
 
-def _check_sources(root: Path, problems: list[Problem], out: dict, state: dict) -> None:
+@dataclass
+class KnowledgeFiles:
+    """Every knowledge file, validated; what :func:`check_knowledge` hands to load_knowledge."""
+
+    sources: list[SourceFile] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    services: list[Service] = field(default_factory=list)
+    synonyms: SynonymsFile = field(default_factory=lambda: SynonymsFile(synonyms={}))
+    stopwords: StopwordsFile = field(default_factory=lambda: StopwordsFile(stopwords=()))
+    festivals: FestivalsFile = field(default_factory=lambda: FestivalsFile(festivals=()))
+    userdict: list[UserWord] = field(default_factory=list)
+
+
+@dataclass
+class _State:
+    """What the checks of one file need to know about the files checked before it."""
+
+    sources: set[str] = field(default_factory=set)
+    broken_sources: set[str] = field(default_factory=set)  # citing them is not a second mistake
+    passages: dict[str, tuple[Any, str]] = field(default_factory=dict)  # id → (source id, text)
+
+
+def _check_sources(root: Path, problems: list[Problem], out: KnowledgeFiles, state: _State) -> None:
     source_ids = _Ids("source id")
     passage_ids = _Ids("passage id")
     files = sorted((root / "sources").glob("*.yaml"))
@@ -447,20 +311,17 @@ def _check_sources(root: Path, problems: list[Problem], out: dict, state: dict) 
         if not isinstance(source_id, str):
             # Unreadable: its id is unknown, so citations of the file's usual id (the file
             # name) are not reported as missing as well; one mistake, one message.
-            state["broken_sources"].add(path.stem)
+            state.broken_sources.add(path.stem)
         if data is None:
             continue
-        found = _schema_problems(data, SOURCE, name)
-        problems.extend(p for _, p in found)
+        source = _validate(SourceFile, data, name, problems)
         unique = isinstance(source_id, str) and source_ids.claim(
             source_id, name, line_of(data, ["id"]), problems, "give this source its own id", ("id",)
         )
         if isinstance(source_id, str):
-            state["sources"].add(source_id)
-            if found:
-                state["broken_sources"].add(source_id)
-        if isinstance(data, dict) and "date" in data:
-            _real_date(data, ("date",), data["date"], name, problems)
+            state.sources.add(source_id)
+            if source is None:
+                state.broken_sources.add(source_id)
         for s_index, section in _records(data, "sections"):
             for p_index, passage in _records(section, "passages"):
                 passage_id, text = passage.get("id"), passage.get("text")
@@ -469,35 +330,30 @@ def _check_sources(root: Path, problems: list[Problem], out: dict, state: dict) 
                 where = ("sections", s_index, "passages", p_index, "id")
                 fix = "give it its own id (e.g. the next number)"
                 if passage_ids.claim(passage_id, name, line_of(data, where), problems, fix, where):
-                    state["passages"][passage_id] = (source_id, text if isinstance(text, str) else "")
-        if unique and not found:
-            out["sources"].append(data)
+                    state.passages[passage_id] = (source_id, text if isinstance(text, str) else "")
+        if unique and source is not None:
+            out.sources.append(source)
 
 
-def _check_events(root: Path, problems: list[Problem], out: dict, state: dict) -> None:
+def _missing_source(name: str, data: Any, here: KeyPath, source: str) -> Problem:
+    return Problem(
+        name,
+        line_of(data, [*here, "source"]),
+        f"{_where((*here, 'source'))}: source {source!r} does not exist; use the `id:` of a file in sources/",
+    )
+
+
+def _check_events(root: Path, problems: list[Problem], out: KnowledgeFiles, state: _State) -> None:
     numbers = _Ids("event number")
-    known = state["sources"] | state["broken_sources"]
+    known = state.sources | state.broken_sources
     for path in sorted((root / "events").glob("*.yaml")):
         name = str(path)
         data = _load(path, problems)
         if data is None:
             continue
-        found = _schema_problems(data, EVENTS, name)
-        problems.extend(p for _, p in found)
+        events = _validate(EventsFile, data, name, problems)
         for index, event in _records(data, "events"):
             here = ("events", index)
-            before = len(problems)
-            start = _real_date(data, (*here, "start"), event.get("start"), name, problems)
-            end = _real_date(data, (*here, "end"), event.get("end"), name, problems)
-            if start and end and end < start:
-                problems.append(
-                    Problem(
-                        name,
-                        line_of(data, [*here, "end"]),
-                        f"{_where((*here, 'end'))}: the event ends ({end}) before it starts "
-                        f"({start}); swap or correct the dates",
-                    )
-                )
             number = event.get("number")
             if isinstance(number, int) and not isinstance(number, bool):
                 numbers.claim(
@@ -511,19 +367,11 @@ def _check_events(root: Path, problems: list[Problem], out: dict, state: dict) -
             source = event.get("source")
             if isinstance(source, str) and source and source not in known:
                 problems.append(_missing_source(name, data, here, source))
-            if len(problems) == before and not _bad(found, here):
-                out["events"].append(event)
+        if events is not None:
+            out.events.extend(events.events)
 
 
-def _missing_source(name: str, data: Any, here: tuple, source: str) -> Problem:
-    return Problem(
-        name,
-        line_of(data, [*here, "source"]),
-        f"{_where((*here, 'source'))}: source {source!r} does not exist; use the `id:` of a file in sources/",
-    )
-
-
-def _check_services(root: Path, problems: list[Problem], out: dict, state: dict) -> None:
+def _check_services(root: Path, problems: list[Problem], out: KnowledgeFiles, state: _State) -> None:
     path = root / "services.yaml"
     if not path.exists():
         return
@@ -531,13 +379,11 @@ def _check_services(root: Path, problems: list[Problem], out: dict, state: dict)
     data = _load(path, problems)
     if data is None:
         return
-    found = _schema_problems(data, SERVICES, name)
-    problems.extend(p for _, p in found)
+    services = _validate(ServicesFile, data, name, problems)
     ids = _Ids("service id")
-    known = state["sources"] | state["broken_sources"]
+    known = state.sources | state.broken_sources
     for index, service in _records(data, "services"):
         here = ("services", index)
-        before = len(problems)
         if isinstance(service.get("id"), str):
             ids.claim(
                 service["id"],
@@ -550,8 +396,8 @@ def _check_services(root: Path, problems: list[Problem], out: dict, state: dict)
         source, passage, quote = service.get("source"), service.get("passage"), service.get("quote")
         if isinstance(source, str) and source and source not in known:
             problems.append(_missing_source(name, data, here, source))
-        elif isinstance(passage, str) and passage and passage not in state["passages"]:
-            if source not in state["broken_sources"]:
+        elif isinstance(passage, str) and passage and passage not in state.passages:
+            if source not in state.broken_sources:
                 problems.append(
                     Problem(
                         name,
@@ -561,7 +407,7 @@ def _check_services(root: Path, problems: list[Problem], out: dict, state: dict)
                     )
                 )
         elif isinstance(passage, str) and passage:
-            owner, text = state["passages"][passage]
+            owner, text = state.passages[passage]
             if isinstance(source, str) and owner != source:
                 problems.append(
                     Problem(
@@ -580,35 +426,8 @@ def _check_services(root: Path, problems: list[Problem], out: dict, state: dict)
                         f"{passage!r}; copy it from there",
                     )
                 )
-        if len(problems) == before and not _bad(found, here):
-            out["services"].append(service)
-
-
-def _check_festival_days(data: Any, name: str, problems: list[Problem]) -> None:
-    """A solar day must exist (in a leap year); a lunar month has at most 30 days."""
-    for index, festival in _records(data, "festivals"):
-        for calendar, last in (("solar", None), ("lunar", 30)):
-            day = festival.get(calendar)
-            if not isinstance(day, dict):
-                continue
-            month, number = day.get("month"), day.get("day")
-            if not (
-                isinstance(month, int) and isinstance(number, int) and 1 <= month <= 12 and 1 <= number <= 31
-            ):
-                continue
-            try:
-                ok = number <= last if last else bool(date(2020, month, number))
-            except ValueError:
-                ok = False
-            if not ok:
-                path = ("festivals", index, calendar, "day")
-                problems.append(
-                    Problem(
-                        name,
-                        line_of(data, path),
-                        f"{_where(path)}: month {month} has no day {number}; correct the day",
-                    )
-                )
+    if services is not None:
+        out.services.extend(services.services)
 
 
 def _check_synonyms(data: Any, name: str, problems: list[Problem]) -> None:
@@ -636,63 +455,12 @@ def _check_synonyms(data: Any, name: str, problems: list[Problem]) -> None:
             owner.setdefault(key, word)
 
 
-def _check_userdict(path: Path, problems: list[Problem]) -> None:
-    try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)
-        if len(raw) > MAX_FILE_BYTES:
-            problems.append(
-                Problem(str(path), 1, f"the file is larger than {MAX_FILE_BYTES} bytes; split it")
-            )
-            return
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        problems.append(
-            Problem(str(path), raw.count(b"\n", 0, exc.start) + 1, "not UTF-8 text; save the file as UTF-8")
-        )
-        return
-    except OSError as exc:
-        problems.append(Problem(str(path), 1, f"cannot read the file: {exc.strerror or exc}"))
-        return
-    for number, line in enumerate(text.splitlines(), start=1):
-        parts = line.split("#", 1)[0].split()
-        if len(parts) > 3 or (len(parts) == 3 and not parts[1].isdigit()):
-            problems.append(
-                Problem(
-                    str(path),
-                    number,
-                    "write `word [frequency] [tag]` with one word and no spaces in it, e.g. 写春联 20 v",
-                )
-            )
-
-
-def check_knowledge(root: Path) -> tuple[dict, list[Problem]]:
-    """Load and check every knowledge file; return the raw data and all problems found."""
-    problems: list[Problem] = []
-    out: dict = {
-        "sources": [],
-        "events": [],
-        "services": [],
-        "synonyms": {},
-        "stopwords": [],
-        "festivals": [],
-        "relative": [],
-        "periods": [],
-    }
-    if not root.is_dir():
-        return out, [
-            Problem(str(root), 1, "no such knowledge folder; give --knowledge the folder with sources/")
-        ]
-    state: dict = {"sources": set(), "broken_sources": set(), "passages": {}}
-    _check_sources(root, problems, out, state)
-    _check_events(root, problems, out, state)
-    _check_services(root, problems, out, state)
-
+def _check_lexicon(root: Path, problems: list[Problem], out: KnowledgeFiles) -> None:
     lexicon = root / "lexicon"
-    for file_name, schema, key in (
-        ("synonyms.yaml", SYNONYMS, "synonyms"),
-        ("stopwords.yaml", STOPWORDS, "stopwords"),
-        ("festivals.yaml", FESTIVALS, "festivals"),
+    for file_name, model in (
+        ("synonyms.yaml", SynonymsFile),
+        ("stopwords.yaml", StopwordsFile),
+        ("festivals.yaml", FestivalsFile),
     ):
         path = lexicon / file_name
         if not path.exists():
@@ -701,31 +469,50 @@ def check_knowledge(root: Path) -> tuple[dict, list[Problem]]:
         data = _load(path, problems)
         if data is None:
             continue
-        found = _schema_problems(data, schema, str(path))
-        problems.extend(p for _, p in found)
         before = len(problems)
-        if key == "festivals":
-            _check_festival_days(data, str(path), problems)
-        if key == "synonyms":
+        if model is SynonymsFile:
             _check_synonyms(data, str(path), problems)
-        if not found and len(problems) == before:
-            out[key] = data[key]
-            if key == "festivals":
-                out["relative"] = data.get("relative", [])
-                out["periods"] = data.get("periods", [])
-    userdict = lexicon / "userdict.txt"
-    if userdict.exists():
-        _check_userdict(userdict, problems)
+        record = _validate(model, data, str(path), problems)
+        if record is None or len(problems) > before:
+            continue
+        if isinstance(record, SynonymsFile):
+            out.synonyms = record
+        elif isinstance(record, StopwordsFile):
+            out.stopwords = record
+        elif isinstance(record, FestivalsFile):
+            out.festivals = record
+    path = lexicon / "userdict.txt"
+    if path.exists():
+        try:
+            out.userdict, found = parse_userdict(read_text(path), str(path))
+        except YamlError as exc:
+            found = [exc.problem]
+        problems.extend(found)
+
+
+def check_knowledge(root: Path) -> tuple[KnowledgeFiles, list[Problem]]:
+    """Load and check every knowledge file; the validated records and all problems found."""
+    out = KnowledgeFiles()
+    if not root.is_dir():
+        return out, [
+            Problem(str(root), 1, "no such knowledge folder; give --knowledge the folder with sources/")
+        ]
+    problems: list[Problem] = []
+    state = _State()
+    _check_sources(root, problems, out, state)
+    _check_events(root, problems, out, state)
+    _check_services(root, problems, out, state)
+    _check_lexicon(root, problems, out)
     return out, _sorted(problems)
 
 
 _NEEDED_KINDS = ("events", "passages", "fallback")
 
 
-def check_intents(root: Path) -> tuple[list[dict], list[Problem]]:
+def check_intents(root: Path) -> tuple[list[Intent], list[Problem]]:
     """Load and check every intents/*.yaml file."""
     problems: list[Problem] = []
-    intents: list[dict] = []
+    intents: list[Intent] = []
     names = _Ids("intent")
     files = sorted(root.glob("*.yaml")) if root.is_dir() else []
     if not files:
@@ -736,24 +523,16 @@ def check_intents(root: Path) -> tuple[list[dict], list[Problem]]:
         data = _load(path, problems)
         if data is None:
             continue
-        found = _schema_problems(data, INTENTS_FILE, name)
-        problems.extend(p for _, p in found)
+        valid = _validate(IntentsFile, data, name, problems)
         for index, intent in _records(data, "intents"):
             if isinstance(intent.get("kind"), str):
                 kinds.add(intent["kind"])
-            if not isinstance(intent.get("name"), str):
-                continue
-            line = line_of(data, ["intents", index, "name"])
-            unique = names.claim(
-                intent["name"],
-                name,
-                line,
-                problems,
-                "give each intent its own name",
-                ("intents", index, "name"),
-            )
-            if unique and not _bad(found, ("intents", index)):
-                intents.append(intent)
+            if isinstance(intent.get("name"), str):
+                where = ("intents", index, "name")
+                fix = "give each intent its own name"
+                names.claim(intent["name"], name, line_of(data, where), problems, fix, where)
+        if valid is not None:
+            intents.extend(valid.intents)
     missing = [k for k in _NEEDED_KINDS if k not in kinds]
     if missing and not problems:
         problems.append(

@@ -44,14 +44,14 @@ class YamlError(Exception):
         self.problem = problem
 
 
-class LineDict(dict):
+class LineDict(dict[Any, Any]):
     """A mapping that knows the line of each key (1-based)."""
 
     line: int = 0
     key_lines: dict[Any, int]
 
 
-class LineList(list):
+class LineList(list[Any]):
     """A list that knows the line of each item (1-based)."""
 
     line: int = 0
@@ -67,16 +67,17 @@ class _Loader(yaml.SafeLoader):
         self.expanded = 0
         self.depth = 0
 
-    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         if self.check_event(yaml.AliasEvent):
-            mark = self.peek_event().start_mark
+            mark = self._next_mark()
             self.aliases += 1
             if self.aliases > MAX_ALIASES:
                 raise ComposerError(
                     None, None, f"more than {MAX_ALIASES} aliases (*name); write the values out", mark
                 )
             node = super().compose_node(parent, index)
-            self._count_expansion(node, mark)
+            if node is not None:
+                self._count_expansion(node, mark)
             return node
         self.depth += 1
         try:
@@ -85,11 +86,16 @@ class _Loader(yaml.SafeLoader):
                     None,
                     None,
                     f"nested more than {MAX_DEPTH} levels deep; flatten the data",
-                    self.peek_event().start_mark,
+                    self._next_mark(),
                 )
             return super().compose_node(parent, index)
         finally:
             self.depth -= 1
+
+    def _next_mark(self) -> yaml.Mark:
+        """Where the next event starts (types-PyYAML leaves ``peek_event`` untyped)."""
+        mark: yaml.Mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+        return mark
 
     def _count_expansion(self, node: yaml.Node, mark: yaml.Mark) -> None:
         """Add the size of the aliased value to the budget; stops as soon as it is spent, so a
@@ -206,6 +212,12 @@ _Loader.add_constructor(None, _refuse_tag)  # any tag not listed above, e.g. !!p
 def load_yaml(path: Path, display: str | None = None) -> Any:
     """Load one file of plain data, or raise YamlError naming the file and line."""
     name = display or str(path)
+    return loads_yaml(read_text(path, name), name)
+
+
+def read_text(path: Path, name: str | None = None) -> str:
+    """A bounded UTF-8 text file (YAML or the user dictionary), or YamlError naming file and line."""
+    name = name or str(path)
     try:
         with path.open("rb") as handle:
             raw = handle.read(MAX_FILE_BYTES + 1)  # never more, even from a pipe or device
@@ -220,7 +232,7 @@ def load_yaml(path: Path, display: str | None = None) -> Any:
         raise YamlError(
             Problem(name, line, f"not UTF-8 text ({exc.reason}); save the file as UTF-8")
         ) from None
-    return loads_yaml(text, name)
+    return text
 
 
 def loads_yaml(text: str, name: str = "<text>") -> Any:

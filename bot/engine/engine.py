@@ -20,9 +20,10 @@ from bot.engine.compose import events_reply, original_reply, passage_reply, serv
 from bot.engine.dates import DateParser, DateRange, format_day
 from bot.engine.dialogue import DialogueState, EventQuery, is_follow_up, picked
 from bot.engine.reply import Action, Reply, plain_reply
-from bot.engine.router import Intent, IntentError, Router
+from bot.engine.router import Intent, Router
 from bot.engine.search import KnowledgeSearch
-from bot.engine.text import Tokenizer, has_word, normalise
+from bot.engine.snapshot import CacheDir, SnapshotCache, input_key, tokenizer_key
+from bot.engine.text import Tokenizer, has_word, jieba_dictionary, normalise
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +80,34 @@ class Brain:
     event_districts: frozenset[str]  # districts the event table covers
 
     @classmethod
-    def build(cls, knowledge_dir: Path, intents_dir: Path) -> Brain:
-        """Load, validate and index; raises KnowledgeError or IntentError with every problem."""
+    def build(cls, knowledge_dir: Path, intents_dir: Path, cache_dir: CacheDir = None) -> Brain:
+        """Load, validate and index; raises KnowledgeError with every problem.
+
+        ``cache_dir`` (default ``$BOT_CACHE_DIR`` or ``var/cache``; ``False`` for none) holds snapshots
+        of earlier builds: unchanged inputs skip validation and tokenising (see bot.engine.snapshot)."""
+        cache = SnapshotCache.open(cache_dir)
+        dictionary = jieba_dictionary(cache.directory if cache else None)
+        key = input_key(knowledge_dir, intents_dir, dictionary.digest) if cache else ""
+        loaded = cache.load(key, knowledge_dir) if cache else None
+        if loaded is None:
+            knowledge, router = cls._validated(knowledge_dir, intents_dir)
+        else:
+            knowledge, router = loaded[0], Router(loaded[1])
+        tokenizer = Tokenizer(knowledge.lexicon, dictionary)
+        tokens_key = tokenizer_key(knowledge.lexicon, dictionary.digest) if cache else ""
+        if cache:
+            tokenizer.index_memo = cache.token_memo(tokens_key)
+        brain = cls._indexed(knowledge, router, tokenizer)
+        if cache:
+            assert tokenizer.index_memo is not None
+            cache.save_tokens(tokens_key, tokenizer.index_memo)
+            if loaded is None:
+                cache.save(key, knowledge, router.intents)
+        tokenizer.index_memo = None
+        return brain
+
+    @staticmethod
+    def _validated(knowledge_dir: Path, intents_dir: Path) -> tuple[Knowledge, Router]:
         problems: list[Problem] = []
         knowledge = router = None
         try:
@@ -89,11 +116,14 @@ class Brain:
             problems.extend(exc.problems)
         try:
             router = Router.load(intents_dir)
-        except IntentError as exc:
+        except KnowledgeError as exc:
             problems.extend(exc.problems)
         if problems or knowledge is None or router is None:
             raise KnowledgeError(problems)
-        tokenizer = Tokenizer(knowledge.lexicon)
+        return knowledge, router
+
+    @classmethod
+    def _indexed(cls, knowledge: Knowledge, router: Router, tokenizer: Tokenizer) -> Brain:
         search = KnowledgeSearch(knowledge, tokenizer)
         dates = DateParser(
             knowledge.festivals, knowledge.relative_words, knowledge.period, knowledge.period_words
@@ -168,12 +198,18 @@ class Engine:
     """Answers messages; safe to call from several threads while a reload happens."""
 
     def __init__(
-        self, brain: Brain, knowledge_dir: Path, intents_dir: Path, unanswered: UnansweredLog | None = None
+        self,
+        brain: Brain,
+        knowledge_dir: Path,
+        intents_dir: Path,
+        unanswered: UnansweredLog | None = None,
+        cache_dir: CacheDir = None,
     ) -> None:
         self._brain = brain
         self.knowledge_dir = knowledge_dir
         self.intents_dir = intents_dir
         self.unanswered = unanswered
+        self.cache_dir = cache_dir
         self._reload_lock = threading.Lock()
 
     @classmethod
@@ -182,8 +218,10 @@ class Engine:
         knowledge_dir: Path = DEFAULT_KNOWLEDGE,
         intents_dir: Path = DEFAULT_INTENTS,
         unanswered: UnansweredLog | None = None,
+        cache_dir: CacheDir = None,
     ) -> Engine:
-        return cls(Brain.build(knowledge_dir, intents_dir), knowledge_dir, intents_dir, unanswered)
+        brain = Brain.build(knowledge_dir, intents_dir, cache_dir)
+        return cls(brain, knowledge_dir, intents_dir, unanswered, cache_dir)
 
     def log_unanswered(self, user: str, question: str, reply: Reply) -> None:
         """Keep fallbacks and low-confidence answers for the admins (chit-chat is not a gap)."""
@@ -204,7 +242,7 @@ class Engine:
         """Build a new brain from the files; swap it in only if it is valid. Returns the problems."""
         with self._reload_lock:
             try:
-                brain = Brain.build(self.knowledge_dir, self.intents_dir)
+                brain = Brain.build(self.knowledge_dir, self.intents_dir, self.cache_dir)
             except KnowledgeError as exc:
                 log.warning("reload refused, the previous knowledge keeps answering:\n%s", exc)
                 return exc.problems

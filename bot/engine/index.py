@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -77,7 +78,7 @@ def _at_least(values: np.ndarray, tau: float) -> np.ndarray:
     return mask if tau > 0 else mask & (values != 0)
 
 
-def _maxscore_top_k(
+def _maxscore_top_k(  # type: ignore[no-untyped-def]  # a numba kernel: numba types the arrays
     post_docs,
     post_w,
     offsets,
@@ -417,7 +418,7 @@ class BM25Index:
         # Chosen up front (numba compiles here, not on the first query); numpy if numba is unavailable.
         want_numba = backend == "numba" or (backend == "auto" and self._n >= _NUMBA_MIN_DOCS)
         self.backend: str = "numba" if want_numba and warm_up_numba() is not None else "numpy"
-        self._kernel_args: tuple | None = None
+        self._kernel_args: tuple[Any, ...] | None = None
         # Term ids in first-appearance order: the iteration order of rank-bm25's ``nd`` dict, which
         # fixes the summation order of average_idf (and so the epsilon floor) bit for bit.
         vocab: dict[str, int] = {}
@@ -598,7 +599,7 @@ class BM25Index:
         acc = np.bincount(ids, np.concatenate([post_w[lo:hi] for lo, hi in ranges]))
         if len(ids) <= _SMALL:
             ids = np.sort(ids)
-            cand = ids[np.flatnonzero(np.diff(ids, prepend=-1))]  # unique; np.unique is far slower
+            cand: np.ndarray = ids[np.flatnonzero(np.diff(ids, prepend=-1))]  # unique; np.unique is slower
         else:
             tau = None
             if k is not None:

@@ -7,35 +7,13 @@ is decided by the engine with the retrieval scores.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.data.schema import check_intents
+from bot.data.records import Intent as Intent  # the record; engine code imports it from here
+from bot.data.schema import KnowledgeError, check_intents
 from bot.data.yamlio import Problem
 
 _PUNCTUATION = re.compile(r"[\s\W_]+", re.UNICODE)
-
-
-class IntentError(Exception):
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(map(str, problems)))
-
-
-@dataclass(frozen=True)
-class Intent:
-    name: str
-    kind: str
-    keywords: tuple[str, ...] = ()
-    max_length: int | None = None
-    replies: tuple[str, ...] = ()
-    slots: tuple[str, ...] = ()
-    answer_cues: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    exact_words: tuple[str, ...] = ()
-
-    def mentioned_in(self, text: str) -> bool:
-        lowered = text.lower()
-        return any(k.lower() in lowered for k in self.keywords)
 
 
 class Router:
@@ -48,26 +26,15 @@ class Router:
             self.by_kind.setdefault(intent.kind, []).append(intent)
         for kind in ("events", "passages", "fallback"):
             if kind not in self.by_kind:
-                raise IntentError([Problem("intents", 1, f"no intent of kind {kind!r}; the bot needs one")])
+                raise KnowledgeError(
+                    [Problem("intents", 1, f"no intent of kind {kind!r}; the bot needs one")]
+                )
 
     @classmethod
     def load(cls, root: Path) -> Router:
-        raw, problems = check_intents(root)
+        intents, problems = check_intents(root)
         if problems:
-            raise IntentError(problems)
-        intents = [
-            Intent(
-                name=i["name"],
-                kind=i["kind"],
-                keywords=tuple(i.get("keywords", [])),
-                max_length=i.get("max_length"),
-                replies=tuple(i.get("replies", [])),
-                slots=tuple(i.get("slots", [])),
-                answer_cues={k: tuple(v) for k, v in i.get("answer_cues", {}).items()},
-                exact_words=tuple(i.get("exact_words", [])),
-            )
-            for i in raw
-        ]
+            raise KnowledgeError(problems)
         return cls(intents)
 
     def first(self, kind: str) -> Intent:

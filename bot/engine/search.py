@@ -7,6 +7,7 @@ sentences) and its paragraph with the article title, section heading and distric
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -88,7 +89,7 @@ class KnowledgeSearch:
         self._sentence_tokens = sentence_docs
         self.sentence_index = BM25Index(sentence_docs)
         self.context_index = BM25Index(context_docs)
-        self._first_sentence = {}
+        self._first_sentence: dict[int, int] = {}
         for number, ref in enumerate(self.sentences):
             self._first_sentence.setdefault(ref.passage, number)
 
@@ -128,7 +129,11 @@ class KnowledgeSearch:
         return found / total
 
     def passages(
-        self, tokens: list[str], cues: list[str] = (), district: str | None = None, wants_number: bool = False
+        self,
+        tokens: list[str],
+        cues: Sequence[str] = (),
+        district: str | None = None,
+        wants_number: bool = False,
     ) -> PassageHit | None:
         """Best 1–3 sentence window for a question's tokens; ``cues`` favour sentences that hold
         what is asked (a number for 「多少」), not counting the question's own words."""
@@ -250,10 +255,10 @@ class KnowledgeSearch:
     def events(
         self,
         activity: list[str],
-        ranges: list[tuple[date, date]] = (),
-        places: list[str] = (),
+        ranges: Sequence[tuple[date, date]] = (),
+        places: Sequence[str] = (),
         district: str | None = None,
-        topics: list[str] = (),
+        topics: Sequence[str] = (),
         any_activity: bool = False,
     ) -> list[Event]:
         """Events matching every filter given. ``topics`` (festival words) widen the date filter:

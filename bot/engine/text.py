@@ -6,16 +6,36 @@ the lexicon files in ``knowledge/lexicon``; this module only applies them.
 
 from __future__ import annotations
 
+import hashlib
+import importlib
+import io
 import logging
 import math
 import re
+import sys
 import threading
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 
-import jieba
 import opencc
+
+
+def _import_jieba() -> ModuleType:
+    """jieba without ``pkg_resources``: jieba 0.42 imports it only to open its own data files and
+    falls back to plain ``open`` when it is missing; importing it costs ~0.1-0.2 s of start-up."""
+    hidden = "pkg_resources" not in sys.modules
+    if hidden:
+        sys.modules["pkg_resources"] = None  # type: ignore[assignment]  # makes `import` raise ImportError
+    try:
+        return importlib.import_module("jieba")
+    finally:
+        if hidden:
+            del sys.modules["pkg_resources"]
+
+
+jieba = _import_jieba()
 
 _T2S = opencc.OpenCC("t2s")
 _T2S_LOCK = threading.Lock()
@@ -73,16 +93,79 @@ class Lexicon:
         return mapping
 
 
+@dataclass(frozen=True)
+class JiebaDictionary:
+    """jieba's word frequencies (``FREQ``, ``total``), loaded once per process and copied per Tokenizer.
+
+    jieba's own ``initialize`` reads its cache with ``marshal.load`` on a file object, one small read
+    per object (~1.3 s on a slow machine), and from a cache file in the shared temp directory. Here the
+    same prefix dictionary is built by jieba's own ``gen_pfdict`` and kept in the private cache as one
+    blob read with ``marshal.loads`` (~0.2 s); ``digest`` identifies the dictionary file for the caches.
+    """
+
+    freq: dict[str, int]
+    total: int
+    digest: str
+
+
+_DICTIONARIES: dict[str, JiebaDictionary] = {}
+_DICTIONARIES_LOCK = threading.Lock()
+
+
+def jieba_dictionary(cache_dir: Path | None = None) -> JiebaDictionary:
+    """jieba's default dictionary: the copy already in memory for the same file contents, else a verified
+    copy in ``cache_dir``, else built by jieba (~1 s) and stored there. A reload never reads it again."""
+    raw = (Path(str(jieba.__file__)).parent / jieba.DEFAULT_DICT_NAME).read_bytes()
+    digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
+    with _DICTIONARIES_LOCK:
+        known = _DICTIONARIES.get(digest)
+        if known is not None:
+            return known
+        loaded = None
+        if cache_dir is not None:
+            from bot.engine import snapshot
+
+            loaded = snapshot.read_dictionary(cache_dir, digest)
+        if loaded is None:
+            freq, total = jieba.Tokenizer.gen_pfdict(io.BytesIO(raw))
+            if cache_dir is not None:
+                snapshot.write_dictionary(cache_dir, digest, freq, total)
+        else:
+            freq, total = loaded
+        _DICTIONARIES.clear()  # a changed dictionary file replaces the old copy
+        dictionary = _DICTIONARIES[digest] = JiebaDictionary(freq, total, digest)
+        return dictionary
+
+
+@dataclass
+class TokenMemo:
+    """Index tokens by text: ``known`` from earlier builds, ``used`` by this one, ``added`` newly cut."""
+
+    known: dict[str, list[str]] = field(default_factory=dict)
+    used: dict[str, list[str]] = field(default_factory=dict)
+    added: int = 0
+
+
 class Tokenizer:
     """jieba with the project's user dictionary, mapping synonyms onto one canonical token.
 
-    Each Tokenizer owns its own ``jieba.Tokenizer`` so a reload with a new dictionary never
-    changes how a running index was built."""
+    Each Tokenizer owns its own ``jieba.Tokenizer`` (a copy of the shared base dictionary plus the
+    user words) so a reload with a new dictionary never changes how a running index was built.
 
-    def __init__(self, lexicon: Lexicon) -> None:
+    ``index_memo`` lets a build reuse the index tokens of texts an earlier build with the same lexicon
+    and dictionary already cut (the snapshot cache fills it, and saves it after the build)."""
+
+    def __init__(self, lexicon: Lexicon, dictionary: JiebaDictionary | None = None) -> None:
         self.lexicon = lexicon
+        if dictionary is None:
+            from bot.engine.snapshot import resolve_cache_dir
+
+            dictionary = jieba_dictionary(resolve_cache_dir())
+        base = dictionary
         self._jieba = jieba.Tokenizer()
-        self._jieba.initialize()
+        self._jieba.FREQ, self._jieba.total = dict(base.freq), base.total
+        self._jieba.initialized = True
+        self.index_memo: TokenMemo | None = None
         self._canonical = lexicon.canonical_map()
         for word, freq, tag in lexicon.words:
             self._jieba.add_word(word, freq, tag)
@@ -101,6 +184,19 @@ class Tokenizer:
 
         ``for_index`` also yields the words inside compounds (专家教授 → 专家, 教授, 专家教授), as
         jieba's search mode does, so a question's plain word finds a document's compound."""
+        memo = self.index_memo if for_index and not keep_stopwords else None
+        if memo is None:
+            return self._tokens(text, keep_stopwords, for_index)
+        tokens = memo.used.get(text)
+        if tokens is None:
+            tokens = memo.known.get(text)
+            if tokens is None:
+                tokens = self._tokens(text, keep_stopwords, for_index)
+                memo.added += 1
+            memo.used[text] = tokens
+        return list(tokens)
+
+    def _tokens(self, text: str, keep_stopwords: bool, for_index: bool) -> list[str]:
         text = normalise(text).lower()
         for phrase in self._phrases:
             if phrase in text:
@@ -130,19 +226,3 @@ class Tokenizer:
 
     def canonical(self, token: str) -> str:
         return self._canonical.get(token, token)
-
-
-def read_userdict(path: Path) -> list[tuple[str, int | None, str | None]]:
-    """Read a jieba user dictionary: ``word [freq] [tag]`` a line, ``#`` comments allowed."""
-    words: list[tuple[str, int | None, str | None]] = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        line = line.split("#", 1)[0].strip()
-        if not line:
-            continue
-        parts = line.split()
-        freq = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
-        tag = (
-            parts[2] if len(parts) > 2 else (parts[1] if len(parts) > 1 and not parts[1].isdigit() else None)
-        )
-        words.append((parts[0], freq, tag))
-    return words

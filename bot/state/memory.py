@@ -11,6 +11,8 @@ from typing import Any
 from bot.state.base import StateStore, check_key, check_name, decode, encode
 from bot.state.limits import DEFAULT_MAX_ENTRIES, DEFAULT_TTL
 
+_EMPTY: OrderedDict[str, tuple[float, str]] = OrderedDict()  # a namespace with no entries yet
+
 
 class MemoryStore(StateStore):
     """The store contract in a dict: same JSON round trip, expiry and bounds as the shared stores."""
@@ -30,7 +32,7 @@ class MemoryStore(StateStore):
 
     def get(self, namespace: str, key: str) -> Any | None:
         with self._lock:
-            entry = self._data.get(check_name(namespace), {}).get(check_key(key))
+            entry = self._data.get(check_name(namespace), _EMPTY).get(check_key(key))
         if entry is None or entry[0] <= self._clock():
             return None
         return decode(entry[1], f"{namespace}/{key}")
@@ -50,7 +52,7 @@ class MemoryStore(StateStore):
 
     def claim(self, namespace: str, key: str, ttl: float | None = None) -> bool:
         with self._lock:
-            entry = self._data.get(check_name(namespace), {}).get(check_key(key))
+            entry = self._data.get(check_name(namespace), _EMPTY).get(check_key(key))
             if entry is not None and entry[0] > self._clock():
                 return False
         self.put(namespace, key, True, ttl)

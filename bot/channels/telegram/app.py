@@ -115,7 +115,7 @@ def build_application(
     )
     builder = (
         Application.builder()
-        .token(settings.token)
+        .token(settings.token.get_secret_value())
         .base_url(settings.base_url)
         .base_file_url(settings.base_file_url)
         .persistence(persistence)
@@ -124,7 +124,8 @@ def build_application(
         .post_shutdown(bot.post_shutdown)
     )
     if settings.rate_limiter:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        # PTB types the builder's limiter argument as BaseRateLimiter[None]; AIORateLimiter is [int].
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
     if concurrent_updates > 1:
         builder = builder.concurrent_updates(ResidentOrder(concurrent_updates))
     application = builder.build()
@@ -182,7 +183,8 @@ def run_telegram(engine: Engine, args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"telegram: {exc}", file=sys.stderr)
         return 2
-    protect_handlers(settings.token)
+    token = settings.token.get_secret_value()
+    protect_handlers(token)
     quiet_loggers()
     bot_logger = logging.getLogger("bot")
     if bot_logger.getEffectiveLevel() > logging.INFO:
@@ -197,13 +199,13 @@ def run_telegram(engine: Engine, args: argparse.Namespace) -> int:
         return 2
     except TelegramError as exc:
         print(
-            f"telegram: the Bot API at {settings.base_url} failed: {redact(str(exc), settings.token)}",
+            f"telegram: the Bot API at {settings.base_url} failed: {redact(str(exc), token)}",
             file=sys.stderr,
         )
         return 1
     except Exception:  # e.g. an unreadable pickle file; its traceback must not carry the token either
         print(
-            f"telegram: stopped by an error:\n{redact(traceback.format_exc(), settings.token)}",
+            f"telegram: stopped by an error:\n{redact(traceback.format_exc(), token)}",
             file=sys.stderr,
         )
         return 1

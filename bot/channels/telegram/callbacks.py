@@ -17,8 +17,8 @@ from typing import Any, Literal
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import wording as texts
-from bot.engine.compose import Reply
 from bot.engine.dialogue import EventQuery
+from bot.engine.reply import Reply
 
 MAX_DATA_BYTES = 64
 MEMO_LIMIT = 200

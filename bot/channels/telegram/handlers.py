@@ -45,9 +45,9 @@ from bot import wording as texts
 from bot.admin.reload import Watcher
 from bot.conversation.flood import FloodGate, Verdict
 from bot.engine import Engine
-from bot.engine.compose import Reply
 from bot.engine.dates import format_day
 from bot.engine.dialogue import DialogueState, EventQuery
+from bot.engine.reply import Reply
 from bot.settings import Settings
 
 from .callbacks import days_keyboard, decode, keyboard, memo_for, recall, remember
@@ -165,7 +165,9 @@ class TelegramBot:
         try:
             await application.bot.set_my_commands(public)
         except TelegramError as exc:
-            log.warning("could not set the command menu: %s", redact(str(exc), self.settings.token))
+            log.warning(
+                "could not set the command menu: %s", redact(str(exc), self.settings.token.get_secret_value())
+            )
         for admin_id in sorted(self.settings.admin_ids):
             try:
                 await application.bot.set_my_commands(admin, scope=BotCommandScopeChat(admin_id))
@@ -356,12 +358,12 @@ class TelegramBot:
         self.stats.errors += 1
         error = context.error
         if update is None and isinstance(error, TelegramError):
-            detail = redact(f"{type(error).__name__}: {error}", self.settings.token)
+            detail = redact(f"{type(error).__name__}: {error}", self.settings.token.get_secret_value())
             log.warning("getUpdates failed, polling again after a pause: %s", detail)
             return
         update_id = update.update_id if isinstance(update, Update) else None
         detail = "".join(traceback.format_exception(error)) if error is not None else "unknown error"
-        log.error("update %s failed: %s", update_id, redact(detail, self.settings.token))
+        log.error("update %s failed: %s", update_id, redact(detail, self.settings.token.get_secret_value()))
         if not isinstance(update, Update) or isinstance(error, TelegramError):
             return  # a Bot API failure: telling the resident would most likely fail the same way
         if update.callback_query is not None:

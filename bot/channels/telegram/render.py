@@ -14,8 +14,9 @@ from datetime import date
 from bot import wording as texts
 from bot.data.knowledge import Event, Knowledge, Source
 from bot.data.yamlio import Problem
-from bot.engine.compose import PAGE_SIZE, Reply, event_date
+from bot.engine.compose import PAGE_SIZE, event_date
 from bot.engine.dates import format_day
+from bot.engine.reply import Reply
 
 MAX_CHARS = 4096  # Telegram's limit for one message's text
 _BREAKS = ("\n", "。", "!", "?", ";", ",", ",", " ")

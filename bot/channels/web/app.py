@@ -402,19 +402,21 @@ class AccessLog:
 
 def open_state(settings: WebSettings) -> StateStore:
     """The shared store BOT_STATE_URL names (SQLite in var/ by default), so workers share residents."""
-    return open_store(settings.state_url or None, settings.var_dir)
+    return open_store(settings.state_url or None, settings.var_dir, default_ttl=settings.state_ttl)
 
 
 def build_app(engine: Engine, settings: WebSettings, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
     """The app as served: the shared store, per-resident flood control, hot reload of the knowledge."""
-    from bot.admin.reload import Watcher, watch_interval
+    from bot.admin.reload import Watcher
 
     store = open_state(settings)
-    conversation = Conversation(engine, store, flood=FloodGate(*settings.resident_limit))
+    conversation = Conversation(
+        engine, store, flood=FloodGate(*settings.resident_limit), ttl=settings.state_ttl
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        interval = watch_interval()
+        interval = settings.watch_interval
         watcher = Watcher(engine, interval) if interval > 0 else None
         if watcher is not None:
             watcher.start_background()

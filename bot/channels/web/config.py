@@ -1,9 +1,4 @@
-"""The web channel's settings, read from the environment in one function.
-
-``bot/settings.py`` is moving to pydantic-settings and will carry the same variables; until
-then :func:`web_settings_from_environment` is the only place that reads them, so swapping it
-for the shared settings object is a one-line change.
-"""
+"""The web channel's settings, gathered in one function from ``bot.settings`` and the environment."""
 
 from __future__ import annotations
 
@@ -21,8 +16,8 @@ from bot.channels.web.limits import (
     RESIDENT_WINDOW_SECONDS,
 )
 from bot.engine import DEFAULT_INTENTS, DEFAULT_KNOWLEDGE, ROOT
+from bot.state.limits import DEFAULT_TTL
 
-_ON = {"1", "true", "yes", "on"}
 # One frame-ancestors source: 'self', 'none', or scheme://host[:port] with an optional "*." label.
 # Nothing else, so the value can never close the CSP directive or the header.
 _SOURCE = re.compile(r"'self'|'none'|https?://(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?")
@@ -42,6 +37,8 @@ class WebSettings:
     state_url: str = ""
     resident_limit: tuple[int, float] = (RESIDENT_MESSAGES, RESIDENT_WINDOW_SECONDS)
     ip_limit: tuple[int, float] | None = (IP_MESSAGES, IP_WINDOW_SECONDS)  # None: no per-IP cap
+    state_ttl: float = DEFAULT_TTL
+    watch_interval: float = 30.0
     knowledge: Path = DEFAULT_KNOWLEDGE
     intents: Path = DEFAULT_INTENTS
     unanswered_log: Path = ROOT / "var" / "unanswered.jsonl"
@@ -81,23 +78,36 @@ def parse_limit(name: str, text: str) -> tuple[int, float] | None:
     return limit
 
 
-def web_settings_from_environment(environ: Mapping[str, str] | None = None) -> WebSettings:
-    """The one reader of the environment for the web channel (the integrator swaps it for bot.settings)."""
+def web_settings_from_environment(
+    environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env"
+) -> WebSettings:
+    """The web channel's settings: the shared ones from ``bot.settings``, plus this channel's own.
+
+    ``environ`` (tests) is read instead of the environment and ``.env``. BOT_WEB_IP_LIMIT and the
+    data folders are not in ``bot.settings`` yet; they are read here, in this one function."""
+    from pydantic import ValidationError
+
+    from bot.settings import ConfigError, Settings, load_settings, variables
+
     env = os.environ if environ is None else environ
-    raw_body = env.get("BOT_WEB_MAX_BODY", "").strip()
     try:
-        max_body = int(raw_body) if raw_body else MAX_BODY_BYTES
-    except ValueError:
-        raise WebConfigError(f"BOT_WEB_MAX_BODY must be a number of bytes, not {raw_body!r}") from None
+        if environ is None:
+            shared = load_settings(env_file, require_token=False)
+        else:  # given variables win over the process environment
+            shared = Settings(**{name: value for name, value in environ.items() if name in variables()})
+    except (ConfigError, ValidationError) as exc:
+        raise WebConfigError(str(exc)) from None
     raw_ip = env.get("BOT_WEB_IP_LIMIT", "").strip()
     return WebSettings(
+        frame_ancestors=shared.web_frame_ancestors.strip() or "'self'",
+        max_body=shared.web_max_body,
+        log_text=shared.web_log_text,
+        state_url=shared.state_url or "",
+        state_ttl=shared.state_ttl_days * 24 * 3600.0,
+        watch_interval=shared.watch_interval,
+        var_dir=shared.var_dir,
         ip_limit=parse_limit("BOT_WEB_IP_LIMIT", raw_ip) if raw_ip else (IP_MESSAGES, IP_WINDOW_SECONDS),
-        frame_ancestors=env.get("BOT_WEB_FRAME_ANCESTORS", "").strip() or "'self'",
-        max_body=max_body,
-        log_text=env.get("BOT_WEB_LOG_TEXT", "").strip().lower() in _ON,
-        state_url=env.get("BOT_STATE_URL", "").strip(),
         knowledge=Path(env.get("BOT_KNOWLEDGE") or DEFAULT_KNOWLEDGE),
         intents=Path(env.get("BOT_INTENTS") or DEFAULT_INTENTS),
         unanswered_log=Path(env.get("BOT_UNANSWERED_LOG") or ROOT / "var" / "unanswered.jsonl"),
-        var_dir=Path(env.get("BOT_VAR_DIR") or ROOT / "var"),
     )

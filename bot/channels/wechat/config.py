@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal, cast
+from typing import Literal
 
 from bot.channels.wechat.crypto import aes_key_bytes
 
@@ -64,5 +64,5 @@ class WeChatConfig:
             token=token,
             appid=environ.get("WECHAT_APPID", "").strip(),
             aes_key=aes_key,
-            mode=cast(Mode, mode),
+            mode=mode,
         )

@@ -12,7 +12,7 @@ import itertools
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -82,7 +82,7 @@ def launch(engine: Engine, settings: Settings) -> Launch:
         **changes: Any,
     ) -> AsyncIterator[Application]:
         application = build_application(
-            engine_ or engine, replace(settings, **changes), bot, concurrent_updates=concurrent_updates
+            engine_ or engine, settings.model_copy(update=changes), bot, concurrent_updates=concurrent_updates
         )
         async with running(application, poll_timeout=1) as running_app:
             yield running_app

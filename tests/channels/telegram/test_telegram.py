@@ -461,7 +461,14 @@ def test_token_filter_redacts_messages_and_tracebacks() -> None:
 
 def test_knowledge_text_is_escaped_one_event_per_block() -> None:
     event = Event(
-        7, date(2020, 2, 5), date(2020, 2, 5), "A&B <广场>", "猜灯谜 & 闹元宵", "<社区>", "上街区", "000-7"
+        number=7,
+        start=date(2020, 2, 5),
+        end=date(2020, 2, 5),
+        place="A&B <广场>",
+        content="猜灯谜 & 闹元宵",
+        organiser="<社区>",
+        district="上街区",
+        source="000-7",
     )
     reply = Reply(
         "events",

@@ -1,0 +1,270 @@
+"""Every record of ``knowledge/`` and ``intents/``, declared once as a frozen pydantic model.
+
+A model is both the file format ``run_bot.py check`` enforces and the object the engine reads,
+so a field added here is accepted in YAML, checked, and available to the engine with no second
+list to keep in step. Messages raised here are written for admins; :mod:`bot.data.schema` puts
+the file, line and way to the value (``events[3].start``) in front of them.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any, Literal, NoReturn
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+ADMIN_ERROR = "admin"  # the error type of the messages below: schema.py shows them as they are
+TYPE_ERROR = "wrong_type"  # a value of the wrong type where pydantic's own type error would mislead
+
+
+def fail(message: str) -> NoReturn:
+    """Stop validation with a message an admin can act on."""
+    raise PydanticCustomError(ADMIN_ERROR, "{message}", {"message": message})
+
+
+def _source_id(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", value):
+        fail(f"{value!r} is not a valid id; use letters, digits, '-', '_' and '.'")
+    return value
+
+
+def _intent_name(value: str) -> str:
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", value):
+        fail(f"{value!r} is not a valid name; use lowercase letters, digits and _")
+    return value
+
+
+def _iso_day(value: Any) -> date:
+    """``YYYY-MM-DD`` text that is a day of the calendar; YAML dates stay text (see yamlio)."""
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str):
+        raise PydanticCustomError(TYPE_ERROR, "expected {wanted}", {"wanted": "a date (YYYY-MM-DD)"})
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        fail(f"{value!r} is not a date; write it as YYYY-MM-DD, e.g. 2020-01-15")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"{value!r} is not a real date; check the month and day (YYYY-MM-DD)")
+
+
+def _iso_text(value: str) -> str:
+    _iso_day(value)
+    return value
+
+
+Text = Annotated[str, Field(min_length=1)]
+Words = tuple[Text, ...]
+Day = Annotated[date, BeforeValidator(_iso_day)]
+SourceId = Annotated[str, AfterValidator(_source_id)]
+IntentName = Annotated[str, AfterValidator(_intent_name)]
+Whole = Annotated[int, Field(strict=True)]  # YAML numbers only: not "5", 5.0 or an unquoted yes
+Count = Annotated[int, Field(strict=True, ge=1)]
+
+
+class Record(BaseModel):
+    """Immutable, and strict about keys: a misspelt key is a mistake, not silently ignored."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# -- sources/*.yaml ------------------------------------------------------------------------------
+
+
+class Source(Record):
+    """One newspaper article or table: what a citation names."""
+
+    id: SourceId
+    title: Text
+    district: str
+    kind: Literal["article", "table"]
+    subtitle: str = ""
+    newspaper_section: str = ""
+    date: Annotated[str, AfterValidator(_iso_text)] = ""
+    period: str = ""
+    byline: str = ""
+
+    @property
+    def full_title(self) -> str:
+        return f"{self.title}——{self.subtitle}" if self.subtitle else self.title
+
+
+class PassageText(Record):
+    """A paragraph as written in a source file."""
+
+    id: Text
+    text: Text
+
+
+class Section(Record):
+    heading: str = ""
+    passages: Annotated[tuple[PassageText, ...], Field(min_length=1)]
+
+
+class SourceFile(Source):
+    """A whole ``sources/<id>.yaml``: the source, its paragraphs, and notes for admins only."""
+
+    seed: str = ""
+    notes: Words = ()
+    sections: tuple[Section, ...] = ()
+
+
+class Passage(PassageText):
+    """One paragraph of an article, with the section it sits in (built by load_knowledge)."""
+
+    source: str
+    section: str
+    order: int
+    sentences: tuple[str, ...]
+
+
+# -- events/*.yaml, services.yaml --------------------------------------------------------------------
+
+
+class Event(Record):
+    """One row of an event table."""
+
+    number: Count
+    start: Day
+    end: Day
+    place: Text
+    content: Text
+    organiser: str
+    district: str = ""  # empty: the source's district, filled in by load_knowledge
+    source: Text
+
+    @field_validator("end")
+    @classmethod
+    def _not_before_start(cls, end: date, info: ValidationInfo) -> date:
+        start = info.data.get("start")
+        if isinstance(start, date) and end < start:
+            fail(f"the event ends ({end}) before it starts ({start}); swap or correct the dates")
+        return end
+
+    @property
+    def text(self) -> str:
+        return f"{self.content} {self.place} {self.organiser}"
+
+
+class Service(Record):
+    """A service residents can use, quoting its passage word for word."""
+
+    id: Text
+    name: Text
+    offers: Text
+    provider: Text
+    how: str
+    district: Text
+    source: Text
+    passage: Text
+    quote: Text
+    keywords: Words = ()
+
+
+class EventsFile(Record):
+    events: tuple[Event, ...]
+
+
+class ServicesFile(Record):
+    services: tuple[Service, ...]
+
+
+# -- lexicon/ ------------------------------------------------------------------------------------------
+
+
+class MonthDay(Record):
+    month: Annotated[int, Field(strict=True, ge=1, le=12)]
+    day: Annotated[int, Field(strict=True, ge=1, le=31)]
+
+
+class SolarDay(MonthDay):
+    @field_validator("day")
+    @classmethod
+    def _exists(cls, day: int, info: ValidationInfo) -> int:
+        month = info.data.get("month")
+        if isinstance(month, int):
+            try:
+                date(2020, month, day)  # a leap year: 2月29日 exists
+            except ValueError:
+                fail(f"month {month} has no day {day}; correct the day")
+        return day
+
+
+class LunarDay(MonthDay):
+    @field_validator("day")
+    @classmethod
+    def _exists(cls, day: int, info: ValidationInfo) -> int:
+        if day > 30:
+            fail(f"month {info.data.get('month')} has no day {day}; correct the day")
+        return day
+
+
+class FestivalDay(Record):
+    """A named day: lunar or solar, plus an offset in days (除夕 = the day before 春节)."""
+
+    name: Text
+    aliases: Words = ()
+    lunar: LunarDay | None = None
+    solar: SolarDay | None = None
+    offset: Whole = 0
+
+    @model_validator(mode="after")
+    def _one_calendar(self) -> FestivalDay:
+        if (self.lunar is None) == (self.solar is None):
+            fail("a festival needs exactly one of `lunar:` or `solar:`")
+        return self
+
+
+class FestivalsFile(Record):
+    festivals: tuple[FestivalDay, ...]
+    relative: Words = ()  # 「最近」, 「这几天」: the whole period
+    periods: Words = ()  # 「春节期间」: the whole period, named
+
+
+class SynonymsFile(Record):
+    synonyms: dict[str, Annotated[Words, Field(min_length=1)]]
+
+
+class StopwordsFile(Record):
+    stopwords: Words
+
+
+# -- intents/*.yaml ------------------------------------------------------------------------------------
+
+SlotType = Literal["date", "activity", "place", "district", "organiser"]
+IntentKind = Literal["events", "passages", "services", "chitchat", "fallback", "paging"]
+
+
+class Intent(Record):
+    """A kind of question, with the words that pick it and its fixed replies."""
+
+    name: IntentName
+    kind: IntentKind
+    description: str = ""
+    examples: Words = ()
+    keywords: Words = ()
+    patterns: Words = ()
+    max_length: Count | None = None
+    slots: tuple[SlotType, ...] = ()
+    replies: Words = ()
+    answer_cues: dict[str, Words] = Field(default_factory=dict)
+    exact_words: Words = ()
+
+    def mentioned_in(self, text: str) -> bool:
+        lowered = text.lower()
+        return any(k.lower() in lowered for k in self.keywords)
+
+
+class IntentsFile(Record):
+    intents: Annotated[tuple[Intent, ...], Field(min_length=1)]

@@ -1,0 +1,183 @@
+"""The engine cache (bot.engine.snapshot): same answers with and without it, any changed input rebuilds,
+an untrustworthy file is rebuilt, the directory is private."""
+
+from __future__ import annotations
+
+import logging
+import stat
+from pathlib import Path
+
+import pytest
+
+import bot.engine.engine as engine_module
+from bot.engine import Engine
+from bot.engine.dialogue import DialogueState
+from bot.engine.snapshot import SnapshotCache
+from bot.engine.text import Tokenizer
+from tests.fixtures.trees import Tree
+
+# Conversations (a list is one resident's turns): events, dates, follow-ups, paging, articles,
+# services, synonyms, traditional characters, English, small talk and questions it cannot answer.
+CONVERSATIONS = [
+    ["哪里可以写春联?", "下一页", "那2月5日呢?"],
+    ["元宵节有什么活动?", "中心路街道的呢?"],
+    ["怎么在手机上信访?"],
+    ["冯春社区为老人提供什么服务?"],
+    ["正月十五有猜灯谜吗"],
+    ["二月五号有什么活动"],
+    ["哪裡可以猜燈謎?"],
+    ["where can I write spring couplets"],
+    ["惠济区的党建工作怎么样"],
+    ["怎么防范电信诈骗?"],
+    ["你好", "谢谢"],
+    ["明天天气怎么样"],
+    ["1月13日峡窝镇开了什么会"],
+    ["航展有什么表演"],
+    ["找工作去哪里"],
+]
+
+
+def replies(engine: Engine) -> list[tuple[str, str, str]]:
+    out = []
+    for turns in CONVERSATIONS:
+        state = DialogueState()
+        for message in turns:
+            reply = engine.answer(message, state)
+            out.append((reply.kind, reply.intent, reply.text))
+    return out
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Tree:
+    return Tree.copy(tmp_path)
+
+
+@pytest.fixture
+def builds(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The knowledge folders validated from YAML (a snapshot hit validates nothing)."""
+    seen: list[Path] = []
+    original = engine_module.load_knowledge
+
+    def spy(root: Path):  # type: ignore[no-untyped-def]
+        seen.append(root)
+        return original(root)
+
+    monkeypatch.setattr(engine_module, "load_knowledge", spy)
+    return seen
+
+
+@pytest.fixture
+def cuts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The texts jieba cut for an index (a cached text is not cut again)."""
+    seen: list[str] = []
+    original = Tokenizer._tokens
+
+    def spy(self: Tokenizer, text: str, keep_stopwords: bool, for_index: bool) -> list[str]:
+        if for_index:
+            seen.append(text)
+        return original(self, text, keep_stopwords, for_index)
+
+    monkeypatch.setattr(Tokenizer, "_tokens", spy)
+    return seen
+
+
+@pytest.mark.slow
+def test_replies_identical_with_and_without_cache(tree: Tree, tmp_path: Path, builds: list[Path]) -> None:
+    cache = tmp_path / "cache"
+    plain = replies(Engine.load(tree.knowledge, tree.intents, cache_dir=False))
+    first = Engine.load(tree.knowledge, tree.intents, cache_dir=cache)  # builds and stores
+    second = Engine.load(tree.knowledge, tree.intents, cache_dir=cache)  # loads the snapshot
+    assert builds == [tree.knowledge, tree.knowledge]  # the third load validated nothing
+    assert replies(first) == plain
+    assert replies(second) == plain
+
+
+@pytest.mark.parametrize(
+    ("rel", "edit"),
+    [
+        ("knowledge/sources/001-2.yaml", ("观摩组一行先后", "观摩组一行随后")),
+        ("intents/chitchat.yaml", ("早安, 晚安]", "早安, 晚安, 午安]")),
+        ("knowledge/lexicon/userdict.txt", None),
+        ("knowledge/lexicon/synonyms.yaml", ("无人机: [drone, drones]", "无人机: [drone, drones, 飞行器]")),
+    ],
+)
+def test_any_changed_input_rebuilds(
+    tree: Tree, tmp_path: Path, builds: list[Path], rel: str, edit: tuple[str, str] | None
+) -> None:
+    cache = tmp_path / "cache"
+    Engine.load(tree.knowledge, tree.intents, cache_dir=cache)
+    Engine.load(tree.knowledge, tree.intents, cache_dir=cache)
+    assert len(builds) == 1
+    path = tree.path(rel)
+    text = path.read_text(encoding="utf-8")
+    if edit is None:
+        text += "\n航空港 5 ns\n"
+    else:
+        assert edit[0] in text
+        text = text.replace(edit[0], edit[1])
+    path.write_text(text, encoding="utf-8")
+    engine = Engine.load(tree.knowledge, tree.intents, cache_dir=cache)
+    assert len(builds) == 2
+    brain = engine.brain
+    if rel.endswith("userdict.txt"):
+        assert "航空港" in brain.tokenizer.place_words
+    elif rel.endswith("synonyms.yaml"):
+        assert brain.tokenizer.canonical("飞行器") == "无人机"
+    elif rel.startswith("intents"):
+        assert "午安" in next(i for i in brain.router.intents if i.name == "greeting").keywords
+    else:
+        assert any("观摩组一行随后" in p.text for p in brain.knowledge.passages)
+
+
+def test_one_edited_article_recuts_only_its_text(tree: Tree, tmp_path: Path, cuts: list[str]) -> None:
+    cache = tmp_path / "cache"
+    Engine.load(tree.knowledge, tree.intents, cache_dir=cache)
+    everything = len(cuts)
+    cuts.clear()
+    path = tree.path("knowledge/sources/001-2.yaml")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("观摩组一行先后", "观摩组一行随后"), encoding="utf-8"
+    )
+    Engine.load(tree.knowledge, tree.intents, cache_dir=cache)
+    assert cuts and all("观摩组一行随后" in text for text in cuts)  # the edited sentence and its section
+    assert len(cuts) < everything / 20
+
+
+def test_garbage_cache_files_are_rebuilt(
+    tree: Tree, tmp_path: Path, builds: list[Path], caplog: pytest.LogCaptureFixture
+) -> None:
+    cache = tmp_path / "cache"
+    expected = replies(Engine.load(tree.knowledge, tree.intents, cache_dir=cache))
+    files = sorted(cache.glob("snapshot-*")) + sorted(cache.glob("tokens-*"))
+    assert len(files) == 2
+    files[0].write_bytes(b"zzbot-cache-v1\n" + b"\0" * 40)  # right magic, wrong digest
+    files[1].write_bytes(files[1].read_bytes()[:-100])  # truncated
+    with caplog.at_level(logging.WARNING, logger="bot.engine.snapshot"):
+        engine = Engine.load(tree.knowledge, tree.intents, cache_dir=cache)
+    assert sum("rejected" in r.getMessage() for r in caplog.records) == 2
+    assert len(builds) == 2
+    assert replies(engine) == expected
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="bot.engine.snapshot"):
+        Engine.load(tree.knowledge, tree.intents, cache_dir=cache)  # rewritten: trusted again
+    assert not caplog.records
+    assert len(builds) == 2
+
+
+def test_cache_directory_is_private(tree: Tree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "var" / "cache"
+    cache.mkdir(parents=True, mode=0o755)
+    cache.chmod(0o755)
+    monkeypatch.setenv("BOT_CACHE_DIR", str(cache))
+    Engine.load(tree.knowledge, tree.intents)  # the default: $BOT_CACHE_DIR
+    assert stat.S_IMODE(cache.stat().st_mode) == 0o700
+    written = list(cache.iterdir())
+    assert written
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in written)
+
+
+@pytest.mark.parametrize("value", ["off", "0", ""])
+def test_cache_can_be_switched_off(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("BOT_CACHE_DIR", value)
+    assert SnapshotCache.open() is None
+    assert SnapshotCache.open(False) is None
