@@ -129,10 +129,9 @@ def cmd_telegram(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """The web chat under uvicorn; several workers each build engine and store from the environment."""
-    import uvicorn
-
     from bot.channels.web.app import build_app, configure_logging, open_state
     from bot.channels.web.config import WebConfigError, web_settings_from_environment
+    from bot.channels.web.server import serve
 
     # Workers are fresh processes: the data options reach them through the environment.
     os.environ.update(
@@ -153,16 +152,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         except Exception as exc:
             print(f"serve: the state store cannot be opened: {exc}", file=sys.stderr)
             return 2
-        uvicorn.run(
-            "bot.channels.web.app:app_from_environment", factory=True, workers=args.workers, **options
-        )
+        serve(None, args.workers, **options)
     else:
         try:
             app = build_app(_engine(args), settings)
-        except (WebConfigError, ValueError) as exc:
+        except ValueError as exc:
             print(f"serve: {exc}", file=sys.stderr)
             return 2
-        uvicorn.run(app, **options)
+        serve(app, 1, **options)
     return 0
 
 

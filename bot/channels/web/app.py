@@ -36,6 +36,7 @@ from bot import wording
 from bot.channels.web.config import WebSettings, web_settings_from_environment
 from bot.channels.web.limits import (
     COOKIE_MAX_AGE_SECONDS,
+    ENGINE_CONCURRENCY,
     HEALTH_STORE_TIMEOUT_SECONDS,
     MAX_ACTION_NUMBER,
     MAX_ACTION_VALUE_CHARS,
@@ -155,13 +156,14 @@ def client_ip(request: Request) -> str:
 
 @dataclass(frozen=True)
 class Web:
-    """What the routes share: the service, the settings, the per-IP gate, the metrics, the page."""
+    """What the routes share: the service, settings, per-IP gate, metrics, the page, engine slots."""
 
     conversation: Conversation
     settings: WebSettings
     ip_gate: FloodGate | None
     metrics: Metrics
     page: bytes
+    engine_slots: asyncio.Semaphore
 
 
 async def page(request: Request) -> Response:
@@ -183,7 +185,8 @@ async def chat(request: Request) -> Response:
     resident = resident or (cookie if cookie and _RESIDENT.fullmatch(cookie) else secrets.token_urlsafe(16))
     if web.settings.log_text:
         request.state.text = incoming.text if isinstance(incoming, Message) else incoming.action.kind
-    reply = await web.conversation.handle_async(CHANNEL, resident, incoming)
+    async with web.engine_slots:
+        reply = await web.conversation.handle_async(CHANNEL, resident, incoming)
     if reply.silent:  # the resident was told to slow down once already
         web.metrics.reject("flood")
         return Refused(429, "too_many_requests", wording.SLOW_DOWN).response()
@@ -237,6 +240,7 @@ def create_app(
         ip_gate=FloodGate(*settings.ip_limit) if settings.ip_limit else None,
         metrics=Metrics(),
         page=render_page(),
+        engine_slots=asyncio.Semaphore(ENGINE_CONCURRENCY),
     )
     app = Starlette(
         routes=[
