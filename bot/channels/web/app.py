@@ -409,8 +409,14 @@ def open_state(settings: WebSettings) -> StateStore:
     return open_store(settings.state_url or None, settings.var_dir, default_ttl=settings.state_ttl)
 
 
-def build_app(engine: Engine, settings: WebSettings, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
-    """The app as served: the shared store, per-resident flood control, hot reload of the knowledge."""
+Channel = Callable[[Conversation], Sequence[BaseRoute]]
+
+
+def build_app(engine: Engine, settings: WebSettings, channels: Sequence[Channel] = ()) -> Starlette:
+    """The app as served: the shared store, per-resident flood control, hot reload of the knowledge.
+
+    ``channels`` add routes on the same conversation service, e.g.
+    ``lambda conversation: wechat_routes(conversation, config)``."""
     from bot.admin.reload import Watcher
 
     store = open_state(settings)
@@ -431,7 +437,8 @@ def build_app(engine: Engine, settings: WebSettings, extra_routes: Sequence[Base
                 watcher.stop()
             store.close()
 
-    return create_app(conversation, settings, extra_routes, lifespan=lifespan)
+    routes = [route for channel in channels for route in channel(conversation)]
+    return create_app(conversation, settings, routes, lifespan=lifespan)
 
 
 def configure_logging() -> None:
