@@ -25,6 +25,7 @@ from bot.channels.web.limits import MAX_BODY_BYTES
 from bot.conversation import Conversation
 from bot.conversation.flood import FloodGate
 from bot.engine import Engine
+from bot.engine.reply import Offer, Reply, finished
 from bot.state.memory import MemoryStore
 from tests.channels.web.conftest import client_for
 
@@ -381,3 +382,26 @@ async def test_extra_routes_join_the_app(engine: Engine) -> None:
     async with client_for(app) as client:
         response = await client.post("/wechat")
     assert response.text == "success" and "content-security-policy" in response.headers
+
+
+class SuggestingConversation(Conversation):
+    """Offers two choices whatever is asked (the shipped engine rarely needs to)."""
+
+    async def handle_async(self, channel: str, user: str, incoming: Any) -> Reply:
+        offers = (Offer(1, "元宵节猜灯谜", "events"), Offer(2, "手机信访", "passages"))
+        return finished(Reply("suggestions", "suggest", title="您想问的是:", items=offers)).with_(
+            ref="abc123"
+        )
+
+
+async def test_suggestions_come_as_offers_and_pick_actions(engine: Engine) -> None:
+    async with client_for(create_app(SuggestingConversation(engine, MemoryStore()))) as client:
+        reply = await ask(client, "灯")
+        assert reply["offers"] == [
+            {"label": "元宵节猜灯谜", "kind": "events"},
+            {"label": "手机信访", "kind": "passages"},
+        ]
+        assert [(a["type"], a["value"]) for a in reply["actions"]] == [("pick", 1), ("pick", 2)]
+        metrics = (await client.get("/metrics")).text
+    assert metric(metrics, "bot_web_suggestions_total", kind="events") == 1
+    assert metric(metrics, "bot_web_suggestions_total", kind="passages") == 1
