@@ -81,6 +81,22 @@ class Service:
     passage: str
     quote: str
     keywords: tuple[str, ...] = ()
+    asks: tuple[str, ...] = ()  # how residents ask for it (「俺爹一个人在家没人管」), indexed with it
+
+
+@dataclass(frozen=True)
+class Speech:
+    """How residents type (knowledge/lexicon/colloquial.yaml, glossary.yaml): data, applied by
+    bot.engine.understand before anything is searched."""
+
+    dialect: tuple[tuple[str, str], ...] = ()
+    fillers: tuple[str, ...] = ()
+    endings: tuple[str, ...] = ()
+    glossary: tuple[tuple[str, str], ...] = ()
+    same_day: tuple[str, ...] = ()
+    narrow: tuple[str, ...] = ()
+    that_one: tuple[str, ...] = ()
+    attributes: tuple[tuple[str, tuple[str, ...], str], ...] = ()  # name, question words, value pattern
 
 
 @dataclass
@@ -94,6 +110,7 @@ class Knowledge:
     relative_words: list[str]
     root: Path
     period_words: list[str] = field(default_factory=list)
+    speech: Speech = field(default_factory=Speech)
     passage_by_id: dict[str, Passage] = field(init=False)
     event_by_number: dict[int, Event] = field(init=False)
 
@@ -175,6 +192,7 @@ def load_knowledge(root: Path) -> Knowledge:
             passage=s["passage"],
             quote=s["quote"],
             keywords=tuple(s.get("keywords", [])),
+            asks=tuple(s.get("asks", [])),
         )
         for s in data["services"]
     ]
@@ -196,4 +214,17 @@ def load_knowledge(root: Path) -> Knowledge:
         for f in data["festivals"]
     ]
     relative, periods = list(data["relative"]), list(data["periods"])
-    return Knowledge(sources, passages, events, services, lexicon, festivals, relative, root, periods)
+    colloquial = data.get("colloquial", {})
+    speech = Speech(
+        dialect=tuple(colloquial.get("dialect", {}).items()),
+        fillers=tuple(colloquial.get("fillers", [])),
+        endings=tuple(colloquial.get("endings", [])),
+        glossary=tuple(data.get("glossary", {}).items()),
+        same_day=tuple(colloquial.get("same_day", [])),
+        narrow=tuple(colloquial.get("narrow", [])),
+        that_one=tuple(colloquial.get("that_one", [])),
+        attributes=tuple(
+            (name, tuple(spec["asks"]), spec["value"]) for name, spec in colloquial.get("attributes", {}).items()
+        ),
+    )
+    return Knowledge(sources, passages, events, services, lexicon, festivals, relative, root, periods, speech)

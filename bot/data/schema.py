@@ -119,10 +119,42 @@ SERVICES = {
                     "passage": _TEXT,
                     "quote": _TEXT,
                     "keywords": _WORDS,
+                    "asks": _WORDS,
                 },
             },
         }
     },
+}
+
+# knowledge/lexicon/colloquial.yaml (optional): how residents type, folded before searching.
+COLLOQUIAL = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "dialect": {"type": "object", "additionalProperties": _TEXT},
+        "fillers": _WORDS,
+        "endings": _WORDS,
+        "same_day": _WORDS,
+        "narrow": _WORDS,
+        "that_one": _WORDS,
+        "attributes": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "required": ["asks", "value"],
+                "additionalProperties": False,
+                "properties": {"asks": _WORDS, "value": _TEXT},
+            },
+        },
+    },
+}
+
+# knowledge/lexicon/glossary.yaml (optional): English key terms and the Chinese the knowledge uses.
+GLOSSARY = {
+    "type": "object",
+    "required": ["glossary"],
+    "additionalProperties": False,
+    "properties": {"glossary": {"type": "object", "additionalProperties": _TEXT}},
 }
 
 SYNONYMS = {
@@ -716,7 +748,39 @@ def check_knowledge(root: Path) -> tuple[dict, list[Problem]]:
     userdict = lexicon / "userdict.txt"
     if userdict.exists():
         _check_userdict(userdict, problems)
+    out.update(check_speech(lexicon, problems))
     return out, _sorted(problems)
+
+
+def check_speech(lexicon: Path, problems: list[Problem]) -> dict:
+    """The optional colloquial and glossary files; a missing file means no such words."""
+    out: dict = {"colloquial": {}, "glossary": {}}
+    for file_name, schema, key in (("colloquial.yaml", COLLOQUIAL, "colloquial"), ("glossary.yaml", GLOSSARY, "glossary")):
+        path = lexicon / file_name
+        if not path.exists():
+            continue
+        data = _load(path, problems)
+        if data is None:
+            continue
+        found = _schema_problems(data, schema, str(path))
+        problems.extend(p for _, p in found)
+        if not found:
+            out[key] = data if key == "colloquial" else data["glossary"]
+        if not found and key == "colloquial":
+            _check_patterns(data, str(path), problems)
+    return out
+
+
+def _check_patterns(data: Any, name: str, problems: list[Problem]) -> None:
+    """An attribute's ``value`` must be a regular expression Python can compile."""
+    for attribute, spec in (data.get("attributes") or {}).items():
+        try:
+            re.compile(spec["value"])
+        except re.error as exc:
+            path = ("attributes", attribute, "value")
+            problems.append(
+                Problem(name, line_of(data, path), f"{_where(path)}: not a regular expression ({exc})")
+            )
 
 
 _NEEDED_KINDS = ("events", "passages", "fallback")

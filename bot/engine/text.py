@@ -122,6 +122,11 @@ class Tokenizer:
             out.append(token)
         return out
 
+    def words(self, text: str) -> list[str]:
+        """jieba's plain cut of ``text``, nothing folded or dropped (for offsets into the text)."""
+        with self._lock:
+            return self._jieba.lcut(text)
+
     def rarity(self, token: str) -> float:
         """How rare a word is in everyday Chinese (jieba's dictionary counts), from 0 to 1: 「有人」
         says little, a word jieba has never seen says the most."""
