@@ -32,6 +32,7 @@ class Candidate:
     hit: PassageHit | None = None
     service: Service | None = None
     empty: bool = False  # an event search that finds nothing: an honest "none", never an offer
+    on_topic: bool = True  # holds the question's weightiest word, so it may be offered when unsure
 
 
 def _short(text: str) -> str:
@@ -43,7 +44,28 @@ def collect(brain: Brain, reading: Reading, tokens: list[str], text: str, label:
     out = [*_events(brain, reading, label), *_passages(brain, reading, tokens, text)]
     if not brain.router.asks_exact(text):  # 「多少」 wants a fact, not a service description
         out.extend(_services(brain, reading, tokens))
-    return out
+    topic = _topic(brain, tokens)
+    if topic is None:
+        return out
+    return [replace(c, on_topic=_holds(brain, c, topic)) for c in out]
+
+
+def _topic(brain: Brain, tokens: list[str]) -> str | None:
+    """The question's weightiest word that is not a place: 「京广路街道哪里写春联」 is about 春联."""
+    places = brain.tokenizer.place_words | set(brain.knowledge.districts())
+    focus = [t for t in tokens if t not in places and t not in brain.event_words]
+    return max(focus, key=brain.search.weight) if focus else None
+
+
+def _holds(brain: Brain, candidate: Candidate, word: str) -> bool:
+    search = brain.search
+    if candidate.kind == "events":
+        return word in search.event_vocabulary or any(word in p for p in (candidate.query or EventQuery()).places)
+    if candidate.kind == "service" and candidate.service is not None:
+        index = brain.knowledge.services.index(candidate.service)
+        return word in search.service_docs[index]
+    hit = candidate.hit
+    return hit is not None and (word in hit.known or word in hit.text)
 
 
 def matching_events_query(brain: Brain, query: EventQuery) -> EventQuery | None:
