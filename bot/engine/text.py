@@ -6,6 +6,7 @@ the lexicon files in ``knowledge/lexicon``; this module only applies them.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import re
@@ -117,7 +118,9 @@ class Tokenizer:
                 if len(token) == 1 and not for_index:
                     continue
             token = self._canonical.get(token, token)
-            if not keep_stopwords and token in self.lexicon.stopwords:
+            if not keep_stopwords and (
+                token in self.lexicon.stopwords or only_stopwords(token, self.lexicon.stopwords)
+            ):
                 continue
             out.append(token)
         return out
@@ -135,6 +138,18 @@ class Tokenizer:
 
     def canonical(self, token: str) -> str:
         return self._canonical.get(token, token)
+
+
+@functools.lru_cache(maxsize=65536)
+def only_stopwords(token: str, stopwords: frozenset[str]) -> bool:
+    """「哪办」, 「哪些地方」, 「这里」: jieba's word made of stop words only carries no topic either."""
+    if len(token) < 2 or token.isascii():
+        return False
+    ends = {0}
+    for end in range(1, len(token) + 1):
+        if any(start in ends and token[start:end] in stopwords for start in range(end)):
+            ends.add(end)
+    return len(token) in ends
 
 
 def read_userdict(path: Path) -> list[tuple[str, int | None, str | None]]:
