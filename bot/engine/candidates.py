@@ -51,9 +51,10 @@ def collect(brain: Brain, reading: Reading, tokens: list[str], text: str, label:
 
 
 def _topic(brain: Brain, tokens: list[str]) -> str | None:
-    """The question's weightiest word that is not a place: 「京广路街道哪里写春联」 is about 春联."""
+    """The question's weightiest word that is not a place: 「京广路街道哪里写春联」 is about 春联.
+    Single characters (「来」, 「着」) are too ambiguous to be what a question is about."""
     places = brain.tokenizer.place_words | set(brain.knowledge.districts())
-    focus = [t for t in tokens if t not in places and t not in brain.event_words]
+    focus = [t for t in tokens if t not in places and t not in brain.event_words and len(t) > 1]
     return max(focus, key=brain.search.weight) if focus else None
 
 
