@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING, Literal
 
 from bot.data.knowledge import Service
 from bot.engine.dialogue import EventQuery
+from bot.engine.bigram import bigrams, fuse
 from bot.engine.search import PassageHit
+from bot.engine.thresholds import FUSION_DEPTH
 
 if TYPE_CHECKING:
     from bot.engine.engine import Brain, Reading
@@ -61,7 +63,9 @@ def _topic(brain: Brain, tokens: list[str]) -> str | None:
 def _holds(brain: Brain, candidate: Candidate, word: str) -> bool:
     search = brain.search
     if candidate.kind == "events":
-        return word in search.event_vocabulary or any(word in p for p in (candidate.query or EventQuery()).places)
+        return word in search.event_vocabulary or any(
+            word in p for p in (candidate.query or EventQuery()).places
+        )
     if candidate.kind == "service" and candidate.service is not None:
         index = brain.knowledge.services.index(candidate.service)
         return word in search.service_docs[index]

@@ -42,7 +42,11 @@ def decide(candidates: list[Candidate]) -> Decision:
         return Decision("sure", (empty[0],))
     close: list[Candidate] = []
     for candidate in order:
-        if candidate.confidence >= CLOSE and candidate.on_topic and all(c.label != candidate.label for c in close):
+        if (
+            candidate.confidence >= CLOSE
+            and candidate.on_topic
+            and all(c.label != candidate.label for c in close)
+        ):
             close.append(candidate)
     if close:
         return Decision("close", tuple(close[:MAX_OFFERS]))

@@ -16,6 +16,7 @@ from pathlib import Path
 from bot.admin.unanswered import LOW_CONFIDENCE, UnansweredLog
 from bot.data.knowledge import Event, Knowledge, KnowledgeError, load_knowledge
 from bot.data.yamlio import Problem
+from bot.engine.bigram import BigramIndex
 from bot.engine.candidates import Candidate, collect, matching_events_query
 from bot.engine.compose import event_date, events_reply, original_reply, passage_reply, service_reply
 from bot.engine.dates import DateParser, DateRange, format_day
@@ -72,6 +73,7 @@ class Brain:
     event_districts: frozenset[str]  # districts the event table covers
     understander: Understander
     attributes: tuple[Attribute, ...]
+    bigrams: BigramIndex
 
     @classmethod
     def build(cls, knowledge_dir: Path, intents_dir: Path) -> Brain:
@@ -111,6 +113,10 @@ class Brain:
             event_districts,
             understander,
             attributes(knowledge.speech),
+            BigramIndex(
+                [f"{knowledge.sources[p.source].title} {p.section} {p.text}" for p in knowledge.passages],
+                knowledge.lexicon.stopwords,
+            ),
         )
 
     def events(self, query: EventQuery) -> list[Event]:
@@ -498,9 +504,7 @@ class Engine:
     def _label(query: EventQuery) -> str:
         parts = []
         if query.ranges:
-            parts.append(
-                "、".join(f"{r.label}({r.describe()})" if r.named else r.describe() for r in query.ranges)
-            )
+            parts.append("、".join(Engine._range_label(r, bool(query.topics)) for r in query.ranges))
         if query.district:
             parts.append(query.district)
         if query.places:
@@ -513,6 +517,15 @@ class Engine:
         if len(label) > _MAX_LABEL:
             label = label[: _MAX_LABEL - 1] + "…"
         return f"{label}的活动" if label else "活动"
+
+    @staticmethod
+    def _range_label(day: DateRange, about_festival: bool) -> str:
+        """Say what was searched: the festival's events (any day) or the festival's day only."""
+        if not day.named:
+            return day.describe()
+        if about_festival:
+            return f"{day.describe()}({day.label}当天)及与{day.label}有关"
+        return f"{day.describe()}({day.label}当天)"
 
     @staticmethod
     def _relative_note(brain: Brain, query: EventQuery) -> str:

@@ -184,7 +184,7 @@ class KnowledgeSearch:
         best_score, best = min(scored, key=lambda pair: (-pair[0], pair[1]))
         ref = self.sentences[best]
         passage = self.knowledge.passages[ref.passage]
-        first, last = self._window(passage, ref.sentence)
+        first, last = self.window(passage, ref.sentence)
         coverage = self.coverage(tokens, self._context_sets[ref.passage], self._context_text[ref.passage])
         return PassageHit(passage, first, last, best_score, coverage, self._context_sets[ref.passage])
 
@@ -198,7 +198,7 @@ class KnowledgeSearch:
         return self.knowledge.sources[self.knowledge.passages[passage].source].district
 
     @staticmethod
-    def _window(passage: Passage, index: int) -> tuple[int, int]:
+    def window(passage: Passage, index: int) -> tuple[int, int]:
         """Grow a window around the best sentence while it stays short enough to read on a phone."""
         sentences = passage.sentences
         first = last = index
