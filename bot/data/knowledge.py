@@ -224,7 +224,8 @@ def load_knowledge(root: Path) -> Knowledge:
         narrow=tuple(colloquial.get("narrow", [])),
         that_one=tuple(colloquial.get("that_one", [])),
         attributes=tuple(
-            (name, tuple(spec["asks"]), spec["value"]) for name, spec in colloquial.get("attributes", {}).items()
+            (name, tuple(spec["asks"]), spec["value"])
+            for name, spec in colloquial.get("attributes", {}).items()
         ),
     )
     return Knowledge(sources, passages, events, services, lexicon, festivals, relative, root, periods, speech)

@@ -755,7 +755,10 @@ def check_knowledge(root: Path) -> tuple[dict, list[Problem]]:
 def check_speech(lexicon: Path, problems: list[Problem]) -> dict:
     """The optional colloquial and glossary files; a missing file means no such words."""
     out: dict = {"colloquial": {}, "glossary": {}}
-    for file_name, schema, key in (("colloquial.yaml", COLLOQUIAL, "colloquial"), ("glossary.yaml", GLOSSARY, "glossary")):
+    for file_name, schema, key in (
+        ("colloquial.yaml", COLLOQUIAL, "colloquial"),
+        ("glossary.yaml", GLOSSARY, "glossary"),
+    ):
         path = lexicon / file_name
         if not path.exists():
             continue

@@ -13,9 +13,7 @@ from typing import TYPE_CHECKING, Literal
 
 from bot.data.knowledge import Service
 from bot.engine.dialogue import EventQuery
-from bot.engine.bigram import bigrams, fuse
 from bot.engine.search import PassageHit
-from bot.engine.thresholds import FUSION_DEPTH
 
 if TYPE_CHECKING:
     from bot.engine.engine import Brain, Reading
@@ -46,16 +44,15 @@ def collect(brain: Brain, reading: Reading, tokens: list[str], text: str, label:
     out = [*_events(brain, reading, label), *_passages(brain, reading, tokens, text)]
     if not brain.router.asks_exact(text):  # 「多少」 wants a fact, not a service description
         out.extend(_services(brain, reading, tokens))
-    topic = _topic(brain, tokens)
-    if topic is None:
-        return out
-    return [replace(c, on_topic=_holds(brain, c, topic)) for c in out]
+    topic = _topic(brain, reading, tokens)
+    return [replace(c, on_topic=topic is not None and _holds(brain, c, topic)) for c in out]
 
 
-def _topic(brain: Brain, tokens: list[str]) -> str | None:
-    """The question's weightiest word that is not a place: 「京广路街道哪里写春联」 is about 春联.
-    Single characters (「来」, 「着」) are too ambiguous to be what a question is about."""
-    places = brain.tokenizer.place_words | set(brain.knowledge.districts())
+def _topic(brain: Brain, reading: Reading, tokens: list[str]) -> str | None:
+    """The question's weightiest word that is not a place or a day: 「京广路街道哪里写春联」 is about
+    春联.  Single characters (「来」, 「着」) are too ambiguous to be what a question is about."""
+    days = {brain.tokenizer.canonical(r.label) for r in reading.query.ranges} | set(reading.query.topics)
+    places = brain.tokenizer.place_words | set(brain.knowledge.districts()) | days
     focus = [t for t in tokens if t not in places and t not in brain.event_words and len(t) > 1]
     return max(focus, key=brain.search.weight) if focus else None
 

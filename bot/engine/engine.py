@@ -289,6 +289,22 @@ class Engine:
             for t in brain.tokenizer.tokens(text)
         )
 
+    def nearest_record(self, question: str) -> str:
+        """The service record (or article section) an unanswered question is closest to, for
+        `run_bot.py unanswered`: a service gets the question as one more of its `asks:`."""
+        brain = self._brain
+        understood = brain.understander.understand(normalise(question, limit=MAX_MESSAGE_CHARS))
+        tokens = brain.tokenizer.tokens(understood.text)
+        services = brain.search.service_hits(tokens, None, 1)
+        if services and services[0].coverage > 0:
+            hit = services[0]
+            return f"services.yaml {hit.service.id}({hit.service.name},覆盖 {hit.coverage:.0%}):可加入 asks"
+        sections = brain.search.sections(tokens, 1)
+        if sections and sections[0][1] > 0:
+            passage, coverage = sections[0]
+            return f"sources/{passage.source}.yaml {passage.id}(覆盖 {coverage:.0%})"
+        return ""
+
     def page(self, state: DialogueState, delta: int, brain: Brain | None = None) -> Reply:
         """The next (+1) or previous (-1) page of the resident's last event search."""
         brain = brain or self._brain

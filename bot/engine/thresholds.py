@@ -32,7 +32,8 @@ TIE_MARGIN = 0.05
 REPAIR_MIN_CHARS = 2
 REPAIR_MAX_CHARS = 4
 # ...and only words rare in everyday Chinese (bot.engine.text.Tokenizer.rarity, 0 common .. 1 unseen):
-# 「知道」 (0.41), 「事实」 (0.53) and 「心里」 (0.48) are real words, 「新访」, 「春连」, 「低报」 (1.0) are not.
+# 「知道」 (0.41), 「事实」 (0.53) and 「心里」 (0.48) are real words; 「新访」, 「春连」, 「低报」 (1.0)
+# are not.
 # 「心里咨询」 is still repaired as a whole (1.0).
 REPAIR_MIN_RARITY = 0.6
 
