@@ -23,8 +23,6 @@ SERVICE_SURE = 0.6
 # A service with this much more evidence than the best passage wins over it; a service record
 # is a curated summary, so it is preferred on a near tie (0.1 = one common word of a question).
 SERVICE_PREFERENCE = 0.1
-# Two candidates of different kinds within this margin are a genuine tie: offer both.
-TIE_MARGIN = 0.05
 
 # -- understand ----------------------------------------------------------------------------------
 # Pinyin repair considers question words of 2 to 4 characters: a single character sounds like
@@ -43,9 +41,3 @@ REPAIR_MIN_RARITY = 0.6
 RRF_K = 60
 # How many passages each retriever contributes to the fusion.
 FUSION_DEPTH = 20
-# Words added by the thesaurus or a service's `asks` count at this share of the resident's own
-# words: they widen recall but must never outvote what was actually typed.
-EXPANSION_WEIGHT = 0.5
-# The share of a service's `asks` question that the resident's question must cover for the
-# record to count as asked for (a need said in other words: 「工资不给」 for 劳动纠纷).
-ASKS_COVERAGE = 0.6
