@@ -96,6 +96,7 @@ class Speech:
     same_day: tuple[str, ...] = ()
     narrow: tuple[str, ...] = ()
     that_one: tuple[str, ...] = ()
+    other_years: tuple[str, ...] = ()  # 「明年」: the event table is of one year only
     attributes: tuple[tuple[str, tuple[str, ...], str], ...] = ()  # name, question words, value pattern
 
 
@@ -223,6 +224,7 @@ def load_knowledge(root: Path) -> Knowledge:
         same_day=tuple(colloquial.get("same_day", [])),
         narrow=tuple(colloquial.get("narrow", [])),
         that_one=tuple(colloquial.get("that_one", [])),
+        other_years=tuple(colloquial.get("other_years", [])),
         attributes=tuple(
             (name, tuple(spec["asks"]), spec["value"])
             for name, spec in colloquial.get("attributes", {}).items()

@@ -137,6 +137,7 @@ COLLOQUIAL = {
         "same_day": _WORDS,
         "narrow": _WORDS,
         "that_one": _WORDS,
+        "other_years": _WORDS,
         "attributes": {
             "type": "object",
             "additionalProperties": {

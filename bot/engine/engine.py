@@ -396,6 +396,9 @@ class Engine:
         reading = brain.read(text)
         query = reading.query
         candidates = collect(brain, reading, brain.tokenizer.tokens(text), text, self._label(query))
+        year = next((w for w in brain.knowledge.speech.other_years if w in understood.plain.lower()), None)
+        if year is not None and any(c.kind == "events" for c in candidates):
+            return self._period(brain, [year])
         if not any(c.kind == "events" for c in candidates):
             if query.relative and not reading.content:
                 return self._period(brain, list(query.relative))
