@@ -245,3 +245,13 @@ def test_check_validates_the_new_lexicon_files(tmp_path: Path) -> None:
     problems: list = []
     check_speech(tmp_path, problems)
     assert len(problems) == 2
+
+
+def test_a_new_date_question_after_a_list_is_not_a_follow_up(small: Engine) -> None:
+    _, fresh = ask(small, "哪里写春联", "2月8日有什么活动")
+    assert sorted(fresh.events) == [3, 4]
+
+
+def test_that_one_by_its_day_picks_from_the_last_list(small: Engine) -> None:
+    _, one = ask(small, "哪里写春联", "1月15日那场在哪")
+    assert list(one.events) == [1]

@@ -470,7 +470,6 @@ class Engine:
                     Offer(i, c.label, "events" if c.kind == "events" else "passages")
                     for i, c in enumerate(choices, 1)
                 ),
-                footer="回复序号即可。",
                 confidence=best.confidence,
                 best=best.label,
             )
@@ -542,6 +541,8 @@ class Engine:
         """Say what was searched: the festival's events (any day) or the festival's day only."""
         if not day.named:
             return day.describe()
+        if day.start != day.end:  # 「过年」, 「春节期间」: a period, not a day
+            return f"{day.label}期间({day.describe()})"
         if about_festival:
             return f"{day.describe()}({day.label}当天)及与{day.label}有关"
         return f"{day.describe()}({day.label}当天)"

@@ -66,7 +66,7 @@ def read_follow_up(brain: Brain, understood: Understanding, last: EventQuery) ->
         return None
     attribute = asked_attribute(brain.attributes, plain)
     asks_about_it = that_one or attribute is not None or reading.asks_events
-    if asks_about_it and query.ranges and not query.places:
+    if that_one and query.ranges and not query.places:
         return FollowUp(replace(last, ranges=query.ranges, topics=()), attribute)
     if asks_about_it and not named and len(shown) == 1:
         return FollowUp(last, attribute)
