@@ -7,6 +7,7 @@ shipped articles say; only the intents (behaviour configuration) are the shipped
 from __future__ import annotations
 
 import shutil
+import pathlib
 from pathlib import Path
 
 import pytest
@@ -236,15 +237,16 @@ def test_festival_day_only_when_the_resident_says_that_day(small: Engine) -> Non
 
 
 def test_check_validates_the_new_lexicon_files(tmp_path: Path) -> None:
-    from bot.data.schema import check_speech
+    from bot.data.schema import check_knowledge
+    from tests.fixtures.trees import Tree
 
-    (tmp_path / "colloquial.yaml").write_text(
-        "attributes:\n  电话: {asks: [电话], value: '('}\n", encoding="utf-8"
-    )
-    (tmp_path / "glossary.yaml").write_text("glossary: [a, b]\n", encoding="utf-8")
-    problems: list = []
-    check_speech(tmp_path, problems)
-    assert len(problems) == 2
+    tree = Tree.copy(tmp_path)
+    tree.write("knowledge/lexicon/colloquial.yaml", "attributes:\n  电话: {asks: [电话], value: '('}\n")
+    tree.write("knowledge/lexicon/glossary.yaml", "glossary: [a, b]\n")
+    _, problems = check_knowledge(tree.knowledge)
+    where = sorted(f"{pathlib.Path(p.path).name}:{p.line}" for p in problems)
+    assert where == ["colloquial.yaml:2", "glossary.yaml:1"], problems
+    assert any("regular expression" in p.message for p in problems)
 
 
 def test_a_new_date_question_after_a_list_is_not_a_follow_up(small: Engine) -> None:
