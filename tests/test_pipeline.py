@@ -6,8 +6,8 @@ shipped articles say; only the intents (behaviour configuration) are the shipped
 
 from __future__ import annotations
 
-import shutil
 import pathlib
+import shutil
 from pathlib import Path
 
 import pytest
