@@ -117,7 +117,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 def cmd_unanswered(args: argparse.Namespace) -> int:
     from bot.admin.unanswered import UnansweredLog, format_summary
 
-    print(format_summary(UnansweredLog(Path(args.unanswered_log)).records()))
+    records = UnansweredLog(Path(args.unanswered_log)).records()
+    engine = _engine(args, log_unanswered=False) if records else None
+    nearest = engine.nearest_record if engine is not None else None
+    print(format_summary(records, nearest=nearest))
     return 0
 
 

@@ -11,7 +11,7 @@ from bot.engine import Engine
 from bot.engine.dialogue import DialogueState
 from bot.engine.reply import Reply
 
-KINDS = {"events", "passages", "chitchat", "fallback"}
+KINDS = {"events", "passages", "chitchat", "fallback", "suggestions"}
 TELEGRAM_LIMIT = 4096
 
 NASTY = [
@@ -35,7 +35,10 @@ def check_reply(reply: Reply) -> None:
     assert reply.kind in KINDS
     assert len(reply.text) <= TELEGRAM_LIMIT
     data = json.loads(json.dumps(reply.to_json(), ensure_ascii=False))
-    assert set(data) == {"text", "kind", "intent", "events", "citations"}
+    keys = {"text", "kind", "intent", "events", "citations"}
+    assert set(data) == (keys | {"offers"} if reply.kind == "suggestions" else keys)
+    if reply.kind == "suggestions":
+        assert 1 <= len(data["offers"]) <= 3 and data["citations"] == []
     if reply.kind in ("chitchat", "fallback"):
         assert data["citations"] == []
     if reply.kind == "passages":

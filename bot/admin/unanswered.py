@@ -18,6 +18,7 @@ import threading
 import time
 import unicodedata
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -146,8 +147,9 @@ def summarise(records: list[dict], limit: int = 30) -> list[tuple[int, str, list
     ]
 
 
-def format_summary(records: list[dict], limit: int = 30) -> str:
-    """What `run_bot.py unanswered` prints: counts, then each group with up to three variants."""
+def format_summary(records: list[dict], limit: int = 30, nearest: Callable[[str], str] | None = None) -> str:
+    """What `run_bot.py unanswered` prints: counts, then each group with up to three variants, and,
+    given ``nearest``, the record the question is closest to (where an admin adds it to `asks:`)."""
     if not records:
         return "没有未回答的问题。"
     users = len({r.get("user") for r in records})
@@ -155,4 +157,7 @@ def format_summary(records: list[dict], limit: int = 30) -> str:
     for count, head, variants in summarise(records, limit):
         more = f"(另有:{' / '.join(variants[:3])}{' 等' if len(variants) > 3 else ''})" if variants else ""
         lines.append(f"{count:>4}  {head}{more}")
+        closest = nearest(head) if nearest is not None else ""
+        if closest:
+            lines.append(f"      → 最接近:{closest}")
     return "\n".join(lines)

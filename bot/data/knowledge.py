@@ -17,7 +17,23 @@ from bot.data.schema import KnowledgeError, check_knowledge
 from bot.engine.dates import Festival
 from bot.engine.text import Lexicon, split_sentences
 
-__all__ = ["Event", "Knowledge", "KnowledgeError", "Passage", "Service", "Source", "load_knowledge"]
+__all__ = ["Event", "Knowledge", "KnowledgeError", "Passage", "Service", "Source", "Speech", "load_knowledge"]
+
+
+@dataclass(frozen=True)
+class Speech:
+    """How residents type (knowledge/lexicon/colloquial.yaml, glossary.yaml): data, applied by
+    bot.engine.understand before anything is searched."""
+
+    dialect: tuple[tuple[str, str], ...] = ()
+    fillers: tuple[str, ...] = ()
+    endings: tuple[str, ...] = ()
+    glossary: tuple[tuple[str, str], ...] = ()
+    same_day: tuple[str, ...] = ()
+    narrow: tuple[str, ...] = ()
+    that_one: tuple[str, ...] = ()
+    other_years: tuple[str, ...] = ()  # 「明年」: the event table is of one year only
+    attributes: tuple[tuple[str, tuple[str, ...], str], ...] = ()  # name, question words, value pattern
 
 
 @dataclass
@@ -31,6 +47,7 @@ class Knowledge:
     relative_words: list[str]
     root: Path
     period_words: list[str] = field(default_factory=list)
+    speech: Speech = field(default_factory=Speech)
     passage_by_id: dict[str, Passage] = field(init=False)
     event_by_number: dict[int, Event] = field(init=False)
 
@@ -95,4 +112,18 @@ def load_knowledge(root: Path) -> Knowledge:
         for f in files.festivals.festivals
     ]
     relative, periods = list(files.festivals.relative), list(files.festivals.periods)
-    return Knowledge(sources, passages, events, files.services, lexicon, festivals, relative, root, periods)
+    colloquial = files.colloquial
+    speech = Speech(
+        dialect=tuple(colloquial.dialect.items()),
+        fillers=colloquial.fillers,
+        endings=colloquial.endings,
+        glossary=tuple(files.glossary.glossary.items()),
+        same_day=colloquial.same_day,
+        narrow=colloquial.narrow,
+        that_one=colloquial.that_one,
+        other_years=colloquial.other_years,
+        attributes=tuple((name, spec.asks, spec.value) for name, spec in colloquial.attributes.items()),
+    )
+    return Knowledge(
+        sources, passages, events, files.services, lexicon, festivals, relative, root, periods, speech
+    )

@@ -170,6 +170,7 @@ class Service(Record):
     passage: Text
     quote: Text
     keywords: Words = ()
+    asks: Words = ()  # how residents ask for it (「俺爹一个人在家没人管」), indexed with it
 
 
 class EventsFile(Record):
@@ -238,6 +239,41 @@ class SynonymsFile(Record):
 
 class StopwordsFile(Record):
     stopwords: Words
+
+
+class Attribute(Record):
+    """A kind of value residents ask for (电话, 费用, 开始时间): its question words and how it looks."""
+
+    asks: Words
+    value: Text
+
+    @field_validator("value")
+    @classmethod
+    def _pattern(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            fail(f"not a regular expression ({exc})")
+        return value
+
+
+class ColloquialFile(Record):
+    """knowledge/lexicon/colloquial.yaml (optional): how residents type, folded before searching."""
+
+    dialect: dict[str, Text] = Field(default_factory=dict)
+    fillers: Words = ()
+    endings: Words = ()
+    same_day: Words = ()
+    narrow: Words = ()
+    that_one: Words = ()
+    other_years: Words = ()
+    attributes: dict[str, Attribute] = Field(default_factory=dict)
+
+
+class GlossaryFile(Record):
+    """knowledge/lexicon/glossary.yaml (optional): English key terms and the Chinese the knowledge uses."""
+
+    glossary: dict[str, Text]
 
 
 # -- intents/*.yaml ------------------------------------------------------------------------------------

@@ -22,9 +22,11 @@ from pydantic_core import ErrorDetails
 from bot.data.records import (
     ADMIN_ERROR,
     TYPE_ERROR,
+    ColloquialFile,
     Event,
     EventsFile,
     FestivalsFile,
+    GlossaryFile,
     Intent,
     IntentsFile,
     Service,
@@ -287,6 +289,8 @@ class KnowledgeFiles:
     stopwords: StopwordsFile = field(default_factory=lambda: StopwordsFile(stopwords=()))
     festivals: FestivalsFile = field(default_factory=lambda: FestivalsFile(festivals=()))
     userdict: list[UserWord] = field(default_factory=list)
+    colloquial: ColloquialFile = field(default_factory=ColloquialFile)
+    glossary: GlossaryFile = field(default_factory=lambda: GlossaryFile(glossary={}))
 
 
 @dataclass
@@ -481,6 +485,14 @@ def _check_lexicon(root: Path, problems: list[Problem], out: KnowledgeFiles) -> 
             out.stopwords = record
         elif isinstance(record, FestivalsFile):
             out.festivals = record
+    for file_name, optional in (("colloquial.yaml", ColloquialFile), ("glossary.yaml", GlossaryFile)):
+        path = lexicon / file_name  # optional: a missing file means no such words
+        data = _load(path, problems) if path.exists() else None
+        words = _validate(optional, data, str(path), problems) if data is not None else None
+        if isinstance(words, ColloquialFile):
+            out.colloquial = words
+        elif isinstance(words, GlossaryFile):
+            out.glossary = words
     path = lexicon / "userdict.txt"
     if path.exists():
         try:

@@ -9,28 +9,32 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from bot.admin.unanswered import LOW_CONFIDENCE, UnansweredLog
 from bot.data.knowledge import Event, Knowledge, KnowledgeError, load_knowledge
 from bot.data.yamlio import Problem
-from bot.engine.compose import events_reply, original_reply, passage_reply, service_reply
+from bot.engine.bigram import BigramIndex
+from bot.engine.candidates import Candidate, collect, matching_events_query
+from bot.engine.compose import event_date, events_reply, original_reply, passage_reply, service_reply
 from bot.engine.dates import DateParser, DateRange, format_day
-from bot.engine.dialogue import DialogueState, EventQuery, is_follow_up, picked
-from bot.engine.reply import Action, Reply, plain_reply
+from bot.engine.decide import Decision, decide, ranked
+from bot.engine.dialogue import Choice, DialogueState, EventQuery, picked
+from bot.engine.followup import read_follow_up
+from bot.engine.reply import Action, Offer, Reply, finished, plain_reply
 from bot.engine.router import Intent, Router
+from bot.engine.score import Attribute, asked_attribute, attributes
 from bot.engine.search import KnowledgeSearch
 from bot.engine.snapshot import CacheDir, SnapshotCache, input_key, tokenizer_key
 from bot.engine.text import Tokenizer, has_word, jieba_dictionary, normalise
+from bot.engine.understand import Understander, Understanding
 
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 2000
-MIN_COVERAGE = 0.5
 _MAX_LABEL = 60
-MIN_SERVICE_COVERAGE = 0.6
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_KNOWLEDGE = ROOT / "knowledge"
@@ -56,16 +60,6 @@ class Reading:
             return 1.0
         return search.coverage(self.content, set(self.content) - set(self.unknown))
 
-    def about_events(self, search: KnowledgeSearch) -> bool:
-        return self.event_coverage(search) >= MIN_COVERAGE
-
-    def articles_know_better(self, search: KnowledgeSearch) -> bool:
-        """「航展有什么表演」: the table has 表演, but an article has 航展 and 表演 together."""
-        if not self.unknown:
-            return False
-        passage = search.passages(self.tokens, district=self.query.district)
-        return passage is not None and passage.coverage > self.event_coverage(search)
-
 
 @dataclass(frozen=True)
 class Brain:
@@ -78,6 +72,9 @@ class Brain:
     dates: DateParser
     event_words: frozenset[str]
     event_districts: frozenset[str]  # districts the event table covers
+    understander: Understander
+    attributes: tuple[Attribute, ...]
+    bigrams: BigramIndex
 
     @classmethod
     def build(cls, knowledge_dir: Path, intents_dir: Path, cache_dir: CacheDir = None) -> Brain:
@@ -130,7 +127,27 @@ class Brain:
         )
         event_words = frozenset(t for word in router.event_words() for t in tokenizer.tokens(word))
         event_districts = frozenset(e.district for e in knowledge.events)
-        return cls(knowledge, router, tokenizer, search, dates, event_words, event_districts)
+        understander = Understander(
+            knowledge.speech,
+            tokenizer,
+            search.vocabulary,
+            event_words | knowledge.lexicon.stopwords,
+        )
+        return cls(
+            knowledge,
+            router,
+            tokenizer,
+            search,
+            dates,
+            event_words,
+            event_districts,
+            understander,
+            attributes(knowledge.speech),
+            BigramIndex(
+                [f"{knowledge.sources[p.source].title} {p.section} {p.text}" for p in knowledge.passages],
+                knowledge.lexicon.stopwords,
+            ),
+        )
 
     def events(self, query: EventQuery) -> list[Event]:
         """Every event that matches all of the query's filters, by date."""
@@ -159,11 +176,17 @@ class Brain:
         ]
         district_tokens = set(districts)
         first, last = self.knowledge.period
-        topics = tuple(
-            dict.fromkeys(
-                self.tokenizer.canonical(r.label)
-                for r in dates.ranges
-                if r.named and r.label in dates.festivals and r.overlaps(first, last)
+        # 「元宵节当天」 is the day only; 「元宵节的活动」 also the festival's events on other days.
+        same_day = any(w in message for w in self.knowledge.speech.same_day)
+        topics = (
+            ()
+            if same_day
+            else tuple(
+                dict.fromkeys(
+                    self.tokenizer.canonical(r.label)
+                    for r in dates.ranges
+                    if r.named and r.label in dates.festivals and r.overlaps(first, last)
+                )
             )
         )
         content = [t for t in tokens if t not in self.event_words and t not in district_tokens]
@@ -269,18 +292,25 @@ class Engine:
         number = picked(message, state.choices)
         if number is not None:
             return self.pick(state, number, brain)
-        short = brain.router.short_reply(message)
-        if short is not None and not self._names_a_topic(brain, self._without_keywords(message, short[0])):
-            intent = short[0]
-            if intent.kind == "paging" and intent.name == "show_original":
-                return self.act(state, Action("original", "原文", state.passage or ""))
-            if intent.kind == "paging":
-                return self.page(state, +1 if intent.name == "next_page" else -1, brain)
-            return plain_reply("chitchat", intent.name, intent.replies[0] if intent.replies else "您好!")
+        understood = brain.understander.understand(message)
+        if not understood.refers_back:
+            for said in (understood.plain, understood.last_clause):
+                short = brain.router.short_reply(said)
+                if short is not None and not self._names_a_topic(
+                    brain, self._without_keywords(said, short[0])
+                ):
+                    intent = short[0]
+                    if intent.kind == "paging" and intent.name == "show_original":
+                        return self.act(state, Action("original", "原文", state.passage or ""))
+                    if intent.kind == "paging":
+                        return self.page(state, +1 if intent.name == "next_page" else -1, brain)
+                    return plain_reply(
+                        "chitchat", intent.name, intent.replies[0] if intent.replies else "您好!"
+                    )
         oos = brain.router.out_of_scope(message)
         if oos is not None:
             return self._fallback(brain, oos.name)
-        return self._question(brain, message, state)
+        return self._question(brain, understood, state)
 
     @staticmethod
     def _without_keywords(message: str, intent: Intent) -> str:
@@ -298,6 +328,22 @@ class Engine:
             and (t in brain.search.event_vocabulary or t in brain.search.context_index)
             for t in brain.tokenizer.tokens(text)
         )
+
+    def nearest_record(self, question: str) -> str:
+        """The service record (or article section) an unanswered question is closest to, for
+        `run_bot.py unanswered`: a service gets the question as one more of its `asks:`."""
+        brain = self._brain
+        understood = brain.understander.understand(normalise(question, limit=MAX_MESSAGE_CHARS))
+        tokens = brain.tokenizer.tokens(understood.text)
+        services = brain.search.service_hits(tokens, None, 1)
+        if services and services[0].coverage > 0:
+            hit = services[0]
+            return f"services.yaml {hit.service.id}({hit.service.name},覆盖 {hit.coverage:.0%}):可加入 asks"
+        sections = brain.search.sections(tokens, 1)
+        if sections and sections[0][1] > 0:
+            passage, coverage = sections[0]
+            return f"sources/{passage.source}.yaml {passage.id}(覆盖 {coverage:.0%})"
+        return ""
 
     def page(self, state: DialogueState, delta: int, brain: Brain | None = None) -> Reply:
         """The next (+1) or previous (-1) page of the resident's last event search."""
@@ -380,94 +426,120 @@ class Engine:
             return None
         return original_reply(brain.knowledge, passage)
 
-    # -- routing a question -----------------------------------------------------------------------
+    # -- answering a question: understand → candidates → score → decide ------------------------------
 
-    def _question(self, brain: Brain, message: str, state: DialogueState) -> Reply:
-        reading = brain.read(message)
+    def _question(self, brain: Brain, understood: Understanding, state: DialogueState) -> Reply:
+        text = understood.text
+        followed = self._follow_up(brain, understood, state)
+        if followed is not None:
+            return followed
+        reading = brain.read(text)
         query = reading.query
-        table_district = query.district is None or query.district in brain.event_districts
-        if (
-            state.query is not None
-            and is_follow_up(message)
-            and not reading.unknown
-            and not (query.activity and query.ranges)
-        ):
-            merged = state.query.follow(query)
-            if merged != state.query or query.is_empty():
-                return self.show_events(state, self._matching_events_query(brain, merged) or merged, 0, brain)
-        # 「6月23日中原区开了什么会」 is about an article; 「2月5日有什么活动」 about the table.
-        dated = (query.ranges or query.topics) and table_district
-        if dated and reading.about_events(brain.search):
-            if not brain.events(query) and reading.content:
-                # 「1月13日峡窝镇开了什么会」: no event that day, but an article may say.
-                tokens = brain.tokenizer.tokens(message)
-                article = self._articles(brain, message, tokens, query.district, state)
-                if article.kind != "fallback":
-                    return article
-            return self.show_events(state, query, 0, brain)
-        if (
-            (query.activity or query.places)
-            and table_district
-            and reading.about_events(brain.search)
-            and not reading.articles_know_better(brain.search)
-        ):
-            event_query = self._matching_events_query(brain, query)
-            if event_query is not None:
-                return self.show_events(state, event_query, 0, brain)
-        if query.relative and not reading.content:
-            return self._period(brain, list(query.relative))
-        if not reading.content:
-            if query.district and reading.asks_events and query.district in brain.event_districts:
-                return self.show_events(state, query, 0, brain)
-            if not query.district:
+        candidates = collect(brain, reading, brain.tokenizer.tokens(text), text, self._label(query))
+        year = next((w for w in brain.knowledge.speech.other_years if w in understood.plain.lower()), None)
+        if year is not None and any(c.kind == "events" for c in candidates):
+            return self._period(brain, [year])
+        if not any(c.kind == "events" for c in candidates):
+            if query.relative and not reading.content:
+                return self._period(brain, list(query.relative))
+            if not reading.content and not query.district:
                 return self._fallback(brain, "no_topic")
-        return self._articles(brain, message, brain.tokenizer.tokens(message), query.district, state)
+        decision = decide(candidates)
+        if decision.band == "sure" and decision.best is not None:
+            return self._answer(brain, decision.best, state, asked_attribute(brain.attributes, text))
+        if decision.band == "close":
+            return self._suggest(brain, decision, state)
+        best = ranked(candidates)[0] if candidates else None
+        log.debug("fallback: best %s", best)
+        return self._fallback(
+            brain,
+            "low_confidence",
+            best=best.label if best else "",
+            score=best.confidence if best else 0.0,
+        )
+
+    def _answer(
+        self, brain: Brain, candidate: Candidate, state: DialogueState, attribute: Attribute | None = None
+    ) -> Reply:
+        """The full answer of one candidate, or, when it lacks the asked attribute, an honest "not given"."""
+        if candidate.kind == "events" and candidate.query is not None:
+            events = brain.events(candidate.query)
+            if attribute is not None and events and not any(attribute.carried_by(e.text) for e in events):
+                state.query, state.page = candidate.query, 0
+                return self._not_given(brain, attribute, "活动表", [self._event_line(e) for e in events[:2]])
+            return self.show_events(state, candidate.query, 0, brain)
+        if candidate.kind == "service" and candidate.service is not None:
+            service = candidate.service
+            if attribute is not None and not attribute.carried_by(f"{service.how} {service.quote}"):
+                return self._not_given(brain, attribute, service.name, [service.quote])
+            state.query, state.passage = None, service.passage
+            return service_reply(brain.knowledge, "service_lookup", service, candidate.confidence)
+        hit = candidate.hit
+        assert hit is not None
+        if attribute is not None and not attribute.carried_by(hit.text):
+            return self._not_given(
+                brain, attribute, brain.knowledge.sources[hit.passage.source].title, [hit.text]
+            )
+        state.query, state.passage = None, hit.passage.id  # 「下一页」 after an article has no list to page
+        return passage_reply(
+            brain.knowledge, brain.router.first("passages").name, hit.passage, hit.text, candidate.confidence
+        )
+
+    def _suggest(self, brain: Brain, decision: Decision, state: DialogueState) -> Reply:
+        """「您是想问下面哪一个?」 with the close candidates; picking one gives its full answer."""
+        choices = []
+        for candidate in decision.chosen:
+            if candidate.kind == "events":
+                choices.append(Choice("events", candidate.label, query=candidate.query))
+            elif candidate.kind == "service" and candidate.service is not None:
+                choices.append(Choice("service", candidate.label, target=candidate.service.name))
+            elif candidate.hit is not None:
+                choices.append(
+                    Choice(
+                        "passage", candidate.label, target=candidate.hit.passage.id, quote=candidate.hit.text
+                    )
+                )
+        state.choices = choices
+        best = decision.chosen[0]
+        return finished(
+            Reply(
+                "suggestions",
+                "suggestions",
+                title="您是想问下面哪一个?",
+                items=tuple(
+                    Offer(i, c.label, "events" if c.kind == "events" else "passages")
+                    for i, c in enumerate(choices, 1)
+                ),
+                confidence=best.confidence,
+                best=best.label,
+            )
+        )
+
+    def _follow_up(self, brain: Brain, understood: Understanding, state: DialogueState) -> Reply | None:
+        """A message that leans on the last list: 「其中…的呢」, 「当天…」, 「那2月5日呢」, 「地址在哪」."""
+        if state.query is None:
+            return None
+        turn = read_follow_up(brain, understood, state.query)
+        if turn is None:
+            return None
+        if turn.attribute is not None:
+            events = brain.events(turn.query)
+            if not any(turn.attribute.carried_by(e.text) for e in events):
+                return self._not_given(
+                    brain, turn.attribute, "活动表", [self._event_line(e) for e in events[:2]]
+                )
+        return self.show_events(state, matching_events_query(brain, turn.query) or turn.query, 0, brain)
 
     @staticmethod
-    def _matching_events_query(brain: Brain, query: EventQuery) -> EventQuery | None:
-        """The query as it finds events: every activity word, or else (「写春联和猜灯谜」) any one."""
-        bounds, places, topics = query.date_bounds(), list(query.places), list(query.topics)
-        if brain.search.events(list(query.activity), bounds, places, query.district, topics):
-            return query
-        concepts = tuple(t for t in query.activity if t in brain.knowledge.lexicon.synonyms)
-        if len(concepts) > 1 and brain.search.events(
-            list(concepts), bounds, places, query.district, topics, True
-        ):
-            return replace(query, activity=concepts, any_activity=True)
-        return None
+    def _event_line(event: Event) -> str:
+        return f"{event_date(event)},{event.place}:{event.content}(主办:{event.organiser})"
 
-    def _articles(
-        self, brain: Brain, message: str, tokens: list[str], district: str | None, state: DialogueState
-    ) -> Reply:
-        number_question = brain.router.asks_exact(message)
-        passage = brain.search.passages(tokens, brain.router.answer_cues(message), district, number_question)
-        service = brain.search.services(tokens, district) if brain.router.asks_for_service(message) else None
-        state.query = None  # 「下一页」 after an article answer has no list to page
-        if (
-            service is not None
-            and not number_question
-            and service.coverage >= MIN_SERVICE_COVERAGE
-            and (passage is None or service.coverage + 0.1 >= passage.coverage)
-        ):
-            return service_reply(brain.knowledge, "service_lookup", service.service, service.coverage)
-        if passage is None or passage.coverage < MIN_COVERAGE:
-            log.debug("fallback: coverage %.2f", passage.coverage if passage else 0.0)
-            return self._fallback(
-                brain,
-                "low_confidence",
-                best=passage.text if passage else "",
-                score=passage.coverage if passage else 0.0,
-            )
-        if any(t in brain.tokenizer.place_words and t not in passage.known for t in tokens):
-            # The question names a place this article section never mentions: not its answer.
-            return self._fallback(brain, "low_confidence", best=passage.text, score=passage.coverage)
-        return passage_reply(
-            brain.knowledge,
-            brain.router.first("passages").name,
-            passage.passage,
-            passage.text,
-            passage.coverage,
-        )
+    def _not_given(self, brain: Brain, attribute: Attribute, where: str, said: list[str]) -> Reply:
+        """The asked attribute is not in the knowledge: say so, and what it does say (as text only:
+        the reply states no fact it does not have, and cites nothing it does not answer from)."""
+        shown = ";".join(s if len(s) <= 120 else s[:119] + "…" for s in said)
+        text = f"抱歉,资料里没有写{attribute.name}。{where}里写的是:{shown}"
+        return plain_reply("fallback", "missing_attribute", text)
 
     # -- replies that are not from the knowledge --------------------------------------------------
 
@@ -490,9 +562,7 @@ class Engine:
     def _label(query: EventQuery) -> str:
         parts = []
         if query.ranges:
-            parts.append(
-                "、".join(f"{r.label}({r.describe()})" if r.named else r.describe() for r in query.ranges)
-            )
+            parts.append("、".join(Engine._range_label(r, bool(query.topics)) for r in query.ranges))
         if query.district:
             parts.append(query.district)
         if query.places:
@@ -505,6 +575,17 @@ class Engine:
         if len(label) > _MAX_LABEL:
             label = label[: _MAX_LABEL - 1] + "…"
         return f"{label}的活动" if label else "活动"
+
+    @staticmethod
+    def _range_label(day: DateRange, about_festival: bool) -> str:
+        """Say what was searched: the festival's events (any day) or the festival's day only."""
+        if not day.named:
+            return day.describe()
+        if day.start != day.end:  # 「过年」, 「春节期间」: a period, not a day
+            return f"{day.label}期间({day.describe()})"
+        if about_festival:
+            return f"{day.describe()}({day.label}当天)及与{day.label}有关"
+        return f"{day.describe()}({day.label}当天)"
 
     @staticmethod
     def _relative_note(brain: Brain, query: EventQuery) -> str:

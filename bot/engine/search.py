@@ -95,7 +95,8 @@ class KnowledgeSearch:
 
         self.service_docs = [
             tokenizer.tokens(
-                " ".join([s.name, s.offers, s.provider, s.how, s.district, *s.keywords]), for_index=True
+                " ".join([s.name, s.offers, s.provider, s.how, s.district, *s.keywords, *s.asks]),
+                for_index=True,
             )
             for s in knowledge.services
         ]
@@ -106,6 +107,9 @@ class KnowledgeSearch:
         self._max_idf = max((self.context_index.idf(t) for t in self.context_index.vocabulary), default=1.0)
         self._places_words = tokenizer.place_words
         self._places = _substrings([f"{e.place} {e.organiser}" for e in knowledge.events])
+        self.vocabulary = frozenset(
+            {*self.context_index.vocabulary, *self.event_vocabulary, *tokenizer.lexicon.canonical_map()}
+        ).union(*map(frozenset, self.service_docs))
 
     # -- articles ---------------------------------------------------------------------------------
 
@@ -185,7 +189,7 @@ class KnowledgeSearch:
         best_score, best = min(scored, key=lambda pair: (-pair[0], pair[1]))
         ref = self.sentences[best]
         passage = self.knowledge.passages[ref.passage]
-        first, last = self._window(passage, ref.sentence)
+        first, last = self.window(passage, ref.sentence)
         coverage = self.coverage(tokens, self._context_sets[ref.passage], self._context_text[ref.passage])
         return PassageHit(passage, first, last, best_score, coverage, self._context_sets[ref.passage])
 
@@ -199,7 +203,7 @@ class KnowledgeSearch:
         return self.knowledge.sources[self.knowledge.passages[passage].source].district
 
     @staticmethod
-    def _window(passage: Passage, index: int) -> tuple[int, int]:
+    def window(passage: Passage, index: int) -> tuple[int, int]:
         """Grow a window around the best sentence while it stays short enough to read on a phone."""
         sentences = passage.sentences
         first = last = index
@@ -221,17 +225,36 @@ class KnowledgeSearch:
 
     def services(self, tokens: list[str], district: str | None = None) -> ServiceHit | None:
         """The best service record; one in the district the question names, when there is one."""
+        hits = self.service_hits(tokens, district, 1)
+        return hits[0] if hits else None
+
+    def service_hits(self, tokens: list[str], district: str | None = None, k: int = 3) -> list[ServiceHit]:
+        """The ``k`` best service records by how much of the question each one covers."""
         hits = self.service_index.top_k(tokens, len(self.service_docs))
         if district and any(s.district == district for s in self.knowledge.services):
             hits = [h for h in hits if self.knowledge.services[h.doc].district == district]
-        if not hits:
-            return None
-        best = hits[0]
-        return ServiceHit(
-            self.knowledge.services[best.doc],
-            best.score,
-            self.coverage(tokens, set(self.service_docs[best.doc])),
-        )
+        found = [
+            ServiceHit(
+                self.knowledge.services[h.doc], h.score, self.coverage(tokens, set(self.service_docs[h.doc]))
+            )
+            for h in hits
+        ]
+        return found[:k]
+
+    def sections(self, tokens: list[str], k: int = 3) -> list[tuple[Passage, float]]:
+        """The ``k`` article paragraphs whose section context covers most of the question."""
+        out: list[tuple[Passage, float]] = []
+        seen: set[tuple[str, str]] = set()
+        for hit in self.context_index.top_k(tokens, 4 * k):
+            passage = self.knowledge.passages[hit.doc]
+            if (passage.source, passage.section) in seen:
+                continue
+            seen.add((passage.source, passage.section))
+            out.append(
+                (passage, self.coverage(tokens, self._context_sets[hit.doc], self._context_text[hit.doc]))
+            )
+        out.sort(key=lambda pair: -pair[1])
+        return out[:k]
 
     # -- events -----------------------------------------------------------------------------------
 

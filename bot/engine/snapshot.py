@@ -33,7 +33,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from bot.data.knowledge import Event, Knowledge, Passage, Service, Source
+from bot.data.knowledge import Event, Knowledge, Passage, Service, Source, Speech
 from bot.engine.dates import Festival
 from bot.engine.router import Intent
 from bot.engine.text import Lexicon, TokenMemo
@@ -56,7 +56,7 @@ KEEP_TOKENS = 3
 # Modules whose code shapes a snapshot (records, tokens); editing any of them changes every key.
 _CODE = ("bot/data", "bot/engine")
 _RECORDS: dict[str, type] = {
-    cls.__name__: cls for cls in (Source, Passage, Event, Service, Festival, Lexicon, Intent)
+    cls.__name__: cls for cls in (Source, Passage, Event, Service, Festival, Lexicon, Intent, Speech)
 }
 
 CacheDir = Path | Literal[False] | None

@@ -6,6 +6,7 @@ the lexicon files in ``knowledge/lexicon``; this module only applies them.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import io
@@ -213,10 +214,18 @@ class Tokenizer:
                 if len(token) == 1 and not for_index:
                     continue
             token = self._canonical.get(token, token)
-            if not keep_stopwords and token in self.lexicon.stopwords:
+            if not keep_stopwords and (
+                token in self.lexicon.stopwords or only_stopwords(token, self.lexicon.stopwords)
+            ):
                 continue
             out.append(token)
         return out
+
+    def words(self, text: str) -> list[str]:
+        """jieba's plain cut of ``text``, nothing folded or dropped (for offsets into the text)."""
+        with self._lock:
+            words: list[str] = self._jieba.lcut(text)
+        return words
 
     def rarity(self, token: str) -> float:
         """How rare a word is in everyday Chinese (jieba's dictionary counts), from 0 to 1: 「有人」
@@ -226,3 +235,15 @@ class Tokenizer:
 
     def canonical(self, token: str) -> str:
         return self._canonical.get(token, token)
+
+
+@functools.lru_cache(maxsize=65536)
+def only_stopwords(token: str, stopwords: frozenset[str]) -> bool:
+    """「哪办」, 「哪些地方」, 「这里」: jieba's word made of stop words only carries no topic either."""
+    if len(token) < 2 or token.isascii():
+        return False
+    ends = {0}
+    for end in range(1, len(token) + 1):
+        if any(start in ends and token[start:end] in stopwords for start in range(end)):
+            ends.add(end)
+    return len(token) in ends

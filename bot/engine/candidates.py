@@ -1,0 +1,126 @@
+"""Candidates: every answer the knowledge could give to one understood question, with its evidence.
+
+Three sources are asked alike — the event table (by the question's slots), the articles (the best
+sentence window) and the service records (with the ways residents ask for them) — and each offer
+carries its confidence; bot.engine.decide picks among them.  Small talk and paging never get here:
+they are recognised before, on the resident's own words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Literal
+
+from bot.data.knowledge import Service
+from bot.engine.dialogue import EventQuery
+from bot.engine.search import PassageHit
+
+if TYPE_CHECKING:
+    from bot.engine.engine import Brain, Reading
+
+_MAX_LABEL = 30
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One possible answer: what it is, how sure, and a short label for 「您是想问…」."""
+
+    kind: Literal["events", "passage", "service"]
+    confidence: float
+    label: str
+    query: EventQuery | None = None
+    hit: PassageHit | None = None
+    service: Service | None = None
+    empty: bool = False  # an event search that finds nothing: an honest "none", never an offer
+    on_topic: bool = True  # holds the question's weightiest word, so it may be offered when unsure
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= _MAX_LABEL else text[: _MAX_LABEL - 1] + "…"
+
+
+def collect(brain: Brain, reading: Reading, tokens: list[str], text: str, label: str) -> list[Candidate]:
+    """Candidates from every source for a question; ``label`` names its event search."""
+    out = [*_events(brain, reading, label), *_passages(brain, reading, tokens, text)]
+    if not brain.router.asks_exact(text):  # 「多少」 wants a fact, not a service description
+        out.extend(_services(brain, reading, tokens))
+    topic = _topic(brain, reading, tokens)
+    return [replace(c, on_topic=topic is not None and _holds(brain, c, topic)) for c in out]
+
+
+def _topic(brain: Brain, reading: Reading, tokens: list[str]) -> str | None:
+    """The question's weightiest word that is not a place or a day: 「京广路街道哪里写春联」 is about
+    春联.  Single characters (「来」, 「着」) are too ambiguous to be what a question is about."""
+    days = {brain.tokenizer.canonical(r.label) for r in reading.query.ranges} | set(reading.query.topics)
+    places = brain.tokenizer.place_words | set(brain.knowledge.districts()) | days
+    focus = [t for t in tokens if t not in places and t not in brain.event_words and len(t) > 1]
+    return max(focus, key=brain.search.weight) if focus else None
+
+
+def _holds(brain: Brain, candidate: Candidate, word: str) -> bool:
+    search = brain.search
+    if candidate.kind == "events":
+        return word in search.event_vocabulary or any(
+            word in p for p in (candidate.query or EventQuery()).places
+        )
+    if candidate.kind == "service" and candidate.service is not None:
+        index = brain.knowledge.services.index(candidate.service)
+        return word in search.service_docs[index]
+    hit = candidate.hit
+    return hit is not None and (word in hit.known or word in hit.text)
+
+
+def matching_events_query(brain: Brain, query: EventQuery) -> EventQuery | None:
+    """The query as it finds events: every activity word, or else (「写春联和猜灯谜」) any one."""
+    search = brain.search
+    bounds, places, topics = query.date_bounds(), list(query.places), list(query.topics)
+    if search.events(list(query.activity), bounds, places, query.district, topics):
+        return query
+    concepts = tuple(t for t in query.activity if t in brain.knowledge.lexicon.synonyms)
+    if len(concepts) > 1 and search.events(list(concepts), bounds, places, query.district, topics, True):
+        return replace(query, activity=concepts, any_activity=True)
+    return None
+
+
+def _events(brain: Brain, reading: Reading, label: str) -> list[Candidate]:
+    query = reading.query
+    if query.district is not None and query.district not in brain.event_districts:
+        return []  # 「惠济区春节有啥活动」: the table is 上街区's only; articles may still answer
+    coverage = reading.event_coverage(brain.search)
+    if query.ranges or query.topics:
+        found = brain.events(query)
+        return [Candidate("events", coverage, label, query=query, empty=not found)]
+    if query.activity or query.places:
+        matching = matching_events_query(brain, query)
+        if matching is None:
+            return []
+        return [Candidate("events", coverage, label, query=matching)]
+    if not reading.content and query.district and reading.asks_events:
+        return [Candidate("events", 1.0, label, query=query)]
+    return []
+
+
+def _passages(brain: Brain, reading: Reading, tokens: list[str], text: str) -> list[Candidate]:
+    router = brain.router
+    hit = brain.search.passages(
+        tokens, router.answer_cues(text), reading.query.district, router.asks_exact(text)
+    )
+    if hit is None:
+        return []
+    if any(t in brain.tokenizer.place_words and t not in hit.known for t in tokens):
+        return []  # the question names a place this section never mentions: not its answer
+    source = brain.knowledge.sources[hit.passage.source]
+    heading = f"《{source.title}》" + (f"{hit.passage.section}" if hit.passage.section else "")
+    return [Candidate("passage", hit.coverage, _short(heading), hit=hit)]
+
+
+def _services(brain: Brain, reading: Reading, tokens: list[str]) -> list[Candidate]:
+    return [
+        Candidate(
+            "service",
+            hit.coverage,
+            _short(f"{hit.service.name}({hit.service.district})"),
+            service=hit.service,
+        )
+        for hit in brain.search.service_hits(tokens, reading.query.district, 2)
+    ]

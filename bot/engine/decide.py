@@ -1,0 +1,53 @@
+"""Decide: one confidence, three bands.  Sure → answer; close → 「您是想问下面哪一个?」; else fallback.
+
+Every candidate was scored by bot.engine.score; this module only orders them and applies the bands
+of bot.engine.thresholds, so why the bot answered, asked back or declined is one comparison.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.engine.candidates import Candidate
+from bot.engine.score import KIND_PRIORITY, is_sure, rank_value
+from bot.engine.thresholds import CLOSE, MAX_OFFERS
+
+Band = Literal["sure", "close", "none"]
+
+
+@dataclass(frozen=True)
+class Decision:
+    band: Band
+    chosen: tuple[Candidate, ...]  # the answer (sure), the offers (close), or nothing
+
+    @property
+    def best(self) -> Candidate | None:
+        return self.chosen[0] if self.chosen else None
+
+
+def ranked(candidates: list[Candidate]) -> list[Candidate]:
+    """Best first; equal candidates keep their retriever's order (BM25 within services)."""
+    return sorted(candidates, key=lambda c: (-rank_value(c.kind, c.confidence), -KIND_PRIORITY[c.kind]))
+
+
+def decide(candidates: list[Candidate]) -> Decision:
+    """The best sure candidate; else the close ones, one per label, best first; else nothing."""
+    order = ranked([c for c in candidates if not c.empty])
+    sure = [c for c in order if is_sure(c.kind, c.confidence)]
+    if sure:
+        return Decision("sure", (sure[0],))
+    empty = [c for c in candidates if c.empty and is_sure(c.kind, c.confidence)]
+    if empty:  # 「年三十有没有晚会」: the table was searched and has nothing that day
+        return Decision("sure", (empty[0],))
+    close: list[Candidate] = []
+    for candidate in order:
+        if (
+            candidate.confidence >= CLOSE
+            and candidate.on_topic
+            and all(c.label != candidate.label for c in close)
+        ):
+            close.append(candidate)
+    if close:
+        return Decision("close", tuple(close[:MAX_OFFERS]))
+    return Decision("none", ())

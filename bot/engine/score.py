@@ -1,0 +1,57 @@
+"""Score: how sure each candidate is, from its evidence, and whether it carries what was asked.
+
+A candidate's confidence is the share of the question's weight its own text accounts for
+(KnowledgeSearch.coverage); this module adds the rules that make the kinds comparable and checks
+the asked attribute (a phone number, a price, a clock time) against the text that would answer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.data.knowledge import Speech
+from bot.engine.thresholds import SERVICE_PREFERENCE, SERVICE_SURE, SURE
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """Something a resident asks about one thing (电话), and what a sentence giving it looks like."""
+
+    name: str
+    asks: tuple[str, ...]
+    value: re.Pattern[str]
+
+    def carried_by(self, text: str) -> bool:
+        return self.value.search(text) is not None
+
+
+def attributes(speech: Speech) -> tuple[Attribute, ...]:
+    return tuple(Attribute(name, asks, re.compile(value)) for name, asks, value in speech.attributes)
+
+
+def asked_attribute(known: tuple[Attribute, ...], text: str) -> Attribute | None:
+    """The attribute a question asks for, by its longest question word (「多少钱」 over 「多少」)."""
+    best: tuple[int, Attribute] | None = None
+    lowered = text.lower()
+    for attribute in known:
+        for word in attribute.asks:
+            if word.lower() in lowered and (best is None or len(word) > best[0]):
+                best = (len(word), attribute)
+    return best[1] if best else None
+
+
+def is_sure(kind: str, confidence: float) -> bool:
+    """Services are short records: one shared word covers much of one, so they need more."""
+    return confidence >= (SERVICE_SURE if kind == "service" else SURE)
+
+
+def rank_value(kind: str, confidence: float) -> float:
+    """The value candidates of different kinds are ordered by: a sure service is a curated summary
+    and wins a near tie with a passage; ties between equals go to the event table (priority)."""
+    if kind == "service" and confidence >= SERVICE_SURE:
+        return min(confidence + SERVICE_PREFERENCE, 1.0)
+    return confidence
+
+
+KIND_PRIORITY = {"events": 2, "service": 1, "passage": 0}

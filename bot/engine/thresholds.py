@@ -1,0 +1,43 @@
+"""Every number the answering pipeline decides with, in one place, each with why it has its value.
+
+Confidences are shares of a question's weight (0..1) that a candidate's text accounts for; see
+bot.engine.score.  The values were set on dev.yaml, tests/eval/residents.yaml and the tune half of
+the colloquial set, never on the test half.
+"""
+
+from __future__ import annotations
+
+# -- decide: three bands -------------------------------------------------------------------------
+# At or above SURE the best candidate is the answer: half of what the resident asked is in the
+# candidate's own words.  The previous engine's MIN_COVERAGE, kept because dev and residents.yaml
+# were tuned to it and a lower value answers out-of-scope questions from stray words.
+SURE = 0.5
+# From CLOSE to SURE something is near but not enough to answer: the resident is offered the top
+# candidates.  Below 0.3 the shared words are one common word (找, 工作, 会), not a topic.
+CLOSE = 0.3
+# How many suggestions at most (2–3 fit on a phone screen with their labels).
+MAX_OFFERS = 3
+# A service record answers when it is this sure; services are few and short, so one matching
+# word covers more of it than of a passage, and it needs a higher bar than a passage.
+SERVICE_SURE = 0.6
+# A service with this much more evidence than the best passage wins over it; a service record
+# is a curated summary, so it is preferred on a near tie (0.1 = one common word of a question).
+SERVICE_PREFERENCE = 0.1
+
+# -- understand ----------------------------------------------------------------------------------
+# Pinyin repair considers question words of 2 to 4 characters: a single character sounds like
+# dozens of others (在/再/载), and knowledge words longer than 4 characters are names, not typos.
+REPAIR_MIN_CHARS = 2
+REPAIR_MAX_CHARS = 4
+# ...and only words rare in everyday Chinese (bot.engine.text.Tokenizer.rarity, 0 common .. 1 unseen):
+# 「知道」 (0.41), 「事实」 (0.53) and 「心里」 (0.48) are real words; 「新访」, 「春连」, 「低报」 (1.0)
+# are not.
+# 「心里咨询」 is still repaired as a whole (1.0).
+REPAIR_MIN_RARITY = 0.6
+
+# -- candidates ----------------------------------------------------------------------------------
+# Reciprocal rank fusion of word and character-bigram retrieval: 60 is the constant of Cormack
+# et al. (2009); it keeps one list's first place from drowning the other list's agreement.
+RRF_K = 60
+# How many passages each retriever contributes to the fusion.
+FUSION_DEPTH = 20

@@ -1,0 +1,163 @@
+"""Understand: turn what a resident typed into the plain question the knowledge can be searched with.
+
+English key terms → Chinese (glossary), Henan and chat words → plain words (dialect), fillers and
+yes/no tails dropped, words that sound like a knowledge word but are not one repaired by pinyin
+(「心里咨询」 → 心理咨询), and clauses that name nothing the knowledge knows left out
+(「…,俺娘可爱看」).  All the words are data in knowledge/lexicon/; this module only applies them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from pypinyin import lazy_pinyin
+
+from bot.data.knowledge import Speech
+from bot.engine.text import Tokenizer
+from bot.engine.thresholds import REPAIR_MAX_CHARS, REPAIR_MIN_CHARS, REPAIR_MIN_RARITY
+
+_CLAUSE = re.compile(r"[,，。!！?？;；、~～]+\s*|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
+_CJK = re.compile(r"[\u4e00-\u9fff]+")
+_BREAK = r"(?=[,，。!！?？;；、~～\s]|$)"
+
+
+@dataclass(frozen=True)
+class Understanding:
+    """A question at each step: ``plain`` for small talk (「有人没有」 still says 有人没有), ``text``
+    for searching, and the repairs made, so a reply can say what it understood."""
+
+    original: str
+    plain: str
+    text: str
+    repairs: tuple[tuple[str, str], ...] = ()
+    refers_back: bool = False  # 「当天还有别的不」 is about the last list, not a request for its next page
+
+    @property
+    def last_clause(self) -> str:
+        clauses = [c for c in _CLAUSE.split(self.plain) if c]
+        return clauses[-1] if clauses else self.plain
+
+
+@lru_cache(maxsize=65536)
+def _sound(word: str) -> str:
+    return " ".join(lazy_pinyin(word))
+
+
+class Understander:
+    """Applies one knowledge version's speech data; immutable once built."""
+
+    def __init__(
+        self, speech: Speech, tokenizer: Tokenizer, vocabulary: frozenset[str], generic: frozenset[str]
+    ) -> None:
+        self.tokenizer = tokenizer
+        self.vocabulary = vocabulary  # every word the knowledge uses, canonical and as written
+        self.generic = generic  # words that say "event" or "where": no topic of their own
+        # An English word the synonyms already fold (「spring couplets」) is left to them.
+        folded = tokenizer.lexicon.canonical_map()
+        self._glossary = [
+            (re.compile(rf"\b{re.escape(en)}\b", re.IGNORECASE), zh)
+            for en, zh in sorted(speech.glossary, key=lambda pair: -len(pair[0]))
+            if en.lower() not in folded
+        ]
+        self._same_day = speech.same_day
+        self._dialect = sorted(speech.dialect, key=lambda pair: -len(pair[0]))
+        long_fillers = sorted((f for f in speech.fillers if len(f) > 1), key=len, reverse=True)
+        self._long_fillers = long_fillers
+        short = "".join(re.escape(f) for f in speech.fillers if len(f) == 1)
+        self._short_fillers = re.compile(rf"[{short}]+{_BREAK}") if short else None
+        endings = sorted(speech.endings, key=len, reverse=True)
+        self._endings = (
+            re.compile("(?<=.)(?:" + "|".join(map(re.escape, endings)) + r")(?=[,，。!！?？;；~～\s]*$)")
+            if endings
+            else None
+        )
+        stop = tokenizer.lexicon.stopwords
+        by_sound: dict[str, set[str]] = {}
+        for word in vocabulary:
+            if (
+                REPAIR_MIN_CHARS <= len(word) <= REPAIR_MAX_CHARS
+                and _CJK.fullmatch(word)
+                and word not in stop
+            ):
+                by_sound.setdefault(_sound(word), set()).add(word)
+        self._by_sound = {sound: next(iter(words)) for sound, words in by_sound.items() if len(words) == 1}
+
+    def understand(self, message: str) -> Understanding:
+        text = message
+        if any(c.isascii() and c.isalpha() for c in text):
+            for pattern, zh in self._glossary:
+                text = pattern.sub(zh, text)
+        for word, plain in self._dialect:
+            text = text.replace(word, plain)
+        for filler in self._long_fillers:
+            text = text.replace(filler, " ")
+        if self._short_fillers is not None:
+            text = self._short_fillers.sub("", text)
+        plain = re.sub(r"\s+", " ", text).strip()
+        clauses = [c for c in _CLAUSE.split(plain) if c]
+        if self._endings is not None:
+            clauses = [self._endings.sub("", c) or c for c in clauses]
+        clauses, repairs = self._repair(clauses)
+        topical = [c for c in clauses if self._names_something(c)]
+        kept = topical if topical and len(topical) < len(clauses) else clauses
+        refers = any(w in plain for w in self._same_day)
+        return Understanding(message, plain, " ".join(kept) or plain, tuple(repairs), refers)
+
+    def _names_something(self, clause: str) -> bool:
+        """Does the clause name a topic or a date (a digit, a festival), not only feelings and fillers?"""
+        if any(c.isdigit() for c in clause):
+            return True
+        return any(t in self.vocabulary and t not in self.generic for t in self.tokenizer.tokens(clause))
+
+    def _bounds(self, piece: str) -> set[int]:
+        """Offsets where jieba's words of ``piece`` begin or end."""
+        bounds, at = {0}, 0
+        for word in self.tokenizer.words(piece):
+            at += len(word)
+            bounds.add(at)
+        return bounds
+
+    def _repair(self, clauses: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
+        """A word not in the knowledge that sounds exactly like one word that is becomes that word.
+
+        Only whole words of the question (jieba's cut: 「我妈可爱看」 has no word 「妈可」) and only
+        words everyday Chinese rarely uses (「知道」 is no typo of 指导)."""
+        repairs: list[tuple[str, str]] = []
+        out = []
+        stop = self.tokenizer.lexicon.stopwords
+        for clause in clauses:
+            fixed = []
+            for piece in re.split(r"([\u4e00-\u9fff]+)", clause):
+                if not _CJK.fullmatch(piece or " "):
+                    fixed.append(piece)
+                    continue
+                bounds = self._bounds(piece)
+                i, chars = 0, []
+                while i < len(piece):
+                    step = 1
+                    for n in range(min(REPAIR_MAX_CHARS, len(piece) - i), REPAIR_MIN_CHARS - 1, -1):
+                        window = piece[i : i + n]
+                        if window in self.vocabulary or window in stop:
+                            chars.append(window)
+                            step = n
+                            break
+                        if i not in bounds or i + n not in bounds:
+                            continue
+                        target = self._by_sound.get(_sound(window))
+                        if (
+                            target is not None
+                            and target != window
+                            and self.tokenizer.rarity(window) >= REPAIR_MIN_RARITY
+                        ):
+                            chars.append(target)
+                            repairs.append((window, target))
+                            step = n
+                            break
+                    else:
+                        chars.append(piece[i])
+                    i += step
+                fixed.append("".join(chars))
+            out.append("".join(fixed))
+        return out, repairs

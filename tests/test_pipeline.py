@@ -1,0 +1,259 @@
+"""The answering pipeline (understand → candidates → score → decide) on a small knowledge of its own.
+
+The fixture is written here, in tmp_path, so these tests say what each stage does whatever the
+shipped articles say; only the intents (behaviour configuration) are the shipped ones.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.engine.bigram import BigramIndex, bigrams, fuse
+from bot.engine.dialogue import DialogueState
+from bot.engine.engine import ROOT, Engine
+
+SOURCE = """\
+id: t-1
+title: 幸福社区便民服务
+district: 上街区
+kind: article
+sections:
+- heading: 日间照料
+  passages:
+  - id: t-1.1.1
+    text: 幸福社区日间照料中心为老人提供午餐和休息服务。中心每周一至周五开放。
+  - id: t-1.1.2
+    text: 社区心理工作室由两名心理咨询师坐诊,为居民提供心理疏导。
+- heading: 党建
+  passages:
+  - id: t-1.2.1
+    text: 幸福社区党支部共有党员120名。每月组织一次主题党日活动,找差距、补短板。
+  - id: t-1.2.2
+    text: 社区开展防范诈骗宣传,提醒居民遇到可疑情况拨打110报警电话。
+"""
+
+TABLE = """\
+id: t-2
+title: 春节活动安排
+district: 上街区
+kind: table
+sections:
+- heading: ''
+  passages:
+  - id: t-2.1.1
+    text: 春节活动安排表。
+"""
+
+ROWS = [
+    (1, "2020-01-15", "幸福社区", "写春联", "幸福社区"),
+    (2, "2020-01-20", "光明社区", "义写春联", "上街区书法家协会"),
+    (3, "2020-02-08", "文化馆", "猜灯谜", "文化馆"),
+    (4, "2020-02-08", "光明社区广场", "盘鼓表演", "光明社区"),
+    (5, "2020-01-15", "光明社区", "猜灯谜", "光明社区"),
+    (6, "2020-01-10", "和平社区", "写春联", "和平社区"),
+    (7, "2020-01-11", "和平社区", "写春联", "和平社区"),
+    (8, "2020-01-12", "和平社区", "写春联", "和平社区"),
+    (9, "2020-01-13", "和平社区", "写春联", "和平社区"),
+]
+
+SERVICES = """\
+services:
+  - id: day-care
+    name: 日间照料中心
+    offers: 为老人提供午餐和休息服务
+    provider: 幸福社区
+    how: 幸福社区日间照料中心
+    district: 上街区
+    source: t-1
+    passage: t-1.1.1
+    quote: 幸福社区日间照料中心为老人提供午餐和休息服务
+    keywords: [老人, 日间照料]
+    asks: [老人白天一个人在家没人管]
+"""
+
+COLLOQUIAL = """\
+dialect: {啥: 什么, 嘞: 的, 俺: 我, 哪儿: 哪里, 这儿: 这里, 地儿: 地方, 咱: 我们}
+fillers: [我想打听一下, 打听一下, 啊]
+endings: [不, 没有]
+same_day: [当天]
+narrow: [其中]
+that_one: [那场]
+attributes:
+  电话:
+    asks: [电话是多少, 电话多少]
+    value: '\\d{7,}'
+"""
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    root = tmp_path_factory.mktemp("small")
+    knowledge = root / "knowledge"
+    (knowledge / "sources").mkdir(parents=True)
+    (knowledge / "events").mkdir()
+    (knowledge / "lexicon").mkdir()
+    (knowledge / "sources" / "t-1.yaml").write_text(SOURCE, encoding="utf-8")
+    (knowledge / "sources" / "t-2.yaml").write_text(TABLE, encoding="utf-8")
+    rows = "events:\n" + "".join(
+        f"- {{number: {n}, start: '{d}', end: '{d}', place: {p}, content: {c}, organiser: {o}, "
+        "source: t-2}\n"
+        for n, d, p, c, o in ROWS
+    )
+    (knowledge / "events" / "t-2.yaml").write_text(rows, encoding="utf-8")
+    (knowledge / "services.yaml").write_text(SERVICES, encoding="utf-8")
+    lexicon = knowledge / "lexicon"
+    (lexicon / "synonyms.yaml").write_text(
+        "synonyms:\n  春联: [对联, 写春联, 对子]\n  灯谜: [猜灯谜]\n  心理: [心理咨询, 心理疏导]\n",
+        encoding="utf-8",
+    )
+    for name in ("stopwords.yaml", "festivals.yaml"):
+        shutil.copy(ROOT / "knowledge" / "lexicon" / name, lexicon / name)
+    (lexicon / "colloquial.yaml").write_text(COLLOQUIAL, encoding="utf-8")
+    (lexicon / "glossary.yaml").write_text("glossary:\n  day care: 日间照料\n", encoding="utf-8")
+    return Engine.load(knowledge, ROOT / "intents")
+
+
+def ask(engine: Engine, *messages: str) -> list:
+    state = DialogueState()
+    return [engine.answer(m, state) for m in messages]
+
+
+COUPLETS = [1, 2, 6, 7, 8, 9]
+
+
+# -- understand -----------------------------------------------------------------------------------
+
+
+def test_fillers_dialect_and_yes_no_tails_are_stripped(small: Engine) -> None:
+    understood = small.brain.understander.understand("我想打听一下,咱这儿有没有写对子嘞地儿啊")
+    assert "打听" not in understood.text and "嘞" not in understood.text and "啊" not in understood.text
+    (reply,) = ask(small, "我想打听一下,咱这儿有没有写对子嘞地儿啊")
+    assert reply.kind == "events" and sorted(reply.events) == COUPLETS
+
+
+def test_a_word_that_only_sounds_like_a_knowledge_word_is_repaired(small: Engine) -> None:
+    understood = small.brain.understander.understand("心里咨询在哪做")
+    assert ("心里咨询", "心理咨询") in understood.repairs
+    (reply,) = ask(small, "哪儿有写春连的")
+    assert reply.kind == "events" and sorted(reply.events) == COUPLETS
+
+
+def test_common_words_are_not_repaired(small: Engine) -> None:
+    assert small.brain.understander.understand("我想知道心理工作室").repairs == ()
+
+
+def test_english_key_terms_through_the_glossary(small: Engine) -> None:
+    assert "日间照料" in small.brain.understander.understand("Is there day care?").text
+
+
+# -- candidates: bigram fusion ----------------------------------------------------------------------
+
+
+def test_reciprocal_rank_fusion_rewards_agreement() -> None:
+    assert fuse([[1, 2, 3], [3, 1]]) == [1, 3, 2]
+
+
+def test_bigram_retrieval_does_not_depend_on_word_cuts() -> None:
+    assert bigrams("写春联 ok") == ["写春", "春联", "ok"]
+    index = BigramIndex(["社区心理工作室由两名心理咨询师坐诊", "党支部共有党员120名", "写春联", "猜灯谜"])
+    assert index.ranking("理工作", 2)[0] == 0
+
+
+# -- decide: three bands ----------------------------------------------------------------------------
+
+
+def test_sure_answers_close_suggests_and_picking_by_number_answers(small: Engine) -> None:
+    state = DialogueState()
+    sure = small.answer("社区心理工作室有几名心理咨询师", state)
+    assert sure.kind == "passages" and "两名" in sure.text
+    close = small.answer("坐诊咨询师周末也来上班吗", state)
+    assert close.kind == "suggestions" and close.offers and state.choices
+    picked = small.answer("1", state)
+    assert picked.kind == "passages" and picked.citations
+
+
+def test_unrelated_questions_fall_back(small: Engine) -> None:
+    for question in ("地铁几号线到火车站", "明天天气怎么样", "身份证丢了怎么补办"):
+        (reply,) = ask(small, question)
+        assert reply.kind == "fallback" and not reply.citations, question
+
+
+def test_a_need_finds_its_service_by_the_ways_residents_ask(small: Engine) -> None:
+    (reply,) = ask(small, "老人白天一个人在家没人管咋办")
+    assert reply.kind == "passages" and "日间照料中心" in reply.text
+
+
+# -- score: the asked attribute ---------------------------------------------------------------------
+
+
+def test_an_attribute_the_knowledge_lacks_is_said_plainly(small: Engine) -> None:
+    (reply,) = ask(small, "日间照料中心电话是多少")
+    assert reply.kind == "fallback" and "没有写电话" in reply.text and not reply.citations
+    assert "110" not in reply.text
+
+
+def test_a_count_question_gets_the_sentence_with_the_number(small: Engine) -> None:
+    (reply,) = ask(small, "幸福社区党支部有多少党员")
+    assert reply.kind == "passages" and "120" in reply.text
+
+
+# -- follow-ups -------------------------------------------------------------------------------------
+
+
+def test_narrowing_keeps_the_activity(small: Engine) -> None:
+    _, narrowed = ask(small, "哪里写春联", "其中1月15日的呢")
+    assert narrowed.kind == "events" and list(narrowed.events) == [1]
+
+
+def test_that_day_is_the_day_of_the_event_just_shown(small: Engine) -> None:
+    first, same_day = ask(small, "盘鼓表演在哪", "当天还有别的活动吗")
+    assert list(first.events) == [4]
+    assert same_day.kind == "events" and sorted(same_day.events) == [3, 4]
+
+
+def test_where_after_a_single_event_is_about_that_event(small: Engine) -> None:
+    _, where = ask(small, "盘鼓表演是哪天", "地址在哪")
+    assert where.kind == "events" and list(where.events) == [4] and "光明社区广场" in where.text
+
+
+def test_more_pages_on(small: Engine) -> None:
+    first, more = ask(small, "哪里写春联", "还有别的吗")
+    assert first.pages == 2 and more.page == 1
+
+
+def test_next_page_still_works_after_a_fallback_in_between(small: Engine) -> None:
+    first, fallback, page = ask(small, "哪里写春联", "明天天气怎么样", "下一页")
+    assert first.pages == 2 and fallback.kind == "fallback"
+    assert page.kind == "events" and page.page == 1
+
+
+def test_festival_day_only_when_the_resident_says_that_day(small: Engine) -> None:
+    (reply,) = ask(small, "元宵节当天猜灯谜在哪")
+    assert list(reply.events) == [3] and "元宵节当天" in reply.text
+
+
+def test_check_validates_the_new_lexicon_files(tmp_path: Path) -> None:
+    from bot.data.schema import check_knowledge
+    from tests.fixtures.trees import Tree
+
+    tree = Tree.copy(tmp_path)
+    tree.write("knowledge/lexicon/colloquial.yaml", "attributes:\n  电话: {asks: [电话], value: '('}\n")
+    tree.write("knowledge/lexicon/glossary.yaml", "glossary: [a, b]\n")
+    _, problems = check_knowledge(tree.knowledge)
+    where = sorted(f"{pathlib.Path(p.path).name}:{p.line}" for p in problems)
+    assert where == ["colloquial.yaml:2", "glossary.yaml:1"], problems
+    assert any("regular expression" in p.message for p in problems)
+
+
+def test_a_new_date_question_after_a_list_is_not_a_follow_up(small: Engine) -> None:
+    _, fresh = ask(small, "哪里写春联", "2月8日有什么活动")
+    assert sorted(fresh.events) == [3, 4]
+
+
+def test_that_one_by_its_day_picks_from_the_last_list(small: Engine) -> None:
+    _, one = ask(small, "哪里写春联", "1月15日那场在哪")
+    assert list(one.events) == [1]
