@@ -132,7 +132,7 @@ def cmd_telegram(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """The web chat under uvicorn; several workers each build engine and store from the environment."""
-    from bot.channels.web.app import build_app, configure_logging, open_state
+    from bot.channels.web.app import build_app, configure_logging, open_state, served_channels
     from bot.channels.web.config import WebConfigError, web_settings_from_environment
     from bot.channels.web.server import serve
 
@@ -158,7 +158,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         serve(None, args.workers, **options)
     else:
         try:
-            app = build_app(_engine(args), settings)
+            app = build_app(_engine(args), settings, served_channels())
         except ValueError as exc:
             print(f"serve: {exc}", file=sys.stderr)
             return 2

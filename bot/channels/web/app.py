@@ -457,4 +457,13 @@ def app_from_environment() -> Starlette:
     configure_logging()
     settings = web_settings_from_environment()
     engine = Engine.load(settings.knowledge, settings.intents, UnansweredLog(settings.unanswered_log))
-    return build_app(engine, settings)
+    return build_app(engine, settings, served_channels())
+
+
+def served_channels() -> list[Channel]:
+    """The other channels ``serve`` mounts beside the web chat: WeChat when its settings are given."""
+    from bot.channels.wechat.route import channel
+    from bot.settings import load_settings
+
+    wechat = channel(load_settings(require_token=False))
+    return [wechat] if wechat is not None else []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -144,3 +145,28 @@ async def test_answer_text_with_cdata_end_stays_valid_xml(conversation: Conversa
     async for wechat in fake_for(app_for(conversation, "plain"), "plain"):
         reply = await wechat.asend(wechat.text(wechat.openid(), "]]><x>哪里可以写春联]]>"))
         assert reply.content is not None
+
+
+async def test_serve_mounts_wechat_only_when_configured(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from bot.channels.web.app import build_app, served_channels
+    from bot.channels.web.config import WebSettings
+
+    settings = WebSettings(var_dir=tmp_path, watch_interval=0.0)
+    for name in ("WECHAT_TOKEN", "WECHAT_APPID", "WECHAT_AES_KEY", "WECHAT_MODE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # no .env here
+    assert served_channels() == []
+    assert "WeChat is off" in caplog.text
+    monkeypatch.setenv("WECHAT_TOKEN", TOKEN)
+    app = build_app(engine, settings, served_channels())
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://bot") as client,
+    ):
+        wechat = FakeWeChat(client, TOKEN)
+        assert await wechat.averify()
+        reply = await wechat.asend(wechat.text(wechat.openid(), "你好"))
+        assert reply.content and "您好" in reply.content
