@@ -88,6 +88,13 @@ attributes:
     value: '\\d{7,}'
 """
 
+NEEDS = """\
+needs:
+  心理疏导: [心情不好, 闷闷不乐]
+  老人 日间照料: [俺爹, 没人照看]
+  主题党日: [主题党日]
+"""
+
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory: pytest.TempPathFactory) -> Engine:
@@ -114,6 +121,7 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> Engine:
         shutil.copy(ROOT / "knowledge" / "lexicon" / name, lexicon / name)
     (lexicon / "colloquial.yaml").write_text(COLLOQUIAL, encoding="utf-8")
     (lexicon / "glossary.yaml").write_text("glossary:\n  day care: 日间照料\n", encoding="utf-8")
+    (lexicon / "needs.yaml").write_text(NEEDS, encoding="utf-8")
     return Engine.load(knowledge, ROOT / "intents")
 
 
@@ -148,6 +156,31 @@ def test_common_words_are_not_repaired(small: Engine) -> None:
 
 def test_english_key_terms_through_the_glossary(small: Engine) -> None:
     assert "日间照料" in small.brain.understander.understand("Is there day care?").text
+
+
+def test_everyday_words_of_a_need_become_the_words_the_knowledge_uses(small: Engine) -> None:
+    understood = small.brain.understander.understand("最近心情不好,闷闷不乐,找谁聊聊")
+    assert "心理疏导" in understood.text and "心情不好" not in understood.text
+    (reply,) = ask(small, "俺爹白天在家没人照看咋办")
+    assert reply.kind == "passages" and "日间照料中心" in reply.text
+
+
+def test_a_need_word_the_knowledge_writes_is_left_as_it_is(small: Engine) -> None:
+    assert "主题党日" in small.brain.understander.understand("主题党日多久一次").text
+
+
+def test_glued_characters_are_noise_but_real_words_and_numbers_are_not(small: Engine) -> None:
+    from bot.engine.thresholds import NOISE_WEIGHT
+
+    search = small.brain.search
+    assert search.weight("大得") == NOISE_WEIGHT  # neither the knowledge nor jieba knows it
+    assert search.weight("天气") >= 1.0 and search.weight("2024") >= 1.0
+
+
+def test_a_compound_word_is_found_by_its_parts(small: Engine) -> None:
+    search = small.brain.search
+    assert search.coverage(["街道社区"], set(), "街道办事处和社区") == 1.0
+    assert search.coverage(["街道社区"], set(), "街道办事处") == 0.0
 
 
 # -- candidates: bigram fusion ----------------------------------------------------------------------
@@ -243,9 +276,10 @@ def test_check_validates_the_new_lexicon_files(tmp_path: Path) -> None:
     tree = Tree.copy(tmp_path)
     tree.write("knowledge/lexicon/colloquial.yaml", "attributes:\n  电话: {asks: [电话], value: '('}\n")
     tree.write("knowledge/lexicon/glossary.yaml", "glossary: [a, b]\n")
+    tree.write("knowledge/lexicon/needs.yaml", "needs:\n  老人: [老头, 爹]\n")
     _, problems = check_knowledge(tree.knowledge)
     where = sorted(f"{pathlib.Path(p.path).name}:{p.line}" for p in problems)
-    assert where == ["colloquial.yaml:2", "glossary.yaml:1"], problems
+    assert where == ["colloquial.yaml:2", "glossary.yaml:1", "needs.yaml:2"], problems
     assert any("regular expression" in p.message for p in problems)
 
 

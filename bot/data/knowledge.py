@@ -34,6 +34,7 @@ class Speech:
     that_one: tuple[str, ...] = ()
     other_years: tuple[str, ...] = ()  # 「明年」: the event table is of one year only
     attributes: tuple[tuple[str, tuple[str, ...], str], ...] = ()  # name, question words, value pattern
+    needs: tuple[tuple[str, str], ...] = ()  # an everyday word of a problem, the knowledge's words for it
 
 
 @dataclass
@@ -123,6 +124,7 @@ def load_knowledge(root: Path) -> Knowledge:
         that_one=colloquial.that_one,
         other_years=colloquial.other_years,
         attributes=tuple((name, spec.asks, spec.value) for name, spec in colloquial.attributes.items()),
+        needs=tuple((said, words) for words, saids in files.needs.needs.items() for said in saids),
     )
     return Knowledge(
         sources, passages, events, files.services, lexicon, festivals, relative, root, periods, speech

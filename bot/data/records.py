@@ -270,6 +270,14 @@ class ColloquialFile(Record):
     attributes: dict[str, Attribute] = Field(default_factory=dict)
 
 
+class NeedsFile(Record):
+    """knowledge/lexicon/needs.yaml (optional): the everyday words of a life problem and the words
+    the articles and services use for it (「工钱」 → 欠薪 工资); word-level, so it serves questions
+    nobody has asked yet, which whole-sentence `asks:` cannot."""
+
+    needs: dict[Text, tuple[Annotated[str, Field(min_length=2)], ...]]
+
+
 class GlossaryFile(Record):
     """knowledge/lexicon/glossary.yaml (optional): English key terms and the Chinese the knowledge uses."""
 

@@ -29,6 +29,7 @@ from bot.data.records import (
     GlossaryFile,
     Intent,
     IntentsFile,
+    NeedsFile,
     Service,
     ServicesFile,
     SourceFile,
@@ -291,6 +292,7 @@ class KnowledgeFiles:
     userdict: list[UserWord] = field(default_factory=list)
     colloquial: ColloquialFile = field(default_factory=ColloquialFile)
     glossary: GlossaryFile = field(default_factory=lambda: GlossaryFile(glossary={}))
+    needs: NeedsFile = field(default_factory=lambda: NeedsFile(needs={}))
 
 
 @dataclass
@@ -485,7 +487,12 @@ def _check_lexicon(root: Path, problems: list[Problem], out: KnowledgeFiles) -> 
             out.stopwords = record
         elif isinstance(record, FestivalsFile):
             out.festivals = record
-    for file_name, optional in (("colloquial.yaml", ColloquialFile), ("glossary.yaml", GlossaryFile)):
+    optional_files: tuple[tuple[str, type[BaseModel]], ...] = (
+        ("colloquial.yaml", ColloquialFile),
+        ("glossary.yaml", GlossaryFile),
+        ("needs.yaml", NeedsFile),
+    )
+    for file_name, optional in optional_files:
         path = lexicon / file_name  # optional: a missing file means no such words
         data = _load(path, problems) if path.exists() else None
         words = _validate(optional, data, str(path), problems) if data is not None else None
@@ -493,6 +500,8 @@ def _check_lexicon(root: Path, problems: list[Problem], out: KnowledgeFiles) -> 
             out.colloquial = words
         elif isinstance(words, GlossaryFile):
             out.glossary = words
+        elif isinstance(words, NeedsFile):
+            out.needs = words
     path = lexicon / "userdict.txt"
     if path.exists():
         try:

@@ -132,6 +132,11 @@ class Brain:
             tokenizer,
             search.vocabulary,
             event_words | knowledge.lexicon.stopwords,
+            "\n".join(
+                [p.text for p in knowledge.passages]
+                + [e.text for e in knowledge.events]
+                + [f"{s.name} {s.offers} {s.how} {s.quote}" for s in knowledge.services]
+            ),
         )
         return cls(
             knowledge,

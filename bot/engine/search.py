@@ -7,6 +7,7 @@ sentences) and its paragraph with the article title, section heading and distric
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -14,6 +15,9 @@ from datetime import date
 from bot.data.knowledge import Event, Knowledge, Passage, Service
 from bot.engine.index import BM25Index
 from bot.engine.text import Tokenizer
+from bot.engine.thresholds import COMPOUND_PART, NOISE_WEIGHT
+
+_HAN = re.compile(r"[\u4e00-\u9fff]+")  # a year or a number (「2024」) is never noise
 
 MAX_WINDOW_CHARS = 400
 _CONTEXT_WEIGHT = 0.6
@@ -121,6 +125,10 @@ class KnowledgeSearch:
             return max(self.context_index.idf(token), 0.1)
         if len(token) == 1:
             return 1.0
+        if token not in self.vocabulary and _HAN.fullmatch(token) and self.tokenizer.rarity(token) >= 1.0:
+            # Neither the knowledge nor jieba's dictionary has it: jieba glued characters together
+            # (「找个」, 「大得」, 「我接」), which is no topic a question could be out of scope for.
+            return NOISE_WEIGHT
         return max(1.0, self._max_idf * 1.2 * self.tokenizer.rarity(token))
 
     def coverage(self, tokens: list[str], known: frozenset[str] | set[str], text: str = "") -> float:
@@ -129,8 +137,20 @@ class KnowledgeSearch:
         total = sum(self.weight(t) for t in tokens)
         if not total:
             return 0.0
-        found = sum(self.weight(t) for t in tokens if t in known or (len(t) > 1 and t in text))
+        found = sum(self.weight(t) for t in tokens if t in known or self._inside(t, text))
         return found / total
+
+    @staticmethod
+    def _inside(token: str, text: str) -> bool:
+        """Is the word in ``text``, whole or (a compound such as 「街道社区」) as two parts of two
+        characters or more that each are?"""
+        if len(token) < 2 or not text:
+            return False
+        if token in text:
+            return True
+        return any(
+            token[:cut] in text and token[cut:] in text for cut in range(COMPOUND_PART, len(token) - 1)
+        )
 
     def passages(
         self,

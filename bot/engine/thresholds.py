@@ -35,6 +35,17 @@ REPAIR_MAX_CHARS = 4
 # 「心里咨询」 is still repaired as a whole (1.0).
 REPAIR_MIN_RARITY = 0.6
 
+# -- evidence (bot.engine.search) -----------------------------------------------------------------
+# A question word that neither the knowledge nor jieba's dictionary holds is characters jieba glued
+# together (「找个」, 「大得」), not a topic: it weighs as one character does, not as a rare word, so it
+# cannot push an answerable question under SURE.  Not less: 「南湖区有什么活动」 cuts 「区有」, and that
+# character of a foreign district must still count against the answer.  Real words the knowledge
+# lacks (天气, 房价) keep their full weight and still make a question out of scope.
+NOISE_WEIGHT = 1.0
+# A compound question word (「街道社区」) is found when it splits into parts of at least this many
+# characters that the candidate's text holds; single characters would match almost anything.
+COMPOUND_PART = 2
+
 # -- candidates ----------------------------------------------------------------------------------
 # Reciprocal rank fusion of word and character-bigram retrieval: 60 is the constant of Cormack
 # et al. (2009); it keeps one list's first place from drowning the other list's agreement.

@@ -49,7 +49,12 @@ class Understander:
     """Applies one knowledge version's speech data; immutable once built."""
 
     def __init__(
-        self, speech: Speech, tokenizer: Tokenizer, vocabulary: frozenset[str], generic: frozenset[str]
+        self,
+        speech: Speech,
+        tokenizer: Tokenizer,
+        vocabulary: frozenset[str],
+        generic: frozenset[str],
+        written: str = "",
     ) -> None:
         self.tokenizer = tokenizer
         self.vocabulary = vocabulary  # every word the knowledge uses, canonical and as written
@@ -63,6 +68,13 @@ class Understander:
         ]
         self._same_day = speech.same_day
         self._dialect = sorted(speech.dialect, key=lambda pair: -len(pair[0]))
+        # A need word the knowledge itself uses (「矛盾」, 「主题党日」: ``written`` is all its text) is
+        # already found as it is: left alone.
+        self._needs = {
+            said: words for said, words in speech.needs if said not in vocabulary and said not in written
+        }
+        saids = sorted(self._needs, key=len, reverse=True)
+        self._need_words = re.compile("|".join(map(re.escape, saids))) if saids else None
         long_fillers = sorted((f for f in speech.fillers if len(f) > 1), key=len, reverse=True)
         self._long_fillers = long_fillers
         short = "".join(re.escape(f) for f in speech.fillers if len(f) == 1)
@@ -91,6 +103,7 @@ class Understander:
                 text = pattern.sub(zh, text)
         for word, plain in self._dialect:
             text = text.replace(word, plain)
+        text = self._name_needs(text)
         for filler in self._long_fillers:
             text = text.replace(filler, " ")
         if self._short_fillers is not None:
@@ -104,6 +117,14 @@ class Understander:
         kept = topical if topical and len(topical) < len(clauses) else clauses
         refers = any(w in plain for w in self._same_day)
         return Understanding(message, plain, " ".join(kept) or plain, tuple(repairs), refers)
+
+    def _name_needs(self, text: str) -> str:
+        """Everyday words of a problem → the words the knowledge uses for it (「工钱」 → 欠薪 工资).
+
+        Longest first, each place of the text once: 「不给工钱」 is not also 「工钱」."""
+        if self._need_words is None:
+            return text
+        return self._need_words.sub(lambda m: f" {self._needs[m.group(0)]} ", text)
 
     def _names_something(self, clause: str) -> bool:
         """Does the clause name a topic or a date (a digit, a festival), not only feelings and fillers?"""
