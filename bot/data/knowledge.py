@@ -179,7 +179,7 @@ def load_knowledge(root: Path) -> Knowledge:
         for s in data["services"]
     ]
     lexicon = Lexicon(
-        words=read_userdict(root / "lexicon" / "userdict.txt")
+        words=read_userdict(root / "lexicon" / "userdict.txt", root)
         if (root / "lexicon" / "userdict.txt").exists()
         else [],
         synonyms={k: list(v) for k, v in data["synonyms"].items()},

@@ -15,6 +15,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError
 
+from bot.data.files import RefusedFile, read_bytes_safely, safe_files
 from bot.data.yamlio import MAX_FILE_BYTES, LineDict, LineList, Problem, YamlError, line_of, load_yaml
 
 _TEXT = {"type": "string", "minLength": 1}
@@ -360,10 +361,10 @@ def _sorted(problems: list[Problem]) -> list[Problem]:
     return sorted(dict.fromkeys(problems), key=lambda p: (p.path, p.line, p.message))
 
 
-def _load(path: Path, problems: list[Problem]) -> Any:
+def _load(path: Path, problems: list[Problem], root: Path) -> Any:
     """The file's data, or None after recording why it cannot be used."""
     try:
-        data = load_yaml(path)
+        data = load_yaml(path, root=root)
     except YamlError as exc:
         problems.append(exc.problem)
         return None
@@ -372,6 +373,13 @@ def _load(path: Path, problems: list[Problem]) -> Any:
             Problem(str(path), 1, "the file is empty; write its records (see docs/admin.md) or delete it")
         )
     return data
+
+
+def _listed(folder: Path, pattern: str, root: Path, problems: list[Problem]) -> list[Path]:
+    """The files that may be read (bot/data/files.py); each refused one is a problem that quotes nothing."""
+    files, refused = safe_files(folder, pattern, root)
+    problems.extend(Problem(str(exc.path), 1, exc.reason) for exc in refused)
+    return files
 
 
 def _iso(value: Any) -> date | None:
@@ -437,12 +445,12 @@ class _Ids:
 def _check_sources(root: Path, problems: list[Problem], out: dict, state: dict) -> None:
     source_ids = _Ids("source id")
     passage_ids = _Ids("passage id")
-    files = sorted((root / "sources").glob("*.yaml"))
+    files = _listed(root / "sources", "*.yaml", root, problems)
     if not files:
         problems.append(Problem(str(root / "sources"), 1, "no source files; add at least one sources/*.yaml"))
     for path in files:
         name = str(path)
-        data = _load(path, problems)
+        data = _load(path, problems, root)
         source_id = data.get("id") if isinstance(data, dict) else None
         if not isinstance(source_id, str):
             # Unreadable: its id is unknown, so citations of the file's usual id (the file
@@ -477,9 +485,9 @@ def _check_sources(root: Path, problems: list[Problem], out: dict, state: dict) 
 def _check_events(root: Path, problems: list[Problem], out: dict, state: dict) -> None:
     numbers = _Ids("event number")
     known = state["sources"] | state["broken_sources"]
-    for path in sorted((root / "events").glob("*.yaml")):
+    for path in _listed(root / "events", "*.yaml", root, problems):
         name = str(path)
-        data = _load(path, problems)
+        data = _load(path, problems, root)
         if data is None:
             continue
         found = _schema_problems(data, EVENTS, name)
@@ -528,7 +536,7 @@ def _check_services(root: Path, problems: list[Problem], out: dict, state: dict)
     if not path.exists():
         return
     name = str(path)
-    data = _load(path, problems)
+    data = _load(path, problems, root)
     if data is None:
         return
     found = _schema_problems(data, SERVICES, name)
@@ -636,10 +644,9 @@ def _check_synonyms(data: Any, name: str, problems: list[Problem]) -> None:
             owner.setdefault(key, word)
 
 
-def _check_userdict(path: Path, problems: list[Problem]) -> None:
+def _check_userdict(path: Path, problems: list[Problem], root: Path) -> None:
     try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)
+        raw = read_bytes_safely(path, root, MAX_FILE_BYTES)
         if len(raw) > MAX_FILE_BYTES:
             problems.append(
                 Problem(str(path), 1, f"the file is larger than {MAX_FILE_BYTES} bytes; split it")
@@ -650,6 +657,9 @@ def _check_userdict(path: Path, problems: list[Problem]) -> None:
         problems.append(
             Problem(str(path), raw.count(b"\n", 0, exc.start) + 1, "not UTF-8 text; save the file as UTF-8")
         )
+        return
+    except RefusedFile as exc:
+        problems.append(Problem(str(path), 1, exc.reason))
         return
     except OSError as exc:
         problems.append(Problem(str(path), 1, f"cannot read the file: {exc.strerror or exc}"))
@@ -698,7 +708,7 @@ def check_knowledge(root: Path) -> tuple[dict, list[Problem]]:
         if not path.exists():
             problems.append(Problem(str(path), 1, "the file is missing; restore it from git"))
             continue
-        data = _load(path, problems)
+        data = _load(path, problems, root)
         if data is None:
             continue
         found = _schema_problems(data, schema, str(path))
@@ -715,7 +725,7 @@ def check_knowledge(root: Path) -> tuple[dict, list[Problem]]:
                 out["periods"] = data.get("periods", [])
     userdict = lexicon / "userdict.txt"
     if userdict.exists():
-        _check_userdict(userdict, problems)
+        _check_userdict(userdict, problems, root)
     return out, _sorted(problems)
 
 
@@ -727,13 +737,16 @@ def check_intents(root: Path) -> tuple[list[dict], list[Problem]]:
     problems: list[Problem] = []
     intents: list[dict] = []
     names = _Ids("intent")
-    files = sorted(root.glob("*.yaml")) if root.is_dir() else []
+    files = _listed(root, "*.yaml", root, problems)
     if not files:
-        return [], [Problem(str(root), 1, "no intent files; give --intents the folder with *.yaml intents")]
+        problems.append(
+            Problem(str(root), 1, "no intent files; give --intents the folder with *.yaml intents")
+        )
+        return [], _sorted(problems)
     kinds: set[str] = set()
     for path in files:
         name = str(path)
-        data = _load(path, problems)
+        data = _load(path, problems, root)
         if data is None:
             continue
         found = _schema_problems(data, INTENTS_FILE, name)

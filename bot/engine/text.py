@@ -17,6 +17,9 @@ from pathlib import Path
 import jieba
 import opencc
 
+from bot.data.files import read_text_safely
+from bot.data.yamlio import MAX_FILE_BYTES
+
 _T2S = opencc.OpenCC("t2s")
 _T2S_LOCK = threading.Lock()
 
@@ -132,10 +135,12 @@ class Tokenizer:
         return self._canonical.get(token, token)
 
 
-def read_userdict(path: Path) -> list[tuple[str, int | None, str | None]]:
-    """Read a jieba user dictionary: ``word [freq] [tag]`` a line, ``#`` comments allowed."""
+def read_userdict(path: Path, root: Path | None = None) -> list[tuple[str, int | None, str | None]]:
+    """Read a jieba user dictionary: ``word [freq] [tag]`` a line, ``#`` comments allowed; only a
+    regular file inside ``root`` (default: its folder) is read, see bot/data/files.py."""
     words: list[tuple[str, int | None, str | None]] = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    text = read_text_safely(path, path.parent if root is None else root, MAX_FILE_BYTES)
+    for line in text.splitlines():
         line = line.split("#", 1)[0].strip()
         if not line:
             continue
