@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import re
+import stat
 import threading
 from pathlib import Path
 
 import pytest
 
+from bot.admin.privacy import mask_personal
 from bot.admin.unanswered import UnansweredLog, anonymise, format_summary, similar, summarise
 from bot.cli import main
 from bot.engine import Engine
@@ -44,11 +46,69 @@ def test_users_are_anonymised(log: UnansweredLog) -> None:
     }
 
 
-def test_a_secret_salt_changes_every_pseudonym(monkeypatch: pytest.MonkeyPatch) -> None:
-    default = anonymise("123456789")
-    monkeypatch.setenv("BOT_LOG_SALT", "a secret only the admins know")
-    assert anonymise("123456789") != default
-    assert anonymise("123456789", salt="x") == anonymise("123456789", salt="x")
+def test_a_secret_salt_changes_every_pseudonym() -> None:
+    assert anonymise("123456789", "x") == anonymise("123456789", "x") != anonymise("123456789", "y")
+
+
+def _pseudonyms(path: Path, env_file: Path | None = None) -> str:
+    log = UnansweredLog(path, env_file=env_file)
+    log.add("123456789", "火星上有什么", "low_confidence", "", 0.1)
+    return log.records()[-1]["user"]
+
+
+def test_the_pseudonym_key_is_random_kept_private_and_not_public(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No public default: a known chat id's pseudonym cannot be recomputed from the log alone."""
+    monkeypatch.delenv("BOT_LOG_SALT", raising=False)
+    first = _pseudonyms(tmp_path / "a" / "var" / "unanswered.jsonl")
+    key_file = tmp_path / "a" / "var" / "log.key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert stat.S_IMODE(key_file.parent.stat().st_mode) == 0o700
+    assert len(key_file.read_bytes()) == 32
+    assert first == anonymise("123456789", key_file.read_bytes())
+    assert first != anonymise("123456789", "zz-district-bot")  # the old public default
+    assert _pseudonyms(tmp_path / "a" / "var" / "unanswered.jsonl") == first  # kept across runs
+    assert _pseudonyms(tmp_path / "b" / "var" / "unanswered.jsonl") != first  # another install, another key
+
+
+def test_bot_log_salt_is_read_from_dotenv_and_the_environment_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("BOT_LOG_SALT", raising=False)
+    env_file = tmp_path / ".env"
+    env_file.write_text("BOT_LOG_SALT=from the file\n", encoding="utf-8")
+    assert _pseudonyms(tmp_path / "u.jsonl", env_file) == anonymise("123456789", "from the file")
+    assert not (tmp_path / "log.key").exists()
+    monkeypatch.setenv("BOT_LOG_SALT", "from the environment")
+    assert _pseudonyms(tmp_path / "v.jsonl", env_file) == anonymise("123456789", "from the environment")
+
+
+@pytest.mark.parametrize(
+    ("question", "masked"),
+    [
+        ("我叫张三,电话13800138000,身份证410102199001011234", "我叫张三,电话[手机号],身份证[身份证号]"),
+        ("身份证号41010219900101123X怎么补办", "身份证号[身份证号]怎么补办"),
+        ("手机 138 0013 8000 或 +86 13912345678", "手机 [手机号] 或 [手机号]"),
+        ("打0371-12345678还是(0371)6612345?", "打[电话]还是[电话]?"),
+        ("邮箱zhang.san+1@example.com.cn能收到吗", "邮箱[邮箱]能收到吗"),
+        ("全角１３８００１３８０００也算", "全角[手机号]也算"),
+        ("2020年1月18日有10场活动,门牌号12345", "2020年1月18日有10场活动,门牌号12345"),  # not personal
+    ],
+)
+def test_personal_data_is_masked_before_it_is_written(log: UnansweredLog, question: str, masked: str) -> None:
+    assert mask_personal(question) == masked
+    log.add("u", question, "low_confidence", "", 0.1)
+    assert log.records()[0]["question"] == masked
+    raw = log.path.read_text(encoding="utf-8")
+    assert "13800138000" not in raw and "410102" not in raw and "example.com" not in raw
+
+
+def test_var_and_the_log_are_created_owner_only(tmp_path: Path) -> None:
+    log = UnansweredLog(tmp_path / "var" / "unanswered.jsonl")
+    log.add("u", "火星上有什么", "low_confidence", "", 0.1)
+    assert stat.S_IMODE(log.path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(log.path.parent.stat().st_mode) == 0o700
 
 
 def test_long_questions_are_cut(log: UnansweredLog) -> None:
