@@ -16,6 +16,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, ValidationError
 
 from bot.data.files import RefusedFile, read_bytes_safely, safe_files
+from bot.data.limits import check_source_limits
 from bot.data.yamlio import MAX_FILE_BYTES, LineDict, LineList, Problem, YamlError, line_of, load_yaml
 
 _TEXT = {"type": "string", "minLength": 1}
@@ -460,6 +461,8 @@ def _check_sources(root: Path, problems: list[Problem], out: dict, state: dict) 
             continue
         found = _schema_problems(data, SOURCE, name)
         problems.extend(p for _, p in found)
+        too_costly = check_source_limits(data, name)  # bot/data/limits.py: what one file may cost
+        problems.extend(too_costly)
         unique = isinstance(source_id, str) and source_ids.claim(
             source_id, name, line_of(data, ["id"]), problems, "give this source its own id", ("id",)
         )
@@ -478,7 +481,7 @@ def _check_sources(root: Path, problems: list[Problem], out: dict, state: dict) 
                 fix = "give it its own id (e.g. the next number)"
                 if passage_ids.claim(passage_id, name, line_of(data, where), problems, fix, where):
                     state["passages"][passage_id] = (source_id, text if isinstance(text, str) else "")
-        if unique and not found:
+        if unique and not found and not too_costly:
             out["sources"].append(data)
 
 
