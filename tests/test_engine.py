@@ -182,3 +182,23 @@ def test_an_article_that_knows_more_wins_over_the_table(engine) -> None:  # type
 def test_small_talk_with_two_keywords(ask) -> None:  # type: ignore[no-untyped-def]
     ask("你好")
     assert ask("好的,谢谢").kind == "chitchat"
+
+
+@pytest.mark.parametrize(
+    ("question", "reason"),
+    [
+        ("二零二零年正月三十有什么活动", "2020年正月只有29天"),
+        ("13月有什么活动", "没有13月"),
+        ("2020-02-30有活动吗", "2020年2月只有29天"),
+    ],
+)
+def test_a_date_that_does_not_exist_is_said_plainly(ask, question: str, reason: str) -> None:  # type: ignore[no-untyped-def]
+    reply = ask(question)
+    assert (reply.kind, reply.intent, reply.events) == ("fallback", "invalid_date", [])
+    assert reason in reply.title and "不是有效日期" in reply.title
+
+
+def test_a_zero_width_space_inside_a_word_does_not_split_it(engine) -> None:  # type: ignore[no-untyped-def]
+    plain = engine.answer("哪里可以写春联?", DialogueState())
+    hidden = engine.answer("哪里可以写\u200b春\u2060联?", DialogueState())
+    assert hidden.events == plain.events and len(plain.events) > 5

@@ -306,6 +306,9 @@ class Engine:
     # -- routing a question -----------------------------------------------------------------------
 
     def _question(self, brain: Brain, message: str, state: DialogueState) -> Reply:
+        invalid = self._invalid_dates(brain, message)
+        if invalid is not None:
+            return invalid
         reading = brain.read(message)
         query = reading.query
         table_district = query.district is None or query.district in brain.event_districts
@@ -345,6 +348,16 @@ class Engine:
             if not query.district:
                 return self._fallback(brain, "no_topic")
         return self._articles(brain, message, brain.tokenizer.tokens(message), query.district, state)
+
+    @staticmethod
+    def _invalid_dates(brain: Brain, message: str) -> Reply | None:
+        """A date that does not exist (「2020年正月三十」, 「13月」) is said plainly, not searched."""
+        invalid = brain.dates.parse(message).invalid
+        if not invalid:
+            return None
+        reasons = ";".join(dict.fromkeys(f"「{d.text}」不是有效日期:{d.reason}" for d in invalid))
+        ask = "请换一个日期再问,例如「2月5日」或「正月十五」。"
+        return plain_reply("fallback", "invalid_date", f"{reasons}。{ask}")
 
     @staticmethod
     def _matching_events_query(brain: Brain, query: EventQuery) -> EventQuery | None:
