@@ -4,15 +4,17 @@ so the most wanted missing topic comes first."""
 from __future__ import annotations
 
 import json
+import random
 import re
 import stat
 import threading
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from bot.admin.privacy import mask_personal
-from bot.admin.unanswered import UnansweredLog, anonymise, format_summary, similar, summarise
+from bot.admin.unanswered import UnansweredLog, _key, anonymise, format_summary, similar, summarise
 from bot.cli import main
 from bot.engine import Engine
 from bot.engine.dialogue import DialogueState
@@ -249,3 +251,64 @@ def test_unanswered_command(log: UnansweredLog, capsys: pytest.CaptureFixture[st
 def test_unanswered_command_without_a_log(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--unanswered-log", str(tmp_path / "none.jsonl"), "unanswered"]) == 0
     assert capsys.readouterr().out.strip() == "没有未回答的问题。"
+
+
+def _all_pairs(records: list[dict]) -> list[tuple[int, str, list[str]]]:
+    """The summary as it was computed before the index: every wording against every head."""
+    counts: Counter[str] = Counter()
+    wording: dict[str, Counter[str]] = {}
+    for record in records:
+        question = record["question"].strip()
+        if question:
+            key = _key(question)
+            counts[key] += 1
+            wording.setdefault(key, Counter())[question] += 1
+    groups: list[tuple[str, Counter[str]]] = []
+    for key, count in counts.most_common():
+        shown = wording[key].most_common(1)[0][0]
+        for head, members in groups:
+            if similar(shown, head):
+                members[shown] += count
+                break
+        else:
+            groups.append((shown, Counter({shown: count})))
+    ranked = sorted(groups, key=lambda g: -sum(g[1].values()))
+    return [(sum(m.values()), head, [q for q, _ in m.most_common() if q != head]) for head, m in ranked]
+
+
+def _questions(count: int, seed: int) -> list[dict]:
+    """Residents' questions: shared openings and topics, typos, punctuation, some asked often."""
+    rng = random.Random(seed)
+    openings = ["哪里可以", "怎么", "在哪", "请问", "哪儿能", "什么时候", "", "我想知道"]
+    topics = ["写春联", "猜灯谜", "办社保卡", "打疫苗", "看舞狮", "换身份证", "交水费", "修路灯", "领福字"]
+    places = ["", "二七区", "中原区", "惠济区", "上街区", "管城区", "冯春社区", "航海路"]
+    ends = ["", "?", "?", "呢", "啊", "。"]
+    out = []
+    for _ in range(count):
+        text = rng.choice(openings) + rng.choice(places) + rng.choice(topics) + rng.choice(ends)
+        if rng.random() < 0.3:
+            text += f"{rng.randrange(1000)}号"
+        out.append({"question": text, "user": "u"})
+    return out
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_indexed_grouping_is_the_all_pairs_grouping(seed: int) -> None:
+    records = _questions(600, seed) + [{"question": q} for q in ("", "a", "a", "啊", "?", "哪里", "哪里?")]
+    assert summarise(records, limit=10_000) == _all_pairs(records)
+
+
+def test_six_thousand_questions_need_far_fewer_comparisons_than_all_pairs() -> None:
+    records = _questions(6_000, 7)
+    calls = 0
+
+    def counting(a: str, b: str) -> bool:
+        nonlocal calls
+        calls += 1
+        return similar(a, b)
+
+    groups = summarise(records, limit=10_000, compare=counting)
+    assert sum(count for count, _, _ in groups) == len(records)
+    distinct = len({_key(r["question"]) for r in records})
+    assert calls <= distinct  # at most one confirming comparison per distinct wording
+    assert calls < len(records) ** 2 / 2 / 1000
