@@ -16,6 +16,7 @@ part of an error message or a ``repr``.
 | ``BOT_VAR_DIR`` | ``var/`` in the repository | where the bot writes its files |
 | ``BOT_PERSISTENCE`` | ``$BOT_VAR_DIR/telegram-state.pickle`` | Telegram's saved conversations |
 | ``BOT_CACHE_DIR`` | ``$BOT_VAR_DIR/cache`` | start-up cache; empty, ``off`` or ``0`` = no cache |
+| ``BOT_LOG_SALT`` | (none: random, in ``$BOT_VAR_DIR/log.key``) | key of the unanswered log's pseudonyms (secret) |
 | ``BOT_STATE_URL`` | (none: SQLite in ``$BOT_VAR_DIR``) | conversation state, e.g. ``redis://host:6379/0`` |
 | ``BOT_STATE_TTL_DAYS`` | ``7`` | days a resident's conversation state is kept |
 | ``BOT_WEB_FRAME_ANCESTORS`` | ``'self'`` | CSP ``frame-ancestors`` of the web chat: who may embed it |
@@ -229,6 +230,7 @@ class Settings(BaseSettings):
     cache_dir: Annotated[Path | None, NoDecode, BeforeValidator(_cache_dir)] = _env(
         "BOT_CACHE_DIR", default_factory=lambda data: data.get("var_dir", DEFAULT_VAR_DIR) / "cache"
     )
+    log_salt: Annotated[SecretStr | None, BeforeValidator(_secret)] = _env("BOT_LOG_SALT")
     state_url: str | None = _env("BOT_STATE_URL")
     state_ttl_days: Annotated[int, BeforeValidator(_count("days"))] = _env("BOT_STATE_TTL_DAYS", 7)
     web_frame_ancestors: str = _env("BOT_WEB_FRAME_ANCESTORS", "'self'")

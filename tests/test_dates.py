@@ -70,3 +70,36 @@ def test_table_dates() -> None:
 def test_bare_lunar_new_year_days(parser: DateParser) -> None:
     assert [(r.start, r.label) for r in parser.parse("初八有活动吗").ranges] == [(date(2020, 2, 1), "初八")]
     assert parser.parse("最初一天").ranges == [] and parser.parse("初中").ranges == []
+
+
+@pytest.mark.parametrize(
+    ("text", "said", "reason"),
+    [
+        ("二零二零年正月三十", "正月三十", "2020年正月只有29天"),  # not 2019-03-06, that year's 正月三十
+        ("正月三十有什么活动", "正月三十", "2020年正月只有29天"),
+        ("13月有什么活动", "13月", "没有13月"),
+        ("2020-02-30", "2020-02-30", "2020年2月只有29天"),
+        ("2月30日有活动吗", "2月30日", "2020年2月只有29天"),
+        ("2021年2月29日", "2021年2月29日", "2021年2月只有28天"),
+        ("4月31号", "4月31号", "4月只有30天"),
+    ],
+)
+def test_dates_that_do_not_exist_are_said_plainly(
+    parser: DateParser, text: str, said: str, reason: str
+) -> None:
+    query = parser.parse(text)
+    assert [(d.text, d.reason) for d in query.invalid] == [(said, reason)]
+    assert not [r for r in query.ranges if r.label != "2020年"]  # no day made up
+    assert said not in query.rest  # not searched as words
+
+
+def test_a_lunar_range_is_one_range(parser: DateParser) -> None:
+    query = parser.parse("正月十五到正月三十有什么活动")
+    # 2020's 正月 ends on 廿九 (2月22日): 「到正月三十」 is to the end of the month.
+    assert [(r.start, r.end) for r in query.ranges] == [(date(2020, 2, 8), date(2020, 2, 22))]
+    assert query.invalid == [] and "到" not in query.rest
+
+
+def test_real_dates_and_numbers_are_not_invalid(parser: DateParser) -> None:
+    for text in ("2020年正月廿九", "腊月三十", "12月31日", "2020-02-29", "月薪10000月", "第100月"):
+        assert parser.parse(text).invalid == [], text

@@ -168,3 +168,23 @@ def test_an_added_event_is_found_by_its_activity(make_tree) -> None:  # type: ig
     engine = Engine.load(tree.knowledge, tree.intents)
     assert engine.answer("哪里可以写春联?", DialogueState()).events == (1,)
     assert engine.answer("哪里可以猜灯谜?", DialogueState()).events == (2,)
+
+
+@pytest.mark.parametrize(
+    ("question", "reason"),
+    [
+        ("二零二零年正月三十有什么活动", "2020年正月只有29天"),
+        ("13月有什么活动", "没有13月"),
+        ("2020-02-30有活动吗", "2020年2月只有29天"),
+    ],
+)
+def test_a_date_that_does_not_exist_is_said_plainly(fixture_ask: Ask, question: str, reason: str) -> None:
+    reply = fixture_ask(question)
+    assert (reply.kind, reply.intent, reply.events) == ("fallback", "invalid_date", ())
+    assert reason in reply.title and "不是有效日期" in reply.title
+
+
+def test_a_zero_width_space_inside_a_word_does_not_split_it(fixture_engine: Engine) -> None:
+    plain = fixture_engine.answer("哪里可以写春联?", DialogueState())
+    hidden = fixture_engine.answer("哪里可以写\u200b春\u2060联?", DialogueState())
+    assert hidden.events == plain.events and len(plain.events) > 5

@@ -40,3 +40,8 @@ def test_stopwords_are_dropped_unless_asked(fixture_engine: Engine) -> None:
     tokenizer = fixture_engine.brain.tokenizer
     assert "哪里" not in tokenizer.tokens("哪里可以写春联")
     assert "哪里" in tokenizer.tokens("哪里可以写春联", keep_stopwords=True)
+
+
+def test_zero_width_characters_inside_a_word_are_deleted_not_spaces() -> None:
+    assert normalise("写\u200b春\u200c联\u200d\u2060\ufeff") == "写春联"
+    assert normalise("写\u0007春\u202e联") == "写 春 联"  # other control characters still split

@@ -409,7 +409,7 @@ def _number_clashes(result: IngestResult, knowledge: Path, written: list[Path]) 
         if path in written or not new:
             continue
         try:
-            data = load_yaml(path)
+            data = load_yaml(path, root=knowledge)
         except YamlError:
             continue
         rows = data.get("events") if isinstance(data, dict) else None

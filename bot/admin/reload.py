@@ -44,14 +44,17 @@ def watch_interval(env_file: str | Path | None = ".env") -> float:
 
 
 def snapshot(*roots: Path) -> Snapshot:
-    """mtime (ns) and size of every file under the roots; a missing root counts as empty."""
+    """mtime (ns) and size of every file under the roots; a missing root counts as empty.
+
+    lstat, never stat or open: a symlink out of the folder or a FIFO is noticed as a change (and the
+    reload refuses it, see bot/data/files.py) without the watcher following or blocking on it."""
     files: Snapshot = {}
     for root in roots:
         for dirpath, _dirs, names in os.walk(root):
             for file_name in names:
                 path = os.path.join(dirpath, file_name)
                 try:
-                    stat = os.stat(path)
+                    stat = os.lstat(path)
                 except OSError:  # deleted between listing and stat: the next poll sees it
                     continue
                 files[path] = (stat.st_mtime_ns, stat.st_size)

@@ -1,7 +1,10 @@
 """The questions the bot could not answer well, kept so admins see what to add next.
 
 Each fallback or low-confidence answer becomes one JSON line: time, an anonymised user,
-the question, the intent (why it was not answered), the best candidate and its score.
+the question (phone numbers, ID cards and e-mail addresses masked), the intent (why it was not
+answered), the best candidate and its score.  Pseudonyms are keyed HMACs; the key is
+BOT_LOG_SALT (environment or .env) or else a random key made on first use, so nobody holding the
+log can recompute a known chat id's pseudonym.
 The log is written by several threads (and processes) at once and may be cut short by a
 crash, so each record is one ``O_APPEND`` write and unreadable lines are skipped.
 The summary groups similar questions so the most wanted missing topic comes first.
@@ -14,6 +17,7 @@ import hmac
 import json
 import logging
 import os
+import secrets
 import threading
 import time
 import unicodedata
@@ -22,21 +26,71 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.admin.privacy import mask_personal
+from bot.settings import load_settings
+
 log = logging.getLogger(__name__)
 
 LOW_CONFIDENCE = 0.6
+# Two questions are one topic when at least half their character bigrams are shared (Jaccard).
+SIMILARITY = 0.5
 MAX_QUESTION_CHARS = 500
 MAX_BEST_CHARS = 200
 MAX_LOG_BYTES = 20_000_000  # then the log is rotated to <name>.1, so a flood cannot fill the disk
-DEFAULT_SALT = "zz-district-bot"
+KEY_FILE_NAME = "log.key"  # beside the log: var/log.key
+KEY_BYTES = 32  # as long as SHA-256's output: the key is never the weak part
+STATE_DIR_MODE = 0o700  # var/ holds residents' questions and the key: its owner only
+STATE_FILE_MODE = 0o600
 
 
-def anonymise(user: str, salt: str | None = None) -> str:
-    """A stable pseudonym: the same resident counts once, but no chat id is ever written.
+def anonymise(user: str, key: bytes | str) -> str:
+    """A stable pseudonym: the same resident counts once, but no chat id is ever written."""
+    secret = key.encode("utf-8") if isinstance(key, str) else key
+    return hmac.new(secret, user.encode("utf-8", "replace"), hashlib.sha256).hexdigest()[:12]
 
-    Set BOT_LOG_SALT to a secret so the pseudonyms cannot be recomputed from known ids."""
-    key = (salt if salt is not None else os.environ.get("BOT_LOG_SALT", DEFAULT_SALT)).encode()
-    return hmac.new(key, user.encode("utf-8", "replace"), hashlib.sha256).hexdigest()[:12]
+
+def make_state_dir(path: Path) -> None:
+    """Create ``path`` (and parents) owner-only; an existing folder is left as its admin set it."""
+    path.mkdir(mode=STATE_DIR_MODE, parents=True, exist_ok=True)
+
+
+def log_key(key_file: Path, env_file: str | Path | None = ".env") -> bytes:
+    """BOT_LOG_SALT from the environment or ``env_file`` if set; else the key in ``key_file``,
+    made from ``secrets`` on first use (0600, in a 0700 folder).  Creation is atomic (a link of a
+    complete temporary file), so two processes starting at once end up with the same key."""
+    configured = load_settings(env_file, require_token=False).log_salt
+    salt = configured.get_secret_value() if configured else ""
+    if salt:
+        return salt.encode("utf-8")
+    try:
+        return _read_key(key_file)
+    except FileNotFoundError:
+        pass
+    make_state_dir(key_file.parent)
+    temporary = key_file.with_name(f".{key_file.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, STATE_FILE_MODE)
+    try:
+        os.write(fd, secrets.token_bytes(KEY_BYTES))
+    finally:
+        os.close(fd)
+    try:
+        os.link(temporary, key_file)
+    except FileExistsError:  # another process made it first: use theirs
+        pass
+    finally:
+        os.unlink(temporary)
+    return _read_key(key_file)
+
+
+def _read_key(key_file: Path) -> bytes:
+    fd = os.open(key_file, os.O_RDONLY | os.O_NOFOLLOW)
+    try:
+        key = os.read(fd, KEY_BYTES + 1)
+    finally:
+        os.close(fd)
+    if len(key) != KEY_BYTES:
+        raise OSError(f"{key_file} is not a {KEY_BYTES}-byte key; delete it to make a new one")
+    return key
 
 
 @dataclass
@@ -45,13 +99,31 @@ class UnansweredLog:
 
     path: Path
     max_bytes: int = MAX_LOG_BYTES
+    env_file: str | Path | None = ".env"
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
+    _key: bytes | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def key_file(self) -> Path:
+        return self.path.with_name(KEY_FILE_NAME)
+
+    def pseudonym(self, user: str) -> str:
+        """The user's pseudonym under this log's key (read or made once)."""
+        with self._lock:
+            if self._key is None:
+                try:
+                    self._key = log_key(self.key_file, self.env_file)
+                except OSError as exc:  # never a public key: a key for this run only
+                    log.warning("cannot keep the log key %s (%s); a key for this run", self.key_file, exc)
+                    self._key = secrets.token_bytes(KEY_BYTES)
+            key = self._key
+        return anonymise(user, key)
 
     def add(self, user: str, question: str, intent: str, best: str, score: float) -> None:
         record = {
             "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "user": anonymise(user),
-            "question": question[:MAX_QUESTION_CHARS],
+            "user": self.pseudonym(user),
+            "question": mask_personal(question)[:MAX_QUESTION_CHARS],
             "intent": intent,
             "best": best[:MAX_BEST_CHARS],
             "score": round(float(score), 3),
@@ -59,9 +131,9 @@ class UnansweredLog:
         data = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8", "replace")
         with self._lock:
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                make_state_dir(self.path.parent)
                 self._rotate_if_full()
-                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, STATE_FILE_MODE)
                 try:
                     os.write(fd, data)  # one write of one line: lines from threads never interleave
                 finally:
@@ -112,17 +184,22 @@ def _bigrams(text: str) -> set[str]:
     return {text[i : i + 2] for i in range(len(text) - 1)} or {text}
 
 
-def similar(a: str, b: str, threshold: float = 0.5) -> bool:
+def similar(a: str, b: str, threshold: float = SIMILARITY) -> bool:
     """Character-bigram overlap (Jaccard): 「哪里能写春联」 and 「哪里可以写春联?」 are alike."""
     x, y = _bigrams(a), _bigrams(b)
     return len(x & y) / max(1, len(x | y)) >= threshold
 
 
-def summarise(records: list[dict], limit: int = 30) -> list[tuple[int, str, list[str]]]:
+def summarise(
+    records: list[dict], limit: int = 30, compare: Callable[[str, str], bool] = similar
+) -> list[tuple[int, str, list[str]]]:
     """Groups of similar questions, most frequent first: (count, representative, variants).
 
     The representative is the most asked wording; ties keep the order of first asking, so the
-    summary is the same every time for the same log."""
+    summary is the same every time for the same log.  Each wording joins the first group (in order
+    of creation) whose head is ``compare``-similar, as comparing with every head did; but an
+    inverted index of the heads' bigrams counts shared bigrams, and only heads that share enough of
+    them for the Jaccard threshold are compared (all pairs took minutes for 6,000 questions)."""
     counts: Counter[str] = Counter()
     wording: dict[str, Counter[str]] = {}
     for record in records:
@@ -133,14 +210,31 @@ def summarise(records: list[dict], limit: int = 30) -> list[tuple[int, str, list
         counts[key] += 1
         wording.setdefault(key, Counter())[question] += 1
     groups: list[tuple[str, Counter[str]]] = []
+    sizes: list[int] = []  # bigrams of each group's head
+    postings: dict[str, list[int]] = {}  # bigram -> the groups whose head has it, ascending
     for key, count in counts.most_common():
         shown = wording[key].most_common(1)[0][0]
-        for head, members in groups:
-            if similar(shown, head):
-                members[shown] += count
-                break
-        else:
-            groups.append((shown, Counter({shown: count})))
+        grams = _bigrams(shown)
+        shared: Counter[int] = Counter()
+        for gram in grams:
+            shared.update(postings.get(gram, ()))
+        # |x ∩ y| / |x ∪ y| >= t  ⇔  shared * (1 + t) >= t * (|x| + |y|); no shared bigram, no match.
+        joined = next(
+            (
+                group
+                for group in sorted(shared)
+                if shared[group] * (1 + SIMILARITY) >= SIMILARITY * (len(grams) + sizes[group]) - 1e-9
+                and compare(shown, groups[group][0])
+            ),
+            None,
+        )
+        if joined is not None:
+            groups[joined][1][shown] += count
+            continue
+        for gram in grams:
+            postings.setdefault(gram, []).append(len(groups))
+        sizes.append(len(grams))
+        groups.append((shown, Counter({shown: count})))
     ranked = sorted(groups, key=lambda g: -sum(g[1].values()))  # stable: ties stay in asking order
     return [
         (sum(m.values()), head, [q for q, _ in m.most_common() if q != head]) for head, m in ranked[:limit]

@@ -19,6 +19,8 @@ from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from bot.data.files import safe_files
+from bot.data.limits import check_source_limits
 from bot.data.records import (
     ADMIN_ERROR,
     TYPE_ERROR,
@@ -236,10 +238,10 @@ def _sorted(problems: list[Problem]) -> list[Problem]:
     return sorted(dict.fromkeys(problems), key=lambda p: (p.path, p.line, p.message))
 
 
-def _load(path: Path, problems: list[Problem]) -> Any:
+def _load(path: Path, problems: list[Problem], root: Path) -> Any:
     """The file's data, or None after recording why it cannot be used."""
     try:
-        data = load_yaml(path)
+        data = load_yaml(path, root=root)
     except YamlError as exc:
         problems.append(exc.problem)
         return None
@@ -248,6 +250,13 @@ def _load(path: Path, problems: list[Problem]) -> Any:
             Problem(str(path), 1, "the file is empty; write its records (see docs/admin.md) or delete it")
         )
     return data
+
+
+def _listed(folder: Path, pattern: str, root: Path, problems: list[Problem]) -> list[Path]:
+    """The files that may be read (bot/data/files.py); each refused one is a problem that quotes nothing."""
+    files, refused = safe_files(folder, pattern, root)
+    problems.extend(Problem(str(exc.path), 1, exc.reason) for exc in refused)
+    return files
 
 
 def _records(data: Any, key: str) -> Iterable[tuple[int, dict[Any, Any]]]:
@@ -307,12 +316,12 @@ class _State:
 def _check_sources(root: Path, problems: list[Problem], out: KnowledgeFiles, state: _State) -> None:
     source_ids = _Ids("source id")
     passage_ids = _Ids("passage id")
-    files = sorted((root / "sources").glob("*.yaml"))
+    files = _listed(root / "sources", "*.yaml", root, problems)
     if not files:
         problems.append(Problem(str(root / "sources"), 1, "no source files; add at least one sources/*.yaml"))
     for path in files:
         name = str(path)
-        data = _load(path, problems)
+        data = _load(path, problems, root)
         source_id = data.get("id") if isinstance(data, dict) else None
         if not isinstance(source_id, str):
             # Unreadable: its id is unknown, so citations of the file's usual id (the file
@@ -321,6 +330,8 @@ def _check_sources(root: Path, problems: list[Problem], out: KnowledgeFiles, sta
         if data is None:
             continue
         source = _validate(SourceFile, data, name, problems)
+        too_costly = check_source_limits(data, name)  # bot/data/limits.py: what one file may cost
+        problems.extend(too_costly)
         unique = isinstance(source_id, str) and source_ids.claim(
             source_id, name, line_of(data, ["id"]), problems, "give this source its own id", ("id",)
         )
@@ -337,7 +348,7 @@ def _check_sources(root: Path, problems: list[Problem], out: KnowledgeFiles, sta
                 fix = "give it its own id (e.g. the next number)"
                 if passage_ids.claim(passage_id, name, line_of(data, where), problems, fix, where):
                     state.passages[passage_id] = (source_id, text if isinstance(text, str) else "")
-        if unique and source is not None:
+        if unique and source is not None and not too_costly:
             out.sources.append(source)
 
 
@@ -352,9 +363,9 @@ def _missing_source(name: str, data: Any, here: KeyPath, source: str) -> Problem
 def _check_events(root: Path, problems: list[Problem], out: KnowledgeFiles, state: _State) -> None:
     numbers = _Ids("event number")
     known = state.sources | state.broken_sources
-    for path in sorted((root / "events").glob("*.yaml")):
+    for path in _listed(root / "events", "*.yaml", root, problems):
         name = str(path)
-        data = _load(path, problems)
+        data = _load(path, problems, root)
         if data is None:
             continue
         events = _validate(EventsFile, data, name, problems)
@@ -382,7 +393,7 @@ def _check_services(root: Path, problems: list[Problem], out: KnowledgeFiles, st
     if not path.exists():
         return
     name = str(path)
-    data = _load(path, problems)
+    data = _load(path, problems, root)
     if data is None:
         return
     services = _validate(ServicesFile, data, name, problems)
@@ -472,7 +483,7 @@ def _check_lexicon(root: Path, problems: list[Problem], out: KnowledgeFiles) -> 
         if not path.exists():
             problems.append(Problem(str(path), 1, "the file is missing; restore it from git"))
             continue
-        data = _load(path, problems)
+        data = _load(path, problems, root)
         if data is None:
             continue
         before = len(problems)
@@ -494,7 +505,7 @@ def _check_lexicon(root: Path, problems: list[Problem], out: KnowledgeFiles) -> 
     )
     for file_name, optional in optional_files:
         path = lexicon / file_name  # optional: a missing file means no such words
-        data = _load(path, problems) if path.exists() else None
+        data = _load(path, problems, root) if path.exists() else None
         words = _validate(optional, data, str(path), problems) if data is not None else None
         if isinstance(words, ColloquialFile):
             out.colloquial = words
@@ -505,7 +516,7 @@ def _check_lexicon(root: Path, problems: list[Problem], out: KnowledgeFiles) -> 
     path = lexicon / "userdict.txt"
     if path.exists():
         try:
-            out.userdict, found = parse_userdict(read_text(path), str(path))
+            out.userdict, found = parse_userdict(read_text(path, root=root), str(path))
         except YamlError as exc:
             found = [exc.problem]
         problems.extend(found)
@@ -535,13 +546,13 @@ def check_intents(root: Path) -> tuple[list[Intent], list[Problem]]:
     problems: list[Problem] = []
     intents: list[Intent] = []
     names = _Ids("intent")
-    files = sorted(root.glob("*.yaml")) if root.is_dir() else []
+    files = _listed(root, "*.yaml", root, problems) if root.is_dir() else []
     if not files:
         return [], [Problem(str(root), 1, "no intent files; give --intents the folder with *.yaml intents")]
     kinds: set[str] = set()
     for path in files:
         name = str(path)
-        data = _load(path, problems)
+        data = _load(path, problems, root)
         if data is None:
             continue
         valid = _validate(IntentsFile, data, name, problems)

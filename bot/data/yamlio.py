@@ -15,6 +15,8 @@ import yaml
 from yaml.composer import ComposerError
 from yaml.constructor import ConstructorError
 
+from bot.data.files import RefusedFile, read_bytes_safely
+
 MAX_FILE_BYTES = 5_000_000
 MAX_ALIASES = 100
 # Values that aliases (*name) may repeat, in all: enough for a shared default, far too few
@@ -209,18 +211,23 @@ for _tag in ("binary", "set", "omap", "pairs"):
 _Loader.add_constructor(None, _refuse_tag)  # any tag not listed above, e.g. !!python/object
 
 
-def load_yaml(path: Path, display: str | None = None) -> Any:
-    """Load one file of plain data, or raise YamlError naming the file and line."""
+def load_yaml(path: Path, display: str | None = None, root: Path | None = None) -> Any:
+    """Load one file of plain data, or raise YamlError naming the file and line.
+
+    Only a regular file inside ``root`` (default: the file's own folder) is read, see bot/data/files.py."""
     name = display or str(path)
-    return loads_yaml(read_text(path, name), name)
+    return loads_yaml(read_text(path, name, root), name)
 
 
-def read_text(path: Path, name: str | None = None) -> str:
-    """A bounded UTF-8 text file (YAML or the user dictionary), or YamlError naming file and line."""
+def read_text(path: Path, name: str | None = None, root: Path | None = None) -> str:
+    """A bounded UTF-8 text file (YAML or the user dictionary), or YamlError naming file and line.
+
+    Only a regular file inside ``root`` (default: the file's own folder) is read, see bot/data/files.py."""
     name = name or str(path)
     try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)  # never more, even from a pipe or device
+        raw = read_bytes_safely(path, path.parent if root is None else root, MAX_FILE_BYTES)
+    except RefusedFile as exc:
+        raise YamlError(Problem(name, 1, exc.reason)) from None
     except OSError as exc:
         raise YamlError(Problem(name, 1, f"cannot read the file: {exc.strerror or exc}")) from None
     if len(raw) > MAX_FILE_BYTES:

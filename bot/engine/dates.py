@@ -73,9 +73,18 @@ class Festival:
     offset: int = 0
 
 
+@dataclass(frozen=True)
+class InvalidDate:
+    """A date that does not exist (「2020年正月三十」, 「13月」): said plainly, never searched as words."""
+
+    text: str
+    reason: str  # 「2020年正月只有29天」, 「没有13月」
+
+
 @dataclass
 class DateQuery:
     ranges: list[DateRange] = field(default_factory=list)
+    invalid: list[InvalidDate] = field(default_factory=list)
     festivals: list[str] = field(default_factory=list)
     relative: list[str] = field(default_factory=list)
     spans: list[str] = field(default_factory=list)  # the words that expressed a date
@@ -155,6 +164,35 @@ def _arabic(text: str) -> str:
             return text
 
 
+_LUNAR_MONTH_NAMES = {1: "正月", 11: "冬月", 12: "腊月"}
+
+
+def _lunar_year(month: int, period: tuple[date, date]) -> int:
+    """The lunar year whose ``month`` falls inside (or nearest to) the period: its first day always exists."""
+    first = festival_date(Festival("", lunar=(month, 1)), period)
+    year: int = LunarDate.from_solar_date(first.year, first.month, first.day).year
+    return year
+
+
+def _lunar_month_days(year: int, month: int) -> int:
+    """29 or 30: lunar months differ from year to year (2020's 正月 has 29 days)."""
+    try:
+        LunarDate(year, month, 30).to_solar_date()
+    except ValueError:
+        return 29
+    return 30
+
+
+def _solar_reason(year: int, month: int, day: int) -> str:
+    """Why year/month/day is no date, in the words a resident reads: 「没有13月」, 「2020年2月只有29天」."""
+    if not 1 <= month <= 12:
+        return f"没有{month}月"
+    days = calendar.monthrange(year, month)[1]
+    if month == 2:
+        return f"{year}年2月只有{days}天"
+    return f"{month}月只有{days}天"
+
+
 def _safe_date(year: int, month: int, day: int) -> date | None:
     try:
         return date(year, month, day)
@@ -200,17 +238,34 @@ class DateParser:
             if alias.lower() in work:
                 self._festival(query, festival, festival_date(festival, period))
                 work = self._take(query, work, alias.lower())
-        for match in _LUNAR.finditer(work):
-            month = {"腊月": 12, "冬月": 11}.get(match["prefix"] or "", 1)
-            try:
-                lunar = Festival(match.group(0), lunar=(month, _lunar_day(match["day"] or match["bare"])))
-                solar = festival_date(lunar, period)
-            except (ValueError, KeyError):
+        matches = list(_LUNAR.finditer(work))
+        paired: set[int] = set()
+        ranges: list[str] = []
+        for index, match in enumerate(matches):
+            if index in paired:
                 continue
-            # 「正月十五」 is 元宵节: name the festival of that day, so its events are found too.
-            same_day = [f for f in self.festivals if f.lunar == lunar.lunar and not f.offset]
-            self._festival(query, same_day[0] if same_day else lunar, solar)
+            after = matches[index + 1] if index + 1 < len(matches) else None
+            if after is not None and re.fullmatch(_RANGE_SEP, work[match.end() : after.start()]):
+                # 「正月十五到正月三十」: one range; its end is at most the month's last day.
+                paired.add(index + 1)
+                label = work[match.start() : after.end()]
+                first = self._lunar(match, period, query)
+                last = self._lunar(after, period, query, clamp=True)
+                if first and last:
+                    start, end = sorted((first[1], last[1]))
+                    query.ranges.append(DateRange(start, end, label))
+                query.spans.append(label)
+                ranges.append(label)
+                continue
+            day = self._lunar(match, period, query)
+            if day is not None:
+                lunar, solar = day
+                # 「正月十五」 is 元宵节: name the festival of that day, so its events are found too.
+                same_day = [f for f in self.festivals if f.lunar == lunar.lunar and not f.offset]
+                self._festival(query, same_day[0] if same_day else lunar, solar)
             query.spans.append(match.group(0))
+        for label in ranges:
+            work = work.replace(label, " ")
         work = _LUNAR.sub(" ", work)
         for word in self.relative_words:
             if word.lower() in work:
@@ -229,6 +284,32 @@ class DateParser:
         unique = {(r.start, r.end): r for r in reversed(query.ranges)}  # 「1月5日和1月5日」 once
         query.ranges = [r for r in query.ranges if unique[(r.start, r.end)] is r]
         return query
+
+    @staticmethod
+    def _lunar(
+        match: re.Match[str], period: tuple[date, date], query: DateQuery, clamp: bool = False
+    ) -> tuple[Festival, date] | None:
+        """The lunar day a match names and its solar date; a day the month lacks (2020's 正月 has
+        29 days) is noted in ``query.invalid``, or with ``clamp`` (a range's end) is the month's last."""
+        month = {"腊月": 12, "冬月": 11}.get(match["prefix"] or "", 1)
+        try:
+            day = _lunar_day(match["day"] or match["bare"])
+            year = _lunar_year(month, period)
+        except (ValueError, KeyError):
+            return None
+        days = _lunar_month_days(year, month)
+        if day > days and clamp:
+            day = days
+        elif day > days:
+            query.invalid.append(
+                InvalidDate(match.group(0), f"{year}年{_LUNAR_MONTH_NAMES[month]}只有{days}天")
+            )
+            return None
+        lunar = Festival(match.group(0), lunar=(month, day))
+        try:
+            return lunar, festival_date(lunar, period)
+        except ValueError:
+            return None
 
     @staticmethod
     def _festival(query: DateQuery, festival: Festival, day: date) -> None:
@@ -264,13 +345,25 @@ class DateParser:
             query.spans.append(label)
             taken.append(span)
 
+        def invalid(match: re.Match[str], reason: str) -> None:
+            """「2020-02-30」, 「13月」: said plainly; a digit before it means it is no date at all."""
+            if match.start() and text[match.start() - 1].isdigit():
+                return
+            query.invalid.append(InvalidDate(match.group(0).strip(), reason))
+            query.spans.append(match.group(0).strip())
+            taken.append(match.span())
+
         for match in _ISO.finditer(text):
-            add(match, _safe_date(int(match["y"]), int(match["m"]), int(match["d"])))
+            year, month, day_n = int(match["y"]), int(match["m"]), int(match["d"])
+            day = _safe_date(year, month, day_n)
+            add(match, day) if day else invalid(match, _solar_reason(year, month, day_n))
         for match in _DAY.finditer(text):
             year = int(match["y"]) if match["y"] else _year_for(int(match["m"]), int(match["d"]), self.period)
             try:
                 first, last = _day_range(match, year)
             except ValueError:
+                if all(match.end() <= a or match.start() >= b for a, b in taken):
+                    invalid(match, _range_reason(match, year))
                 continue
             add(match, *sorted((first, last)))
         for match in _SLASH.finditer(text):
@@ -279,6 +372,8 @@ class DateParser:
         for match in _MONTH.finditer(text):
             month = int(match["m"])
             if not 1 <= month <= 12:
+                if all(match.end() <= a or match.start() >= b for a, b in taken):
+                    invalid(match, f"没有{month}月")
                 continue
             year = int(match["y"]) if match["y"] else _year_for(month, 15, self.period)
             if not date.min.year <= year <= date.max.year:
@@ -296,6 +391,16 @@ _MONTH_PARTS = {
     "下旬": (21, 31),
     "底": (21, 31),
 }
+
+
+def _range_reason(match: re.Match[str], year: int) -> str:
+    """Which end of a 「1月16日-2月30日」 match is no date, and why."""
+    month, day = int(match["m"]), int(match["d"])
+    if _safe_date(year, month, day) is None or not match["d2"]:
+        return _solar_reason(year, month, day)
+    month2 = int(match["m2"]) if match["m2"] else month
+    year2 = int(match["y2"]) if match["y2"] else (year if month2 >= month else year + 1)
+    return _solar_reason(year2, month2, int(match["d2"]))
 
 
 def _day_range(match: re.Match[str], year: int) -> tuple[date, date]:

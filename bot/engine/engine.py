@@ -435,6 +435,9 @@ class Engine:
 
     def _question(self, brain: Brain, understood: Understanding, state: DialogueState) -> Reply:
         text = understood.text
+        invalid = self._invalid_dates(brain, text)
+        if invalid is not None:
+            return invalid
         followed = self._follow_up(brain, understood, state)
         if followed is not None:
             return followed
@@ -538,6 +541,16 @@ class Engine:
     @staticmethod
     def _event_line(event: Event) -> str:
         return f"{event_date(event)},{event.place}:{event.content}(主办:{event.organiser})"
+
+    @staticmethod
+    def _invalid_dates(brain: Brain, message: str) -> Reply | None:
+        """A date that does not exist (「2020年正月三十」, 「13月」) is said plainly, not searched."""
+        invalid = brain.dates.parse(message).invalid
+        if not invalid:
+            return None
+        reasons = ";".join(dict.fromkeys(f"「{d.text}」不是有效日期:{d.reason}" for d in invalid))
+        ask = "请换一个日期再问,例如「2月5日」或「正月十五」。"
+        return plain_reply("fallback", "invalid_date", f"{reasons}。{ask}")
 
     def _not_given(self, brain: Brain, attribute: Attribute, where: str, said: list[str]) -> Reply:
         """The asked attribute is not in the knowledge: say so, and what it does say (as text only:

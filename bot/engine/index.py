@@ -386,6 +386,40 @@ def warm_up_numba() -> float | None:
         return time.perf_counter() - start
 
 
+def _shares_documents(corpus: Sequence[Sequence[str]]) -> bool:
+    """Does one token list object stand for several documents (every passage of a section)?"""
+    return len({id(doc) for doc in corpus}) < len(corpus)
+
+
+def _shared_postings(
+    corpus: Sequence[Sequence[str]], vocab: dict[str, int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(term, doc, tf) postings sorted by term then doc, counting each shared list once.
+
+    Flattening every document costs the sum of their lengths: a section of P passages, each with
+    the whole section as its context, would cost P × section length (quadratic). Here a shared list
+    is counted once and its (term, tf) pairs repeated per document: P × distinct terms. Term ids
+    follow first appearance, as in the flat path, so scores are bit for bit the same."""
+    setdefault = vocab.setdefault
+    counted: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    terms: list[np.ndarray] = []
+    docs: list[np.ndarray] = []
+    tfs: list[np.ndarray] = []
+    for number, doc in enumerate(corpus):
+        pair = counted.get(id(doc))
+        if pair is None:
+            ids = np.asarray([setdefault(tok, len(vocab)) for tok in doc], dtype=np.int64)
+            pair = counted[id(doc)] = np.unique(ids, return_counts=True)
+        terms.append(pair[0])
+        tfs.append(pair[1])
+        docs.append(np.full(len(pair[0]), number, dtype=np.int64))
+    if not terms:
+        return np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int64)
+    term_ids, doc_ids, tf_all = np.concatenate(terms), np.concatenate(docs), np.concatenate(tfs)
+    order = np.lexsort((doc_ids, term_ids))
+    return term_ids[order], doc_ids[order].astype(np.int32), tf_all[order].astype(np.int64)
+
+
 class BM25Index:
     """BM25 (Okapi) over token lists, scored exactly like rank_bm25.BM25Okapi but via postings.
 
@@ -426,9 +460,12 @@ class BM25Index:
         flat: list[int] = []
         extend = flat.extend
         lengths: list[int] = []
-        for doc in corpus:
+        shared = _shared_postings(corpus, vocab) if _shares_documents(corpus) else None
+        for doc in corpus if shared is None else ():
             lengths.append(len(doc))
             extend([setdefault(tok, len(vocab)) for tok in doc])
+        if shared is not None:
+            lengths = [len(doc) for doc in corpus]
         self._vocab = vocab
         self._doc_len = np.asarray(lengths, dtype=np.int64)
         total = sum(lengths)
@@ -444,20 +481,23 @@ class BM25Index:
             self._post_w = _EMPTY_W
             return
 
-        keys = np.asarray(flat, dtype=np.int64)
-        del flat
-        keys *= self._n
-        keys += np.repeat(np.arange(self._n, dtype=np.int64), self._doc_len)
-        # One sort of (term, doc) keys yields postings grouped by term with ascending doc ids; runs of
-        # equal keys are the term frequencies. (In-place sort + run detection: np.unique is ~10x slower.)
-        keys.sort()
-        starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
-        tf = np.diff(starts, append=len(keys))
-        keys = keys[starts]
-        del starts
-        term, docs = np.divmod(keys, self._n)
-        del keys
-        docs = docs.astype(np.int32)
+        if shared is not None:
+            term, docs, tf = shared
+        else:
+            keys = np.asarray(flat, dtype=np.int64)
+            del flat
+            keys *= self._n
+            keys += np.repeat(np.arange(self._n, dtype=np.int64), self._doc_len)
+            # One sort of (term, doc) keys yields postings grouped by term with ascending doc ids; runs of
+            # equal keys are the term frequencies. (In-place sort + run detection: np.unique is ~10x slower.)
+            keys.sort()
+            starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+            tf = np.diff(starts, append=len(keys))
+            keys = keys[starts]
+            del starts
+            term, docs = np.divmod(keys, self._n)
+            del keys
+            docs = docs.astype(np.int32)
         df = np.bincount(term, minlength=n_terms)
         self._df = df
         self._offsets = [0, *np.cumsum(df).tolist()]

@@ -78,17 +78,23 @@ class KnowledgeSearch:
                 heading = " ".join([source.title, source.subtitle, passage.section, source.district])
                 section_tokens[key] = tokenizer.tokens(heading, for_index=True)
             section_tokens[key].extend(tokens)
-        section_text: dict[tuple[str, str], str] = {}
+        # One set and one text per section, shared by its passages: a copy per passage costs
+        # passages × section size, quadratic in a long single-section article.
+        section_parts: dict[tuple[str, str], list[str]] = {}
         for passage in knowledge.passages:
-            key = (passage.source, passage.section)
-            section_text[key] = section_text.get(key, "") + passage.text
+            section_parts.setdefault((passage.source, passage.section), []).append(passage.text)
+        section_sets: dict[tuple[str, str], frozenset[str]] = {}
+        section_text: dict[tuple[str, str], str] = {}
+        for key, parts in section_parts.items():
+            source = knowledge.sources[key[0]]
+            section_sets[key] = frozenset(section_tokens.get(key, ()))
+            section_text[key] = "".join([source.title, source.subtitle, key[1], *parts])
         self._context_text: list[str] = []
         for passage in knowledge.passages:
             key = (passage.source, passage.section)
-            context_docs.append(section_tokens[key])
-            self._context_sets.append(frozenset(section_tokens[key]))
-            source = knowledge.sources[passage.source]
-            self._context_text.append(f"{source.title}{source.subtitle}{passage.section}{section_text[key]}")
+            context_docs.append(section_tokens.get(key, []))
+            self._context_sets.append(section_sets[key])
+            self._context_text.append(section_text[key])
         self._source_districts = frozenset(s.district for s in knowledge.sources.values())
         self._sentence_tokens = sentence_docs
         self.sentence_index = BM25Index(sentence_docs)

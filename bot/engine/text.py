@@ -46,6 +46,9 @@ _SENTENCE_END = re.compile(r"(?<=[。!?;!?;])(?![”’」』))])|(?<=[。!?!?][
 _CONTROL = re.compile(
     r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]"
 )
+# Zero-width characters join or split nothing a reader sees: 「写\u200b春联」 is 「写春联」, so they are
+# deleted, while other control characters still become spaces.
+_ZERO_WIDTH = re.compile(r"[\u200b-\u200d\u2060\ufeff]")
 _SPACES = re.compile(r"\s+")
 _WORD = re.compile(r"[\w\u4e00-\u9fff]", re.UNICODE)
 
@@ -60,6 +63,7 @@ def normalise(text: str, limit: int | None = None) -> str:
     if limit is not None and len(text) > limit:
         text = text[:limit]
     text = unicodedata.normalize("NFKC", text)
+    text = _ZERO_WIDTH.sub("", text)
     text = _CONTROL.sub(" ", text)
     with _T2S_LOCK:  # the reimplemented OpenCC keeps state while converting
         text = _T2S.convert(text)
