@@ -16,7 +16,7 @@ part of an error message or a ``repr``.
 | ``BOT_VAR_DIR`` | ``var/`` in the repository | where the bot writes its files |
 | ``BOT_PERSISTENCE`` | ``$BOT_VAR_DIR/telegram-state.pickle`` | Telegram's saved conversations |
 | ``BOT_CACHE_DIR`` | ``$BOT_VAR_DIR/cache`` | start-up cache; empty, ``off`` or ``0`` = no cache |
-| ``BOT_LOG_SALT`` | (none: random, in ``$BOT_VAR_DIR/log.key``) | key of the unanswered log's pseudonyms (secret) |
+| ``BOT_LOG_SALT`` | (random, ``$BOT_VAR_DIR/log.key``) | key of the unanswered log pseudonyms (secret) |
 | ``BOT_STATE_URL`` | (none: SQLite in ``$BOT_VAR_DIR``) | conversation state, e.g. ``redis://host:6379/0`` |
 | ``BOT_STATE_TTL_DAYS`` | ``7`` | days a resident's conversation state is kept |
 | ``BOT_WEB_FRAME_ANCESTORS`` | ``'self'`` | CSP ``frame-ancestors`` of the web chat: who may embed it |

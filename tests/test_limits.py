@@ -33,10 +33,10 @@ def _long_article(engine: Engine, paragraphs: int) -> Knowledge:
     shipped = engine.brain.knowledge
     sentences = sorted({s for p in shipped.passages for s in p.sentences if 15 <= len(s) <= 60})
     passages = [
-        Passage(f"long-{i}", "long", "正文", text, i, (text,))
+        Passage(id=f"long-{i}", source="long", section="正文", text=text, order=i, sentences=(text,))
         for i, text in enumerate(sentences[i % len(sentences)] for i in range(paragraphs))
     ]
-    sources = {"long": Source("long", "一篇很长的文章", "中原区")}
+    sources = {"long": Source(id="long", title="一篇很长的文章", district="中原区", kind="article")}
     return Knowledge(sources, passages, [], [], shipped.lexicon, [], [], Path("."))
 
 

@@ -34,6 +34,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from bot.data.knowledge import Event, Knowledge, Passage, Service, Source, Speech
+from bot.data.yamlio import MAX_FILE_BYTES
 from bot.engine.dates import Festival
 from bot.engine.router import Intent
 from bot.engine.text import Lexicon, TokenMemo
@@ -198,11 +199,32 @@ def input_key(knowledge_dir: Path, intents_dir: Path, dictionary_digest: str) ->
     h = hashlib.blake2b(digest_size=20)
     h.update(f"{code_version()} {dictionary_digest}".encode())
     for label, root in (("knowledge", knowledge_dir), ("intents", intents_dir)):
-        for path in sorted(p for p in Path(root).rglob("*") if p.is_file()):
-            data = path.read_bytes()
-            h.update(f"\0{label}/{path.relative_to(root).as_posix()}\0{len(data)}\0".encode())
-            h.update(data)
+        for path in _entries(Path(root)):
+            h.update(f"\0{label}/{path.relative_to(root).as_posix()}\0".encode() + _fingerprint(path))
     return h.hexdigest()
+
+
+def _entries(root: Path) -> list[Path]:
+    """Every entry below ``root`` without following links: a link or a pipe changes the key too."""
+    found: list[Path] = []
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        dirs.sort()
+        found.extend(Path(folder) / name for name in sorted(files))
+        found.extend(Path(folder) / name for name in dirs if (Path(folder) / name).is_symlink())
+    return sorted(found)
+
+
+def _fingerprint(path: Path) -> bytes:
+    """A regular file's bytes (up to the size a knowledge file may have); else what it is, unopened.
+
+    Links, pipes and oversized files are never read here: validation refuses them, and a change
+    to any of them gives a new key so that validation runs and says so."""
+    info = path.lstat()
+    if stat.S_ISREG(info.st_mode) and info.st_size <= MAX_FILE_BYTES:
+        data = path.read_bytes()
+        return f"{len(data)}\0".encode() + data
+    target = os.readlink(path) if stat.S_ISLNK(info.st_mode) else ""
+    return f"{stat.S_IFMT(info.st_mode)}:{info.st_size}:{info.st_mtime_ns}:{target}".encode()
 
 
 def tokenizer_key(lexicon: Lexicon, dictionary_digest: str) -> str:
