@@ -4,6 +4,7 @@ import io
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -94,13 +95,13 @@ def test_ask_command_prints_plain_text(world_tree: Tree) -> None:
     assert world.CANTEEN_QUOTE in out and "来源:《东风区社区服务暖民心》" in out
 
 
-def test_knowledge_option_points_at_another_copy(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_knowledge_option_points_at_another_copy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--knowledge", str(tmp_path / "missing"), "check"]) == 1
     assert "no such knowledge folder" in capsys.readouterr().out
 
 
 def test_environment_names_the_knowledge(
-    world_tree: Tree, tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    world_tree: Tree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("BOT_KNOWLEDGE", str(world_tree.knowledge))
     monkeypatch.setenv("BOT_INTENTS", str(world_tree.intents))
@@ -110,7 +111,7 @@ def test_environment_names_the_knowledge(
 
 
 @pytest.mark.slow
-def test_batch_survives_bytes_that_are_not_utf8(world_tree: Tree, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_batch_survives_bytes_that_are_not_utf8(world_tree: Tree, tmp_path: Path) -> None:
     lines = "天气".encode() + b"\xff\n" + "你好\n".encode()
     lines += b'{"text": "\\udcff\\u5929\\u6c14"}\n' + "0000年1月\n".encode()
     log = ["--unanswered-log", str(tmp_path / "u.jsonl")]

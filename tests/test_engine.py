@@ -1,6 +1,7 @@
 """The engine's mechanisms on the fixture knowledge: follow-ups, paging, the ways residents ask,
 what is declined. The shipped knowledge's facts are questions in tests/eval/shipped.yaml."""
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from bot.engine import Engine
 from bot.engine.dialogue import DialogueState
 from tests.conftest import Ask
 from tests.fixtures import world
+from tests.fixtures.trees import Tree
 
 
 def test_follow_ups_narrow_the_last_search(fixture_ask: Ask) -> None:
@@ -140,7 +142,9 @@ def test_how_many_quotes_the_number_and_its_source(
 
 def test_original_passage(fixture_engine: Engine) -> None:
     reply = fixture_engine.answer("老人去哪儿吃饭?", DialogueState())
-    original = fixture_engine.original(reply.citations[0].passage)
+    passage = reply.citations[0].passage
+    assert passage is not None
+    original = fixture_engine.original(passage)
     assert original is not None and world.CANTEEN_TEXT in original.text.replace("\n", "")
     assert fixture_engine.original("no-such-passage") is None
 
@@ -161,7 +165,7 @@ def test_small_talk(fixture_ask: Ask, question: str, kind: str) -> None:
     assert fixture_ask(question).kind == kind
 
 
-def test_an_added_event_is_found_by_its_activity(make_tree) -> None:  # type: ignore[no-untyped-def]
+def test_an_added_event_is_found_by_its_activity(make_tree: Callable[..., Tree]) -> None:
     """The builder's own point: a knowledge of two rows answers from those two rows only."""
     events = [world.EVENTS[0], {**world.EVENTS[12], "number": 2}]
     tree = make_tree(events=events, services=[])

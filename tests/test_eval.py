@@ -23,7 +23,7 @@ pytestmark = [
     pytest.mark.skipif(not (EVAL / "run_eval.py").exists(), reason=f"no shared scorer at {EVAL}"),
 ]
 OURS = ROOT / "tests" / "eval"
-THRESHOLDS: dict[str, dict[str, object]] = yaml.safe_load((OURS / "thresholds.yaml").read_text("utf-8"))
+THRESHOLDS: dict[str, dict[str, float | str]] = yaml.safe_load((OURS / "thresholds.yaml").read_text("utf-8"))
 SETS = sorted(OURS.glob("*.yaml"), key=lambda p: p.name)
 SETS = [EVAL / "dev.yaml", *(p for p in SETS if p.name != "thresholds.yaml")]
 
@@ -49,7 +49,7 @@ def score(cases: Path, tmp_path: Path) -> tuple[int, int, str]:
 def test_every_set_has_one_threshold_with_a_reason() -> None:
     assert {p.name for p in SETS} == set(THRESHOLDS)
     for name, rule in THRESHOLDS.items():
-        assert 0 < float(rule["min"]) <= 1 and str(rule["why"]).strip(), name  # type: ignore[arg-type]
+        assert 0 < float(rule["min"]) <= 1 and str(rule["why"]).strip(), name
 
 
 @pytest.mark.slow  # a subprocess per set, ~4 s each
@@ -58,5 +58,5 @@ def test_question_set_meets_its_threshold(cases: Path, tmp_path: Path) -> None:
     if not cases.exists():
         pytest.skip(f"{cases} is not beside this checkout")
     passed, total, output = score(cases, tmp_path)
-    floor = float(THRESHOLDS[cases.name]["min"])  # type: ignore[arg-type]
+    floor = float(THRESHOLDS[cases.name]["min"])
     assert total > 0 and passed / total >= floor, f"{passed}/{total} < {floor:.1%}\n{output}"

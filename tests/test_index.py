@@ -218,6 +218,7 @@ def test_numba_paths_equal_numpy(
     monkeypatch.setattr(index_mod, "_WINDOW", window)
     corpus, _, queries = zipf
     fast = BM25Index(corpus, backend="numba")
+    assert fast._kernel_args is not None
     n_rows = fast._kernel_args[6].shape[0]
     if dense_div == 0:
         assert n_rows == 0
@@ -235,6 +236,7 @@ def test_dense_rows_reproduce_posting_weights(zipf: Zipf, monkeypatch: pytest.Mo
     monkeypatch.setattr(index_mod, "_DENSE_ROW_DIV", 10**9)
     corpus, _, _ = zipf
     idx = BM25Index(corpus, k1=1.2, b=0.6, backend="numba")
+    assert idx._kernel_args is not None
     _, _, offsets, _, _, row_of, tf_rows, knorm, len_idx, idf, k1p1 = idx._kernel_args
     for tid in range(len(idx._df)):
         lo, hi = offsets[tid], offsets[tid + 1]
@@ -306,7 +308,8 @@ def test_empty_and_unknown_queries(backend: str) -> None:
 def test_empty_corpus(backend: str) -> None:
     with pytest.raises(ZeroDivisionError):  # why BM25Index special-cases it
         BM25Okapi([])
-    for corpus in ([], [[], []]):
+    corpora: list[list[list[str]]] = [[], [[], []]]
+    for corpus in corpora:
         idx = BM25Index(corpus, backend=backend)
         assert len(idx) == len(corpus)
         assert idx.top_k(["a"]) == []
@@ -334,7 +337,7 @@ def test_scores_for_rejects_out_of_range_ids() -> None:
 def test_hit_is_frozen() -> None:
     hit = Hit(doc=1, score=2.0)
     with pytest.raises(AttributeError):
-        hit.doc = 3  # type: ignore[misc]
+        hit.doc = 3  # type: ignore[misc]  # the point: assigning a frozen field must fail
 
 
 # -- backends ------------------------------------------------------------------------------------

@@ -127,7 +127,9 @@ def test_seed_000_two_events_per_line_are_split_cell_by_cell() -> None:
                 continue
             number, when, place, content, organiser = cells
             event = by_number[int(number)]
-            y, m, d, m2, d2 = _TABLE_DATE.fullmatch(when).groups()  # type: ignore[union-attr]
+            parsed = _TABLE_DATE.fullmatch(when)
+            assert parsed, when
+            y, m, d, m2, d2 = parsed.groups()
             first = date(int(y), int(m), int(d))
             last = date(int(y), int(m2 or m), int(d2)) if d2 else first
             assert (event["start"], event["end"]) == (first.isoformat(), last.isoformat())

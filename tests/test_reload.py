@@ -222,7 +222,9 @@ class FakeEngine:
 
 
 def touch(path: Path, text: str) -> None:
-    """Write and move the mtime on by a second, so even a same-size edit is seen at once."""
+    """Write (making the folder if need be) and move the mtime on by a second, so even a same-size
+    edit is seen at once."""
+    path.parent.mkdir(exist_ok=True)
     path.write_text(text)
     stat = path.stat()
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
@@ -239,7 +241,7 @@ def fake(tmp_path: Path) -> FakeEngine:
         lambda e: touch(e.knowledge_dir / "a.yaml", "a: 2\n"),  # same size, new content
         lambda e: touch(e.knowledge_dir / "b.yaml", "b: 1\n"),  # new file
         lambda e: (e.knowledge_dir / "a.yaml").unlink(),  # removed file
-        lambda e: (e.intents_dir / "sub").mkdir() or touch(e.intents_dir / "sub" / "x.yaml", "x"),  # nested
+        lambda e: touch(e.intents_dir / "sub" / "x.yaml", "x"),  # new file in a new folder
     ],
 )
 def test_every_kind_of_change_is_noticed(fake: FakeEngine, edit: Callable[[FakeEngine], None]) -> None:

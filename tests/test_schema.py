@@ -131,6 +131,7 @@ def test_committed_data_is_clean(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out == ""
 
 
+@pytest.mark.slow  # a subprocess (~2-4 s); test_committed_data_is_clean runs the same check in-process
 def test_committed_data_is_clean_in_a_real_process() -> None:
     done = subprocess.run(
         [sys.executable, "run_bot.py", "check"], cwd=ROOT, capture_output=True, text=True, timeout=60
@@ -490,6 +491,7 @@ def test_every_problem_is_listed_in_file_and_line_order(
     ]
 
 
+@pytest.mark.slow  # a subprocess (~2-4 s); every other test here runs `check` in-process
 def test_check_in_a_real_process_exits_1(tree: Tree) -> None:
     tree.replace(EVT, "    end: '2020-01-21'\n", "    end: '2020-01-19'\n")
     done = subprocess.run(

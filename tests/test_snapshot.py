@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import logging
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 import bot.engine.engine as engine_module
+from bot.data.knowledge import Knowledge, load_knowledge
 from bot.engine import Engine
 from bot.engine.dialogue import DialogueState
-from bot.engine.snapshot import SnapshotCache
+from bot.engine.snapshot import SnapshotCache, read_file, write_file
 from bot.engine.text import Tokenizer
 from tests.fixtures.trees import Tree
 
@@ -38,7 +40,7 @@ CONVERSATIONS = [
 
 
 def replies(engine: Engine) -> list[tuple[str, str, str]]:
-    out = []
+    out: list[tuple[str, str, str]] = []
     for turns in CONVERSATIONS:
         state = DialogueState()
         for message in turns:
@@ -56,9 +58,9 @@ def tree(tmp_path: Path) -> Tree:
 def builds(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """The knowledge folders validated from YAML (a snapshot hit validates nothing)."""
     seen: list[Path] = []
-    original = engine_module.load_knowledge
+    original = load_knowledge  # what bot.engine.engine imported
 
-    def spy(root: Path):  # type: ignore[no-untyped-def]
+    def spy(root: Path) -> Knowledge:
         seen.append(root)
         return original(root)
 
@@ -94,11 +96,16 @@ def test_replies_identical_with_and_without_cache(tree: Tree, tmp_path: Path, bu
 
 @pytest.mark.parametrize(
     ("rel", "edit"),
+    # Three full engine builds each (~1.5-3 s): one kind of input stays in `make quick`.
     [
         ("knowledge/sources/001-2.yaml", ("观摩组一行先后", "观摩组一行随后")),
-        ("intents/chitchat.yaml", ("早安, 晚安]", "早安, 晚安, 午安]")),
-        ("knowledge/lexicon/userdict.txt", None),
-        ("knowledge/lexicon/synonyms.yaml", ("无人机: [drone, drones]", "无人机: [drone, drones, 飞行器]")),
+        pytest.param("intents/chitchat.yaml", ("早安, 晚安]", "早安, 晚安, 午安]"), marks=pytest.mark.slow),
+        pytest.param("knowledge/lexicon/userdict.txt", None, marks=pytest.mark.slow),
+        pytest.param(
+            "knowledge/lexicon/synonyms.yaml",
+            ("无人机: [drone, drones]", "无人机: [drone, drones, 飞行器]"),
+            marks=pytest.mark.slow,
+        ),
     ],
 )
 def test_any_changed_input_rebuilds(
@@ -143,6 +150,7 @@ def test_one_edited_article_recuts_only_its_text(tree: Tree, tmp_path: Path, cut
     assert len(cuts) < everything / 20
 
 
+@pytest.mark.slow  # three engine builds and 15 conversations twice (~1-4 s); a fault test
 def test_garbage_cache_files_are_rebuilt(
     tree: Tree, tmp_path: Path, builds: list[Path], caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -162,6 +170,29 @@ def test_garbage_cache_files_are_rebuilt(
         Engine.load(tree.knowledge, tree.intents, cache_dir=cache)  # rewritten: trusted again
     assert not caplog.records
     assert len(builds) == 2
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda raw: b"zzbot-cache-v1\n" + b"\0" * 40,  # right magic, wrong digest
+        lambda raw: raw[:-3],  # truncated
+        lambda raw: b"not a cache file",
+    ],
+)
+def test_an_untrustworthy_cache_file_is_rejected_and_deleted(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, spoil: Callable[[bytes], bytes]
+) -> None:
+    """The file-level check behind test_garbage_cache_files_are_rebuilt, without building an engine."""
+    path = tmp_path / "tokens-x"
+    write_file(path, "key", {"text": ["tok", "ens"]})
+    assert read_file(path, "key") == {"text": ["tok", "ens"]}
+    assert read_file(path, "another key") is None  # the digest covers the key too
+    write_file(path, "key", {"text": ["tok", "ens"]})
+    path.write_bytes(spoil(path.read_bytes()))
+    with caplog.at_level(logging.WARNING, logger="bot.engine.snapshot"):
+        assert read_file(path, "key") is None
+    assert "rejected" in caplog.text and not path.exists()
 
 
 def test_cache_directory_is_private(tree: Tree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

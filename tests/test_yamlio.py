@@ -240,6 +240,7 @@ _PIECES = [*"ab:-[]{}&*!#|>'\"\n\t ?,.%@`=~春\x00", "2020-13-45", "9:30", "<<: 
 _TAGS = ["!!set ", "!!int ", "!!float ", "!!bool ", "!!map ", "!!seq ", "!!str ", "!!binary ", "!!python/x "]
 
 
+@pytest.mark.slow  # 300 generated texts (~3 s); the example tests above cover each refusal
 @settings(max_examples=300, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.sampled_from(_PIECES + _TAGS)))
 def test_any_text_loads_or_is_a_yaml_error(pieces: list[str]) -> None:

@@ -61,6 +61,7 @@ def test_console_reads_bytes_that_are_not_utf8(conversation: Conversation) -> No
     assert "\ufffd" in out.getvalue() and "您好" in out.getvalue()
 
 
+@pytest.mark.slow  # a subprocess (~2.5 s); the test above feeds the same bytes to chat() in-process
 def test_console_process_survives_invalid_utf8_under_a_strict_locale() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "LANG", "PYTHONUTF8"))}
     env.update(LC_ALL="C", PYTHONUTF8="0", PYTHONIOENCODING="ascii:strict")

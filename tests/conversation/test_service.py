@@ -12,7 +12,8 @@ import pytest
 from bot.conversation import Conversation, Message, Pressed
 from bot.conversation.flood import FloodGate
 from bot.engine import Engine
-from bot.engine.reply import Action
+from bot.engine.dialogue import DialogueState
+from bot.engine.reply import Action, Reply
 from bot.state.memory import MemoryStore
 from bot.state.sqlite import SQLiteStore
 
@@ -24,7 +25,7 @@ def conversation(engine: Engine) -> Iterator[Conversation]:
     store.close()
 
 
-def first_paged_list(conversation: Conversation, user: str = "u") -> tuple[str, object]:
+def first_paged_list(conversation: Conversation, user: str = "u") -> tuple[str, Reply]:
     """Ask until a reply pages (the shipped table has more than five couplet events)."""
     reply = conversation.handle("test", user, Message("哪里可以写春联?"))
     assert reply.kind == "events" and reply.pages > 1, reply.text
@@ -78,7 +79,7 @@ def test_a_retried_message_is_answered_once(engine: Engine) -> None:
     release = threading.Event()
 
     class Slow(Engine):
-        def answer(self, text, state=None):  # type: ignore[no-untyped-def]
+        def answer(self, text: str, state: DialogueState | None = None) -> Reply:
             calls.append(text)
             release.wait(5)
             return super().answer(text, state)
@@ -113,7 +114,7 @@ def test_flood_warns_once_then_ignores(engine: Engine) -> None:
 
 def test_a_failing_engine_gives_a_sorry_not_a_traceback(engine: Engine) -> None:
     class Broken(Engine):
-        def answer(self, text, state=None):  # type: ignore[no-untyped-def]
+        def answer(self, text: str, state: DialogueState | None = None) -> Reply:
             raise RuntimeError("secret detail")
 
     conversation = Conversation(Broken(engine.brain, engine.knowledge_dir, engine.intents_dir), MemoryStore())

@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -39,8 +40,8 @@ def open_sqlite() -> Iterator[list[SQLiteStore]]:
         store.close()
 
 
-def _open(stores: list[SQLiteStore], path: Path, clock: FakeClock, **options: object) -> SQLiteStore:
-    store = SQLiteStore(path, clock=clock, **options)  # type: ignore[arg-type]
+def _open(stores: list[SQLiteStore], path: Path, clock: FakeClock, **options: Any) -> SQLiteStore:
+    store = SQLiteStore(path, clock=clock, **options)
     stores.append(store)
     return store
 
@@ -169,16 +170,18 @@ def test_kill_9_mid_writes_keeps_every_committed_entry(db: Path, clock: FakeCloc
     proc = subprocess.Popen(
         [sys.executable, "-c", WRITER, str(db)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
+    assert proc.stdout is not None and proc.stderr is not None  # both are PIPEs
+    stdout, stderr = proc.stdout, proc.stderr
     committed = -1
     buffer = b""
     deadline = time.monotonic() + 30
     try:
         while committed < 300 and time.monotonic() < deadline:
-            ready, _, _ = select.select([proc.stdout], [], [], 1.0)
+            ready, _, _ = select.select([stdout], [], [], 1.0)
             if not ready:
                 continue
-            chunk = os.read(proc.stdout.fileno(), 65536)  # type: ignore[union-attr]
-            assert chunk, proc.stderr.read().decode()  # type: ignore[union-attr]
+            chunk = os.read(stdout.fileno(), 65536)
+            assert chunk, stderr.read().decode()
             buffer += chunk
             *lines, buffer = buffer.split(b"\n")
             if lines:
@@ -186,8 +189,8 @@ def test_kill_9_mid_writes_keeps_every_committed_entry(db: Path, clock: FakeCloc
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
-        proc.stdout.close()  # type: ignore[union-attr]
-        proc.stderr.close()  # type: ignore[union-attr]
+        stdout.close()
+        stderr.close()
     assert proc.returncode == -signal.SIGKILL
     assert committed >= 300
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -53,12 +54,14 @@ def test_fit_bytes_limit_smaller_than_ellipsis() -> None:
 lines = st.lists(MIXED.map(lambda s: s.replace("\n", " ")), max_size=12)
 
 
+@pytest.mark.slow  # property test (~1.5 s); the example tests below pin the same rules
 @given(lines, lines, lines, st.integers(0, 2048))
 def test_fit_lines_never_exceeds(head: list[str], body: list[str], tail: list[str], limit: int) -> None:
     text = fit_lines(head, body, tail, limit)
     assert size(text) <= limit
 
 
+@pytest.mark.slow  # property test (~1.2 s); see test_body_lines_dropped_then_paging_hint_stays
 @given(lines, lines, lines)
 def test_head_and_tail_kept_when_they_fit(head: list[str], body: list[str], tail: list[str]) -> None:
     limit = size("\n".join(head + tail)) + 40

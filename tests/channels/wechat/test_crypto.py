@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 import pytest
 import xmltodict
@@ -20,8 +21,8 @@ MESSAGE = (
 )
 
 
-def ours(**kwargs: object) -> MessageCrypto:
-    return MessageCrypto(TOKEN, AES_KEY, APPID, **kwargs)  # type: ignore[arg-type]
+def ours(**kwargs: Any) -> MessageCrypto:
+    return MessageCrypto(TOKEN, AES_KEY, APPID, **kwargs)
 
 
 def theirs() -> WeChatCrypto:

@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl
 import httpx
 import pytest
 
-from bot.channels.wechat.config import WeChatConfig
+from bot.channels.wechat.config import MODES, Mode, WeChatConfig
 from bot.channels.wechat.messages import BadMessage
 from bot.channels.wechat.protocol import MAX_BODY_BYTES, SUCCESS, Forbidden, open_post, seal_reply, verify_url
 from tests.channels.wechat.conftest import ACCOUNT, AES_KEY, APPID, TOKEN
@@ -71,17 +71,17 @@ class Endpoint:
         await send({"type": "http.response.body", "body": payload})
 
 
-def config_for(mode: str) -> WeChatConfig:
+def config_for(mode: Mode) -> WeChatConfig:
     if mode == "plain":
         return WeChatConfig(token=TOKEN)
-    return WeChatConfig(token=TOKEN, appid=APPID, aes_key=AES_KEY, mode=mode)  # type: ignore[arg-type]
+    return WeChatConfig(token=TOKEN, appid=APPID, aes_key=AES_KEY, mode=mode)
 
 
-@pytest.mark.parametrize("mode", ["plain", "compatible", "safe"])
-def test_sync_client(mode: str) -> None:
+@pytest.mark.parametrize("mode", MODES)
+def test_sync_client(mode: Mode) -> None:
     endpoint = Endpoint(config_for(mode))
     client = httpx.Client(transport=httpx.MockTransport(endpoint.mock), base_url="http://bot")
-    wechat = FakeWeChat(client, token=TOKEN, aes_key=AES_KEY, appid=APPID, mode=mode, account=ACCOUNT)  # type: ignore[arg-type]
+    wechat = FakeWeChat(client, token=TOKEN, aes_key=AES_KEY, appid=APPID, mode=mode, account=ACCOUNT)
     assert wechat.verify()
     resident = wechat.openid(1)
     reply = wechat.send(wechat.text(resident, "二七区图书馆几点开门？"))
@@ -90,13 +90,13 @@ def test_sync_client(mode: str) -> None:
     assert wechat.send(wechat.event(resident, "subscribe")).content is None
 
 
-@pytest.mark.parametrize("mode", ["plain", "compatible", "safe"])
-async def test_async_asgi_with_retries(mode: str) -> None:
+@pytest.mark.parametrize("mode", MODES)
+async def test_async_asgi_with_retries(mode: Mode) -> None:
     endpoint = Endpoint(config_for(mode))
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=endpoint), base_url="http://bot"
     ) as client:
-        wechat = FakeWeChat(client, token=TOKEN, aes_key=AES_KEY, appid=APPID, mode=mode, account=ACCOUNT)  # type: ignore[arg-type]
+        wechat = FakeWeChat(client, token=TOKEN, aes_key=AES_KEY, appid=APPID, mode=mode, account=ACCOUNT)
         assert await wechat.averify("echo-123")
         first = await wechat.asend(wechat.text(wechat.openid(2), "中原区有哪些庙会？"))
         again = await wechat.aresend(first.sent)

@@ -9,7 +9,7 @@ import xmltodict
 from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
 
-from bot.channels.wechat.config import WeChatConfig
+from bot.channels.wechat.config import MODES, Mode, WeChatConfig
 from bot.channels.wechat.messages import BadMessage
 from bot.channels.wechat.protocol import MAX_BODY_BYTES, Forbidden, open_post, seal_reply, verify_url
 from bot.channels.wechat.signature import sign
@@ -19,30 +19,29 @@ from tests.channels.wechat.fake_wechat import FakeWeChat, Sent
 RESIDENT = "oZz3fT0kQ1b2c3d4e5f6g7h8i9j0"
 
 
-def fake(mode: str = "plain", **kwargs: object) -> FakeWeChat:
+def fake(mode: Mode = "plain") -> FakeWeChat:
     return FakeWeChat(
         "http://bot.invalid",
         token=TOKEN,
         aes_key=AES_KEY if mode != "plain" else "",
         appid=APPID,
-        mode=mode,  # type: ignore[arg-type]
+        mode=mode,
         account=ACCOUNT,
         clock=lambda: NOW,
-        **kwargs,  # type: ignore[arg-type]
     )
 
 
-def config_for(mode: str) -> WeChatConfig:
+def config_for(mode: Mode) -> WeChatConfig:
     if mode == "plain":
         return WeChatConfig(token=TOKEN)
-    return WeChatConfig(token=TOKEN, appid=APPID, aes_key=AES_KEY, mode=mode)  # type: ignore[arg-type]
+    return WeChatConfig(token=TOKEN, appid=APPID, aes_key=AES_KEY, mode=mode)
 
 
 # --- URL verification ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("mode", ["plain", "compatible", "safe"])
-def test_verify_url_returns_echostr_unchanged(mode: str) -> None:
+@pytest.mark.parametrize("mode", MODES)
+def test_verify_url_returns_echostr_unchanged(mode: Mode) -> None:
     sent = fake(mode).verification("5837397520665436492")
     assert verify_url(config_for(mode), sent.params, NOW) == "5837397520665436492"
 
@@ -80,8 +79,8 @@ def test_verify_url_refuses_missing_params_and_stale() -> None:
 # --- pushes ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("mode", ["plain", "compatible", "safe"])
-def test_open_text_push(mode: str) -> None:
+@pytest.mark.parametrize("mode", MODES)
+def test_open_text_push(mode: Mode) -> None:
     wechat = fake(mode)
     sent = wechat.push(wechat.text(RESIDENT, "管城区哪里可以办理社保卡？", msg_id=24500000000000042))
     incoming = open_post(config_for(mode), sent.params, sent.body, NOW)
@@ -112,8 +111,8 @@ def test_wechatpy_built_safe_push_opens() -> None:
     assert open_post(config_for("safe"), query, body.encode(), NOW).content == "你好"
 
 
-@pytest.mark.parametrize("mode", ["plain", "compatible", "safe"])
-def test_bad_signature_refused(mode: str) -> None:
+@pytest.mark.parametrize("mode", MODES)
+def test_bad_signature_refused(mode: Mode) -> None:
     wechat = fake(mode)
     sent = wechat.push(wechat.text(RESIDENT, "hi"))
     for spoiled in (
@@ -148,7 +147,7 @@ def test_plain_push_refused_in_safe_mode() -> None:
 
 
 @pytest.mark.parametrize("mode", ["compatible", "safe"])
-def test_encrypted_push_refused_in_plain_mode(mode: str) -> None:
+def test_encrypted_push_refused_in_plain_mode(mode: Mode) -> None:
     wechat = fake(mode)
     sent = wechat.push(wechat.text(RESIDENT, "hi"))
     with pytest.raises(Forbidden, match="plain mode"):
@@ -156,7 +155,7 @@ def test_encrypted_push_refused_in_plain_mode(mode: str) -> None:
 
 
 @pytest.mark.parametrize("mode", ["compatible", "safe"])
-def test_bad_msg_signature_refused(mode: str) -> None:
+def test_bad_msg_signature_refused(mode: Mode) -> None:
     wechat = fake(mode)
     sent = wechat.push(wechat.text(RESIDENT, "hi"))
     for spoiled in (
@@ -203,8 +202,8 @@ def test_oversized_and_hostile_bodies() -> None:
 # --- replies ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("mode", ["plain", "compatible", "safe"])
-def test_reply_accepted_by_fake_and_wechatpy(mode: str) -> None:
+@pytest.mark.parametrize("mode", MODES)
+def test_reply_accepted_by_fake_and_wechatpy(mode: Mode) -> None:
     wechat = fake(mode)
     sent = wechat.push(wechat.text(RESIDENT, "春节庙会在哪？"))
     config = config_for(mode)

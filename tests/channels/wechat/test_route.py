@@ -11,26 +11,26 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from bot.channels.wechat.config import WeChatConfig
+from bot.channels.wechat.config import MODES, Mode, WeChatConfig
 from bot.channels.wechat.messages import MAX_CONTENT_BYTES
 from bot.channels.wechat.protocol import MAX_BODY_BYTES
 from bot.channels.wechat.route import pseudonym, wechat_routes
 from bot.conversation import Conversation
 from bot.engine import Engine
+from bot.engine.dialogue import DialogueState
+from bot.engine.reply import Reply
 from bot.state.memory import MemoryStore
 from tests.channels.wechat.conftest import AES_KEY, APPID, TOKEN
 from tests.channels.wechat.fake_wechat import FakeWeChat
 
-MODES = ["plain", "compatible", "safe"]
 
-
-def config_for(mode: str) -> WeChatConfig:
+def config_for(mode: Mode) -> WeChatConfig:
     if mode == "plain":
         return WeChatConfig(token=TOKEN)
-    return WeChatConfig(token=TOKEN, appid=APPID, aes_key=AES_KEY, mode=mode)  # type: ignore[arg-type]
+    return WeChatConfig(token=TOKEN, appid=APPID, aes_key=AES_KEY, mode=mode)
 
 
-def app_for(conversation: Conversation, mode: str) -> Starlette:
+def app_for(conversation: Conversation, mode: Mode) -> Starlette:
     return Starlette(routes=wechat_routes(conversation, config_for(mode)))
 
 
@@ -39,13 +39,13 @@ def conversation(engine: Engine) -> Conversation:
     return Conversation(engine, MemoryStore())
 
 
-async def fake_for(app: Starlette, mode: str) -> AsyncIterator[FakeWeChat]:
+async def fake_for(app: Starlette, mode: Mode) -> AsyncIterator[FakeWeChat]:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bot") as client:
         yield FakeWeChat(client, TOKEN, aes_key=AES_KEY if mode != "plain" else "", appid=APPID, mode=mode)
 
 
 @pytest.mark.parametrize("mode", MODES)
-async def test_a_whole_conversation(conversation: Conversation, mode: str) -> None:
+async def test_a_whole_conversation(conversation: Conversation, mode: Mode) -> None:
     async for wechat in fake_for(app_for(conversation, mode), mode):
         assert await wechat.averify()
         resident = wechat.openid(1)
@@ -87,7 +87,7 @@ async def test_a_slow_answer_runs_once_for_all_retries(engine: Engine) -> None:
     release = threading.Event()
 
     class Held(Engine):
-        def answer(self, text, state=None):  # type: ignore[no-untyped-def]
+        def answer(self, text: str, state: DialogueState | None = None) -> Reply:
             calls.append(text)
             release.wait(10)
             return super().answer(text, state)
