@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +43,7 @@ def _unblock(fifos: list[Path]) -> None:
             os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
 
 
-def _in_thread(call: Callable[[], Any], fifos: list[Path] = ()) -> Any:
+def _in_thread(call: Callable[[], Any], fifos: Sequence[Path] = ()) -> Any:
     """The result of ``call``, or a failure if it is still blocked after HANG_LIMIT."""
     result: list[Any] = []
     thread = threading.Thread(target=lambda: result.append(call()), daemon=True)
