@@ -36,7 +36,7 @@ def tree(tmp_path: Path) -> Tree:
     return Tree.copy(tmp_path)
 
 
-def _unblock(fifos: list[Path]) -> None:
+def _unblock(fifos: Sequence[Path]) -> None:
     """Open each FIFO for writing once, so a reader blocked in open() goes on (and the suite ends)."""
     for fifo in fifos:
         with contextlib.suppress(OSError):  # OSError: no reader waiting
