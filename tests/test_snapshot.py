@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 import stat
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -86,12 +88,30 @@ def cuts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 @pytest.mark.slow
 def test_replies_identical_with_and_without_cache(tree: Tree, tmp_path: Path, builds: list[Path]) -> None:
     cache = tmp_path / "cache"
-    plain = replies(Engine.load(tree.knowledge, tree.intents, cache_dir=False))
+    uncached = Engine.load(tree.knowledge, tree.intents, cache_dir=False)
+    plain = replies(uncached)
     first = Engine.load(tree.knowledge, tree.intents, cache_dir=cache)  # builds and stores
     second = Engine.load(tree.knowledge, tree.intents, cache_dir=cache)  # loads the snapshot
     assert builds == [tree.knowledge, tree.knowledge]  # the third load validated nothing
     assert replies(first) == plain
     assert replies(second) == plain
+    # The pinyin repair table is the same whether its sounds came from pypinyin or from the cache.
+    assert second.brain.understander.sounds == uncached.brain.understander.sounds
+    assert second.brain.understander._by_sound == uncached.brain.understander._by_sound
+
+
+@pytest.mark.slow
+def test_warm_start_does_not_import_pypinyin(tree: Tree, tmp_path: Path) -> None:
+    """The knowledge's sounds come from the cache; pypinyin is imported only for a question's new word."""
+    cache = tmp_path / "cache"
+    Engine.load(tree.knowledge, tree.intents, cache_dir=cache)
+    paths = f"Path({str(tree.knowledge)!r}), Path({str(tree.intents)!r}), cache_dir=Path({str(cache)!r})"
+    script = (
+        "import sys; from pathlib import Path; from bot.engine import Engine;"
+        f"Engine.load({paths}); print('pypinyin' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 @pytest.mark.parametrize(

@@ -92,12 +92,14 @@ class Brain:
             knowledge, router = loaded[0], Router(loaded[1])
         tokenizer = Tokenizer(knowledge.lexicon, dictionary)
         tokens_key = tokenizer_key(knowledge.lexicon, dictionary.digest) if cache else ""
+        sounds = cache.sounds() if cache else {}
         if cache:
             tokenizer.index_memo = cache.token_memo(tokens_key)
-        brain = cls._indexed(knowledge, router, tokenizer)
+        brain = cls._indexed(knowledge, router, tokenizer, sounds)
         if cache:
             assert tokenizer.index_memo is not None
             cache.save_tokens(tokens_key, tokenizer.index_memo)
+            cache.save_sounds(sounds, brain.understander.sounds)
             if loaded is None:
                 cache.save(key, knowledge, router.intents)
         tokenizer.index_memo = None
@@ -120,7 +122,9 @@ class Brain:
         return knowledge, router
 
     @classmethod
-    def _indexed(cls, knowledge: Knowledge, router: Router, tokenizer: Tokenizer) -> Brain:
+    def _indexed(
+        cls, knowledge: Knowledge, router: Router, tokenizer: Tokenizer, sounds: dict[str, str] | None = None
+    ) -> Brain:
         search = KnowledgeSearch(knowledge, tokenizer)
         dates = DateParser(
             knowledge.festivals, knowledge.relative_words, knowledge.period, knowledge.period_words
@@ -137,6 +141,7 @@ class Brain:
                 + [e.text for e in knowledge.events]
                 + [f"{s.name} {s.offers} {s.how} {s.quote}" for s in knowledge.services]
             ),
+            known_sounds=sounds,
         )
         return cls(
             knowledge,

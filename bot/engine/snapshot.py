@@ -12,13 +12,15 @@ digest of its key and payload. A file that is missing, truncated, corrupt, of an
 other inputs is logged, deleted and rebuilt. A directory owned by someone else is not used at all.
 
 Index tokens are cached apart from the snapshot, per tokenizer (lexicon + dictionary + code) and per
-text, so editing one article re-cuts only that article's sentences.
+text, so editing one article re-cuts only that article's sentences. So is the pinyin of the knowledge's
+words (per code and pypinyin version): a warm start then never imports pypinyin.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.metadata
 import json
 import logging
 import marshal
@@ -54,6 +56,7 @@ _DIGEST_SIZE = 32
 # to roll back to; older ones are never read again.
 KEEP_SNAPSHOTS = 3
 KEEP_TOKENS = 3
+KEEP_SOUNDS = 3
 # Modules whose code shapes a snapshot (records, tokens); editing any of them changes every key.
 _CODE = ("bot/data", "bot/engine")
 _RECORDS: dict[str, type] = {
@@ -185,8 +188,10 @@ def code_version() -> str:
         import jieba
         import opencc
 
+        pinyin = importlib.metadata.version("pypinyin")  # read from its metadata: importing costs ~0.5 s
         h = hashlib.blake2b(digest_size=16)
-        h.update(f"{FORMAT} {sys.version} jieba {jieba.__version__} opencc {opencc.__file__}".encode())
+        libraries = f"jieba {jieba.__version__} opencc {opencc.__file__} pypinyin {pinyin}"
+        h.update(f"{FORMAT} {sys.version} {libraries}".encode())
         for folder in _CODE:
             for path in sorted((ROOT / folder).glob("*.py")):
                 h.update(path.name.encode() + b"\0" + path.read_bytes())
@@ -342,6 +347,25 @@ class SnapshotCache:
         if value is not None and not ok:
             log.warning("token cache %s rejected: not text → tokens; rebuilding it", key)
         return TokenMemo(known=value if ok and isinstance(value, dict) else {})
+
+    def sounds(self) -> dict[str, str]:
+        """The pinyin of words earlier builds with this code and pypinyin computed (empty if none)."""
+        key = code_version()
+        value = read_file(self.directory / f"sounds-{key}.marshal", f"sounds {key}")
+        if isinstance(value, dict) and all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+        ):
+            return value
+        if value is not None:
+            log.warning("pinyin cache %s rejected: not word → pinyin; rebuilding it", key)
+        return {}
+
+    def save_sounds(self, known: dict[str, str], used: dict[str, str]) -> None:
+        """Keep exactly the words this build used, when they differ from what was read."""
+        if used != known:
+            key = code_version()
+            write_file(self.directory / f"sounds-{key}.marshal", f"sounds {key}", used)
+            _prune(self.directory, "sounds-*.marshal", KEEP_SOUNDS)
 
     def save_tokens(self, key: str, memo: TokenMemo) -> None:
         """Keep exactly the texts this build used, when it cut new ones or dropped old ones."""

@@ -9,10 +9,9 @@ yes/no tails dropped, words that sound like a knowledge word but are not one rep
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-
-from pypinyin import lazy_pinyin
 
 from bot.data.knowledge import Speech
 from bot.engine.text import Tokenizer
@@ -42,6 +41,10 @@ class Understanding:
 
 @lru_cache(maxsize=65536)
 def _sound(word: str) -> str:
+    # Imported on first need: pypinyin parses two JSON dictionaries at import (~0.5 s of start-up), and a
+    # warm start takes the vocabulary's sounds from the snapshot cache (``known_sounds``).
+    from pypinyin import lazy_pinyin
+
     return " ".join(lazy_pinyin(word))
 
 
@@ -55,6 +58,7 @@ class Understander:
         vocabulary: frozenset[str],
         generic: frozenset[str],
         written: str = "",
+        known_sounds: Mapping[str, str] | None = None,
     ) -> None:
         self.tokenizer = tokenizer
         self.vocabulary = vocabulary  # every word the knowledge uses, canonical and as written
@@ -86,6 +90,8 @@ class Understander:
             else None
         )
         stop = tokenizer.lexicon.stopwords
+        known = known_sounds or {}
+        self.sounds: dict[str, str] = {}  # pinyin of the repairable words, kept by the snapshot cache
         by_sound: dict[str, set[str]] = {}
         for word in vocabulary:
             if (
@@ -93,7 +99,8 @@ class Understander:
                 and _CJK.fullmatch(word)
                 and word not in stop
             ):
-                by_sound.setdefault(_sound(word), set()).add(word)
+                sound = self.sounds[word] = known.get(word) or _sound(word)
+                by_sound.setdefault(sound, set()).add(word)
         self._by_sound = {sound: next(iter(words)) for sound, words in by_sound.items() if len(words) == 1}
 
     def understand(self, message: str) -> Understanding:
