@@ -122,6 +122,7 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     (lexicon / "colloquial.yaml").write_text(COLLOQUIAL, encoding="utf-8")
     (lexicon / "glossary.yaml").write_text("glossary:\n  day care: 日间照料\n", encoding="utf-8")
     (lexicon / "needs.yaml").write_text(NEEDS, encoding="utf-8")
+    (lexicon / "elsewhere.yaml").write_text("topics: [公积金, 北京, 报警]\n", encoding="utf-8")
     return Engine.load(knowledge, ROOT / "intents")
 
 
@@ -203,7 +204,7 @@ def test_sure_answers_close_suggests_and_picking_by_number_answers(small: Engine
     state = DialogueState()
     sure = small.answer("社区心理工作室有几名心理咨询师", state)
     assert sure.kind == "passages" and "两名" in sure.text
-    close = small.answer("坐诊咨询师周末也来上班吗", state)
+    close = small.answer("坐诊的咨询师姓什么叫什么名字", state)
     assert close.kind == "suggestions" and close.offers and state.choices
     picked = small.answer("1", state)
     assert picked.kind == "passages" and picked.citations
@@ -291,3 +292,42 @@ def test_a_new_date_question_after_a_list_is_not_a_follow_up(small: Engine) -> N
 def test_that_one_by_its_day_picks_from_the_last_list(small: Engine) -> None:
     _, one = ask(small, "哪里写春联", "1月15日那场在哪")
     assert list(one.events) == [1]
+
+
+# -- topics elsewhere, everyday words, the on-topic margin ------------------------------------------
+
+
+def test_a_topic_the_knowledge_does_not_cover_falls_back(small: Engine) -> None:
+    """「幸福社区」 is in the knowledge, but no answer there speaks of 公积金 or 北京."""
+    for question in ("幸福社区公积金怎么提", "幸福社区坐车去北京", "帮我查一下公积金"):
+        reply = ask(small, question)[0]
+        assert reply.kind == "fallback", question
+        assert not reply.citations
+
+
+def test_a_topic_elsewhere_is_answered_by_a_text_that_speaks_of_it(small: Engine) -> None:
+    reply = ask(small, "遇到诈骗怎么报警")[0]
+    assert reply.kind == "passages"
+    assert "110" in reply.text
+
+
+def test_everyday_words_weigh_less_than_topics(small: Engine) -> None:
+    """「提醒」 and 「诈骗」 are in the same one sentence of the knowledge; only 诈骗 says what is asked."""
+    search = small.brain.search
+    assert search.weight("提醒") < search.weight("诈骗") * 0.8
+
+
+def test_a_message_ending_like_a_greeting_but_naming_a_topic_is_a_question(small: Engine) -> None:
+    reply = ask(small, "俺爹白天没人照看,有没有人")[0]
+    assert reply.kind != "chitchat"
+    assert ask(small, "你好,有没有人")[0].kind == "chitchat"
+
+
+def test_a_candidate_holding_the_topic_answers_a_little_below_sure() -> None:
+    from bot.engine.score import is_sure
+    from bot.engine.thresholds import ON_TOPIC_MARGIN, SERVICE_SURE, SURE
+
+    assert is_sure("passage", SURE - ON_TOPIC_MARGIN, on_topic=True)
+    assert not is_sure("passage", SURE - ON_TOPIC_MARGIN, on_topic=False)
+    assert is_sure("service", SERVICE_SURE - ON_TOPIC_MARGIN, on_topic=True)
+    assert not is_sure("service", SURE, on_topic=False)

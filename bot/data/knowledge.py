@@ -35,6 +35,7 @@ class Speech:
     other_years: tuple[str, ...] = ()  # 「明年」: the event table is of one year only
     attributes: tuple[tuple[str, tuple[str, ...], str], ...] = ()  # name, question words, value pattern
     needs: tuple[tuple[str, str], ...] = ()  # an everyday word of a problem, the knowledge's words for it
+    elsewhere: tuple[str, ...] = ()  # topics of city services the knowledge does not cover (公积金)
 
 
 @dataclass
@@ -125,6 +126,7 @@ def load_knowledge(root: Path) -> Knowledge:
         other_years=colloquial.other_years,
         attributes=tuple((name, spec.asks, spec.value) for name, spec in colloquial.attributes.items()),
         needs=tuple((said, words) for words, saids in files.needs.needs.items() for said in saids),
+        elsewhere=files.elsewhere.topics,
     )
     return Knowledge(
         sources, passages, events, files.services, lexicon, festivals, relative, root, periods, speech

@@ -278,6 +278,14 @@ class NeedsFile(Record):
     needs: dict[Text, tuple[Annotated[str, Field(min_length=2)], ...]]
 
 
+class ElsewhereFile(Record):
+    """knowledge/lexicon/elsewhere.yaml (optional): public-service topics residents ask about that the
+    district papers do not cover (公积金, 驾照, 地铁, other cities).  A question naming one is out of
+    scope unless an answer itself speaks of it: an unknown topic must not be answered from stray words."""
+
+    topics: Words = ()
+
+
 class GlossaryFile(Record):
     """knowledge/lexicon/glossary.yaml (optional): English key terms and the Chinese the knowledge uses."""
 

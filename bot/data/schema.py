@@ -25,6 +25,7 @@ from bot.data.records import (
     ADMIN_ERROR,
     TYPE_ERROR,
     ColloquialFile,
+    ElsewhereFile,
     Event,
     EventsFile,
     FestivalsFile,
@@ -302,6 +303,7 @@ class KnowledgeFiles:
     colloquial: ColloquialFile = field(default_factory=ColloquialFile)
     glossary: GlossaryFile = field(default_factory=lambda: GlossaryFile(glossary={}))
     needs: NeedsFile = field(default_factory=lambda: NeedsFile(needs={}))
+    elsewhere: ElsewhereFile = field(default_factory=ElsewhereFile)
 
 
 @dataclass
@@ -502,6 +504,7 @@ def _check_lexicon(root: Path, problems: list[Problem], out: KnowledgeFiles) -> 
         ("colloquial.yaml", ColloquialFile),
         ("glossary.yaml", GlossaryFile),
         ("needs.yaml", NeedsFile),
+        ("elsewhere.yaml", ElsewhereFile),
     )
     for file_name, optional in optional_files:
         path = lexicon / file_name  # optional: a missing file means no such words
@@ -513,6 +516,8 @@ def _check_lexicon(root: Path, problems: list[Problem], out: KnowledgeFiles) -> 
             out.glossary = words
         elif isinstance(words, NeedsFile):
             out.needs = words
+        elif isinstance(words, ElsewhereFile):
+            out.elsewhere = words
     path = lexicon / "userdict.txt"
     if path.exists():
         try:

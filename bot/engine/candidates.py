@@ -44,8 +44,18 @@ def collect(brain: Brain, reading: Reading, tokens: list[str], text: str, label:
     out = [*_events(brain, reading, label), *_passages(brain, reading, tokens, text)]
     if not brain.router.asks_exact(text):  # 「多少」 wants a fact, not a service description
         out.extend(_services(brain, reading, tokens))
+    elsewhere = elsewhere_topics(brain, text)
+    out = [c for c in out if all(_holds(brain, c, word) for word in elsewhere)]
     topic = _topic(brain, reading, tokens)
     return [replace(c, on_topic=topic is not None and _holds(brain, c, topic)) for c in out]
+
+
+def elsewhere_topics(brain: Brain, text: str) -> list[str]:
+    """The city-service topics the knowledge does not cover (knowledge/lexicon/elsewhere.yaml) that
+    the question names.  A candidate that does not speak of them answers something else: 「公积金咋提」
+    shares only 「提」 with any article, and a near score from such stray words is no answer."""
+    lowered = text.lower()
+    return [word for word in brain.knowledge.speech.elsewhere if word.lower() in lowered]
 
 
 def _topic(brain: Brain, reading: Reading, tokens: list[str]) -> str | None:

@@ -34,10 +34,10 @@ def ranked(candidates: list[Candidate]) -> list[Candidate]:
 def decide(candidates: list[Candidate]) -> Decision:
     """The best sure candidate; else the close ones, one per label, best first; else nothing."""
     order = ranked([c for c in candidates if not c.empty])
-    sure = [c for c in order if is_sure(c.kind, c.confidence)]
+    sure = [c for c in order if is_sure(c.kind, c.confidence, c.on_topic)]
     if sure:
         return Decision("sure", (sure[0],))
-    empty = [c for c in candidates if c.empty and is_sure(c.kind, c.confidence)]
+    empty = [c for c in candidates if c.empty and is_sure(c.kind, c.confidence, c.on_topic)]
     if empty:  # 「年三十有没有晚会」: the table was searched and has nothing that day
         return Decision("sure", (empty[0],))
     close: list[Candidate] = []

@@ -17,7 +17,7 @@ from bot.admin.unanswered import LOW_CONFIDENCE, UnansweredLog
 from bot.data.knowledge import Event, Knowledge, KnowledgeError, load_knowledge
 from bot.data.yamlio import Problem
 from bot.engine.bigram import BigramIndex
-from bot.engine.candidates import Candidate, collect, matching_events_query
+from bot.engine.candidates import Candidate, collect, elsewhere_topics, matching_events_query
 from bot.engine.compose import event_date, events_reply, original_reply, passage_reply, service_reply
 from bot.engine.dates import DateParser, DateRange, format_day
 from bot.engine.decide import Decision, decide, ranked
@@ -306,8 +306,10 @@ class Engine:
         if not understood.refers_back:
             for said in (understood.plain, understood.last_clause):
                 short = brain.router.short_reply(said)
+                # The whole message less the small-talk words: 「老人…不适应,有没有人能帮帮」 ends
+                # like a greeting but asks for help with something the knowledge knows.
                 if short is not None and not self._names_a_topic(
-                    brain, self._without_keywords(said, short[0])
+                    brain, self._without_keywords(understood.plain, short[0])
                 ):
                     intent = short[0]
                     if intent.kind == "paging" and intent.name == "show_original":
@@ -332,8 +334,9 @@ class Engine:
 
     @staticmethod
     def _names_a_topic(brain: Brain, text: str) -> bool:
-        """「好的写春联」 or 「怎么用手机信访」 is a question, not thanks or help."""
-        return any(
+        """「好的写春联」 or 「怎么用手机信访」 is a question, not thanks or help; so is 「帮我查一下社保」,
+        which the knowledge cannot answer but which is no request for the help text either."""
+        return bool(elsewhere_topics(brain, text)) or any(
             t not in brain.event_words
             and (t in brain.search.event_vocabulary or t in brain.search.context_index)
             for t in brain.tokenizer.tokens(text)

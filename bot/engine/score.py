@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from bot.data.knowledge import Speech
-from bot.engine.thresholds import SERVICE_PREFERENCE, SERVICE_SURE, SURE
+from bot.engine.thresholds import ON_TOPIC_MARGIN, SERVICE_PREFERENCE, SERVICE_SURE, SURE
 
 
 @dataclass(frozen=True)
@@ -41,9 +41,12 @@ def asked_attribute(known: tuple[Attribute, ...], text: str) -> Attribute | None
     return best[1] if best else None
 
 
-def is_sure(kind: str, confidence: float) -> bool:
-    """Services are short records: one shared word covers much of one, so they need more."""
-    return confidence >= (SERVICE_SURE if kind == "service" else SURE)
+def is_sure(kind: str, confidence: float, on_topic: bool = False) -> bool:
+    """Services are short records: one shared word covers much of one, so they need more.  A
+    candidate holding the question's weightiest word (its topic) needs less: what it lacks is the
+    resident's way of asking, not the subject (see ON_TOPIC_MARGIN)."""
+    bar = SERVICE_SURE if kind == "service" else SURE
+    return confidence >= (bar - ON_TOPIC_MARGIN if on_topic else bar)
 
 
 def rank_value(kind: str, confidence: float) -> float:

@@ -15,7 +15,7 @@ from datetime import date
 from bot.data.knowledge import Event, Knowledge, Passage, Service
 from bot.engine.index import BM25Index
 from bot.engine.text import Tokenizer
-from bot.engine.thresholds import COMPOUND_PART, NOISE_WEIGHT
+from bot.engine.thresholds import COMPOUND_PART, EVERYDAY_FLOOR, EVERYDAY_RARITY, NOISE_WEIGHT, TOPIC_RARITY
 
 _HAN = re.compile(r"[\u4e00-\u9fff]+")  # a year or a number (「2024」) is never noise
 
@@ -128,14 +128,22 @@ class KnowledgeSearch:
         by how rare they are in everyday Chinese (they make a question out of scope), single
         characters (「开」, 「打」) little."""
         if token in self.context_index:
-            return max(self.context_index.idf(token), 0.1)
+            return max(self.context_index.idf(token) * self._everyday(token), 0.1)
         if len(token) == 1:
             return 1.0
         if token not in self.vocabulary and _HAN.fullmatch(token) and self.tokenizer.rarity(token) >= 1.0:
             # Neither the knowledge nor jieba's dictionary has it: jieba glued characters together
             # (「找个」, 「大得」, 「我接」), which is no topic a question could be out of scope for.
             return NOISE_WEIGHT
-        return max(1.0, self._max_idf * 1.2 * self.tokenizer.rarity(token))
+        return max(1.0, self._max_idf * 1.2 * self.tokenizer.rarity(token) * self._everyday(token))
+
+    def _everyday(self, token: str) -> float:
+        """How much of its weight a word keeps for being rare in everyday Chinese: 「到底」, 「他们」,
+        「期间」 are rare in the articles but say nothing about what is asked, so they neither make
+        nor break an answer; a rare word (充电桩, 公积金) keeps all of its weight."""
+        rarity = self.tokenizer.rarity(token)
+        share = (rarity - EVERYDAY_RARITY) / (TOPIC_RARITY - EVERYDAY_RARITY)
+        return min(1.0, max(EVERYDAY_FLOOR, share))
 
     def coverage(self, tokens: list[str], known: frozenset[str] | set[str], text: str = "") -> float:
         """The share of the question's weight found in ``known`` words, or (two characters or

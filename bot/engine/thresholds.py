@@ -15,6 +15,12 @@ SURE = 0.5
 # From CLOSE to SURE something is near but not enough to answer: the resident is offered the top
 # candidates.  Below 0.3 the shared words are one common word (找, 工作, 会), not a topic.
 CLOSE = 0.3
+# A candidate that holds the question's weightiest word (Candidate.on_topic: 「小板凳恳谈会」, 「诈骗」)
+# answers this much below SURE / SERVICE_SURE: the subject is certainly its own, what it lacks is the
+# resident's wording.  Questions that must fall back rarely hold their weightiest word (that word is
+# what the knowledge lacks: 公积金, 2021, 京广路街道); 0.1 answered the in-scope 0.4–0.5 questions of
+# the tune sets and no fallback case of any set.
+ON_TOPIC_MARGIN = 0.1
 # How many suggestions at most (2–3 fit on a phone screen with their labels).
 MAX_OFFERS = 3
 # A service record answers when it is this sure; services are few and short, so one matching
@@ -42,6 +48,14 @@ REPAIR_MIN_RARITY = 0.6
 # character of a foreign district must still count against the answer.  Real words the knowledge
 # lacks (天气, 房价) keep their full weight and still make a question out of scope.
 NOISE_WEIGHT = 1.0
+# Everyday words keep only part of their weight (KnowledgeSearch._everyday): a word at or below
+# EVERYDAY_RARITY on bot.engine.text.Tokenizer.rarity (到底 0.51 is above, 他们 0.36, 又 0.33 below)
+# keeps EVERYDAY_FLOOR of it, a word at or above TOPIC_RARITY (费劲 0.73, 充电桩 0.78, 公积金 0.65)
+# all of it, linearly between.  An article that lacks 「到底」 or 「天天」 is not the less an answer;
+# one that lacks 「公积金」 is.  Not lower a floor: 「老人」 (0.53) and 「孩子」 (0.45) are topics too.
+EVERYDAY_RARITY = 0.35
+TOPIC_RARITY = 0.65
+EVERYDAY_FLOOR = 0.2
 # A compound question word (「街道社区」) is found when it splits into parts of at least this many
 # characters that the candidate's text holds; single characters would match almost anything.
 COMPOUND_PART = 2
