@@ -122,7 +122,9 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     (lexicon / "colloquial.yaml").write_text(COLLOQUIAL, encoding="utf-8")
     (lexicon / "glossary.yaml").write_text("glossary:\n  day care: 日间照料\n", encoding="utf-8")
     (lexicon / "needs.yaml").write_text(NEEDS, encoding="utf-8")
-    (lexicon / "elsewhere.yaml").write_text("topics: [公积金, 北京, 报警]\n", encoding="utf-8")
+    (lexicon / "elsewhere.yaml").write_text(
+        "topics: [公积金, 报警, 公交]\nplaces: [北京]\n", encoding="utf-8"
+    )
     return Engine.load(knowledge, ROOT / "intents")
 
 
@@ -309,6 +311,16 @@ def test_a_topic_elsewhere_is_answered_by_a_text_that_speaks_of_it(small: Engine
     reply = ask(small, "遇到诈骗怎么报警")[0]
     assert reply.kind == "passages"
     assert "110" in reply.text
+
+
+def test_an_activity_found_is_answered_and_the_topic_elsewhere_named(small: Engine) -> None:
+    """「坐公交去哪写春联」: the table answers where, and the reply says the reports say nothing of 公交;
+    another city is no such topic: the table is not of 北京 at all."""
+    plain = ask(small, "哪里写春联")[0]
+    reply = ask(small, "坐公交去哪里写春联")[0]
+    assert reply.kind == "events" and reply.events == plain.events
+    assert "报道里没有「公交」" in reply.title
+    assert ask(small, "北京哪里写春联")[0].kind == "fallback"
 
 
 def test_everyday_words_weigh_less_than_topics(small: Engine) -> None:

@@ -36,6 +36,7 @@ class Speech:
     attributes: tuple[tuple[str, tuple[str, ...], str], ...] = ()  # name, question words, value pattern
     needs: tuple[tuple[str, str], ...] = ()  # an everyday word of a problem, the knowledge's words for it
     elsewhere: tuple[str, ...] = ()  # topics of city services the knowledge does not cover (公积金)
+    elsewhere_places: tuple[str, ...] = ()  # cities and districts it does not cover (金水区)
 
 
 @dataclass
@@ -127,6 +128,7 @@ def load_knowledge(root: Path) -> Knowledge:
         attributes=tuple((name, spec.asks, spec.value) for name, spec in colloquial.attributes.items()),
         needs=tuple((said, words) for words, saids in files.needs.needs.items() for said in saids),
         elsewhere=files.elsewhere.topics,
+        elsewhere_places=files.elsewhere.places,
     )
     return Knowledge(
         sources, passages, events, files.services, lexicon, festivals, relative, root, periods, speech

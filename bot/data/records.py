@@ -284,6 +284,7 @@ class ElsewhereFile(Record):
     scope unless an answer itself speaks of it: an unknown topic must not be answered from stray words."""
 
     topics: Words = ()
+    places: Words = ()  # other cities and districts: the event table is of its own district only
 
 
 class GlossaryFile(Record):

@@ -41,12 +41,19 @@ def _short(text: str) -> str:
 
 def collect(brain: Brain, reading: Reading, tokens: list[str], text: str, label: str) -> list[Candidate]:
     """Candidates from every source for a question; ``label`` names its event search."""
-    out = [*_events(brain, reading, label), *_passages(brain, reading, tokens, text)]
+    elsewhere = elsewhere_topics(brain, text)
+    # The table's coverage of 「坐公交去哪写春联」 is that of 「去哪写春联」: 公交 is said not to be known.
+    topics = set(elsewhere) & set(brain.knowledge.speech.elsewhere)
+    table_reading = replace(
+        reading,
+        content=[t for t in reading.content if t not in topics],
+        unknown=[t for t in reading.unknown if t not in topics],
+    )
+    out = [*_events(brain, table_reading, label), *_passages(brain, reading, tokens, text)]
     if not brain.router.asks_exact(text):  # 「多少」 wants a fact, not a service description
         out.extend(_services(brain, reading, tokens))
-    elsewhere = elsewhere_topics(brain, text)
-    out = [c for c in out if all(_holds(brain, c, word) for word in elsewhere)]
-    topic = _topic(brain, reading, tokens)
+    out = [c for c in out if _answers_despite(brain, c, elsewhere)]
+    topic = _topic(brain, reading, [t for t in tokens if t not in brain.knowledge.speech.elsewhere])
     return [replace(c, on_topic=topic is not None and _holds(brain, c, topic)) for c in out]
 
 
@@ -54,8 +61,22 @@ def elsewhere_topics(brain: Brain, text: str) -> list[str]:
     """The city-service topics the knowledge does not cover (knowledge/lexicon/elsewhere.yaml) that
     the question names.  A candidate that does not speak of them answers something else: 「公积金咋提」
     shares only 「提」 with any article, and a near score from such stray words is no answer."""
-    lowered = text.lower()
-    return [word for word in brain.knowledge.speech.elsewhere if word.lower() in lowered]
+    lowered, speech = text.lower(), brain.knowledge.speech
+    return [word for word in (*speech.elsewhere, *speech.elsewhere_places) if word.lower() in lowered]
+
+
+def _answers_despite(brain: Brain, candidate: Candidate, elsewhere: list[str]) -> bool:
+    """Whether a candidate still answers a question that also names topics the knowledge lacks.
+
+    An event search that found the activity asked for (「坐公交去哪写春联」) answers the part the
+    table knows, and the reply says what the reports do not give; any other candidate must speak
+    of those topics itself, or it only shares stray words with the question."""
+    if all(_holds(brain, candidate, word) for word in elsewhere):
+        return True
+    if any(word in brain.knowledge.speech.elsewhere_places for word in elsewhere):
+        return False  # 「金水区哪写春联」: the table's activity is found, but in another district
+    query = candidate.query
+    return candidate.kind == "events" and not candidate.empty and query is not None and bool(query.activity)
 
 
 def _topic(brain: Brain, reading: Reading, tokens: list[str]) -> str | None:

@@ -30,6 +30,7 @@ from bot.engine.search import KnowledgeSearch
 from bot.engine.snapshot import CacheDir, SnapshotCache, input_key, tokenizer_key
 from bot.engine.text import Tokenizer, has_word, jieba_dictionary, normalise
 from bot.engine.understand import Understander, Understanding
+from bot.wording import NOT_IN_REPORTS
 
 log = logging.getLogger(__name__)
 
@@ -462,7 +463,11 @@ class Engine:
                 return self._fallback(brain, "no_topic")
         decision = decide(candidates)
         if decision.band == "sure" and decision.best is not None:
-            return self._answer(brain, decision.best, state, asked_attribute(brain.attributes, text))
+            reply = self._answer(brain, decision.best, state, asked_attribute(brain.attributes, text))
+            missing = [w for w in elsewhere_topics(brain, text) if w not in reply.text]
+            if missing and reply.kind == "events":
+                return reply.with_(title=NOT_IN_REPORTS.format(words="、".join(missing)) + "\n" + reply.title)
+            return reply
         if decision.band == "close":
             return self._suggest(brain, decision, state)
         best = ranked(candidates)[0] if candidates else None
