@@ -23,6 +23,7 @@ DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_PERSISTENCE = ROOT / "var" / "telegram-state.pickle"
 DEFAULT_RATE_LIMIT = "5/10"
 DEFAULT_WATCH_INTERVAL = 30.0
+DEFAULT_VAR_DIR = ROOT / "var"
 
 _TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
 _ON = {"on", "true", "yes", "1"}
@@ -69,6 +70,8 @@ class Settings:
     rate_limit: RateLimit | None = field(default_factory=lambda: RateLimit(5, 10.0))
     rate_limiter: bool = True
     watch_interval: float = DEFAULT_WATCH_INTERVAL
+    state_url: str = field(default="", repr=False)  # BOT_STATE_URL: may hold a Redis password
+    var_dir: Path = DEFAULT_VAR_DIR  # where the default SQLite state store lives
 
     @property
     def base_file_url(self) -> str:
@@ -114,6 +117,7 @@ def load_settings(env_file: str | Path | None = ".env", environ: Mapping[str, st
         rate_limit=RateLimit.parse(values.get("BOT_RATE_LIMIT", DEFAULT_RATE_LIMIT)),
         rate_limiter=_switch("BOT_RATE_LIMITER", values.get("BOT_RATE_LIMITER", "on")),
         watch_interval=_seconds("BOT_WATCH_INTERVAL", values.get("BOT_WATCH_INTERVAL", "")),
+        state_url=values.get("BOT_STATE_URL", "").strip(),
     )
 
 
