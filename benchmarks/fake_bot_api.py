@@ -1,4 +1,4 @@
-"""A fake Telegram Bot API on 127.0.0.1, for end-to-end tests and benchmarks of the adapter.
+"""A fake Telegram Bot API, on 127.0.0.1 or in-process, for tests and benchmarks of the Telegram adapter.
 
 python-telegram-bot talks to it exactly as to api.telegram.org: ``POST /bot<TOKEN>/<method>``
 with form-encoded parameters (non-strings JSON-encoded). The server keeps pushed updates
@@ -14,12 +14,17 @@ next calls of a method::
         api.inject_fault("sendMessage", "http500", times=2)   # or retry_after, delay, drop
 
 It is a plain ``ThreadingHTTPServer`` in a daemon thread: no event loop of its own, so it
-serves an application running in the test's loop, in another thread or in a subprocess.
+serves an application running in the test's loop, in another thread or in a subprocess. Its
+listen backlog is a real server's (128), so a burst of new connections is queued, not refused.
+
+:class:`FakeRequest` is the same API without sockets: a PTB request class that answers in
+the caller's event loop, for the many tests that need the real application but not HTTP.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import re
@@ -31,6 +36,9 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
+
+from telegram.error import NetworkError, TimedOut
+from telegram.request import BaseRequest, RequestData
 
 DEFAULT_TOKEN = "123456:TEST-fake-bot-api-token"
 BOT_ID = 123456
@@ -56,6 +64,8 @@ _TEXT_PARAMS = frozenset(
     }
 )
 _PATH = re.compile(r"^/bot(?P<token>[^/]+)/(?P<method>\w+)$")
+BACKLOG = 128  # a real server's listen queue: a burst of keep-alive connections must not be refused
+IN_PROCESS_URL = "http://fake.invalid/bot"  # base URL for FakeRequest: never resolved, never dialled
 _user_message_ids = itertools.count(1_000_000)
 
 
@@ -115,13 +125,18 @@ class FakeBotAPI:
         self._commands: dict[str, list[Any]] = {}
         self._answered: set[str] = set()  # callback queries answered (Telegram takes one answer)
         self._closed = False
+        self._listeners: list[Callable[[], None]] = []  # woken by push(): in-process long polls
+        self._holding: set[str] = set()
+        self._held = 0
+        self._release = threading.Event()
+        self._deliver_held = True
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
     # -- life cycle -------------------------------------------------------------------------------
 
     def start(self) -> FakeBotAPI:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        server = _Server(("127.0.0.1", 0), _Handler)
         server.daemon_threads = True
         server.api = self  # type: ignore[attr-defined]
         self._server = server
@@ -132,6 +147,7 @@ class FakeBotAPI:
         return self
 
     def stop(self) -> None:
+        self.release(deliver=False)
         with self._cond:
             self._closed = True
             self._cond.notify_all()
@@ -170,7 +186,22 @@ class FakeBotAPI:
                     self._chats.setdefault(message["chat"]["id"], message["chat"])
             self._updates.append(update)
             self._cond.notify_all()
-            return update["update_id"]
+            listeners = list(self._listeners)
+        for wake in listeners:
+            wake()
+        return update["update_id"]
+
+    def listen(self, wake: Callable[[], None]) -> Callable[[], None]:
+        """Call ``wake`` on every push (thread-safe callers only); returns the function that stops it."""
+        with self._cond:
+            self._listeners.append(wake)
+
+        def forget() -> None:
+            with self._cond:
+                if wake in self._listeners:
+                    self._listeners.remove(wake)
+
+        return forget
 
     def pending_updates(self) -> int:
         """Updates not yet confirmed by a getUpdates offset."""
@@ -187,6 +218,44 @@ class FakeBotAPI:
             raise ValueError(f"unknown fault {kind!r}; one of {FAULT_KINDS}")
         with self._cond:
             self._faults.setdefault(method.lower(), deque()).append(Fault(kind, times, seconds, retry_after))
+
+    def hold(self, method: str) -> None:
+        """Calls of ``method`` wait at the door (not yet received) until :meth:`release`."""
+        with self._cond:
+            self._release.clear()
+            self._holding.add(method.lower())
+
+    def held(self) -> int:
+        """Calls waiting at the door."""
+        with self._cond:
+            return self._held
+
+    def release(self, *, deliver: bool = True) -> None:
+        """Let held calls in, or (``deliver=False``) drop them unanswered, as a network that lost them."""
+        with self._cond:
+            self._holding.clear()
+            self._deliver_held = deliver
+        self._release.set()
+
+    def _wait_at_door(self, method: str) -> bool:
+        """True when the call may go on; False when it was held and then dropped."""
+        with self._cond:
+            if method.lower() not in self._holding:
+                return True
+            self._held += 1
+        self._release.wait()
+        with self._cond:
+            self._held -= 1
+            return self._deliver_held
+
+    def begin(self, method: str, params: dict[str, Any]) -> tuple[ApiCall, Fault | None]:
+        """Record one call and take the fault it meets, if any (both transports start here)."""
+        call = ApiCall(method, params, time.monotonic())
+        fault = self._take_fault(call.method)
+        if fault is not None:
+            call.fault = fault.kind
+        self._record(call)
+        return call, fault
 
     def clear_faults(self) -> None:
         with self._cond:
@@ -286,6 +355,10 @@ class FakeBotAPI:
 
     def _api_getwebhookinfo(self, params: dict[str, Any]) -> dict[str, Any]:
         return {"url": "", "has_custom_certificate": False, "pending_update_count": self.pending_updates()}
+
+    def take_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """getUpdates without waiting: confirm up to the offset, return what is queued."""
+        return self._api_getupdates({**params, "timeout": 0})
 
     def _api_getupdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset = int(params.get("offset") or 0)
@@ -399,13 +472,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
             return
         params = _parse(url.query, body, self.headers.get("Content-Type", ""))
+        if not api._wait_at_door(match["method"]):
+            self.close_connection = True  # lost on the way: Telegram never saw it
+            return
         if api.latency > 0:
             time.sleep(api.latency)
-        call = ApiCall(match["method"], params, time.monotonic())
-        fault = api._take_fault(call.method)
-        if fault is not None:
-            call.fault = fault.kind
-        api._record(call)
+        call, fault = api.begin(match["method"], params)
         if fault is not None and fault.kind == "drop":
             self.close_connection = True  # no status line at all: the client sees a dropped connection
             return
@@ -444,6 +516,99 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the calls are recorded, not logged."""
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = BACKLOG
+
+
+class FakeRequest(BaseRequest):
+    """PTB's request layer answered by a :class:`FakeBotAPI` in this process: no sockets, same faults.
+
+    Use with ``ApplicationBuilder().base_url(IN_PROCESS_URL)``; a dropped connection raises
+    NetworkError and a delay past the read timeout TimedOut, as httpx would make PTB raise."""
+
+    def __init__(self, api: FakeBotAPI, read_timeout: float = 5.0) -> None:
+        self.api = api
+        self._read_timeout = read_timeout
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self._read_timeout
+
+    async def initialize(self) -> None:
+        """Nothing to open."""
+
+    async def shutdown(self) -> None:
+        """Nothing to close."""
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = BaseRequest.DEFAULT_NONE,
+        write_timeout: Any = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        timeout = read_timeout if isinstance(read_timeout, int | float) else self._read_timeout
+        try:
+            return await asyncio.wait_for(self._answer(url, request_data), timeout)
+        except TimeoutError:
+            raise TimedOut from None
+
+    async def _answer(self, url: str, request_data: RequestData | None) -> tuple[int, bytes]:
+        api = self.api
+        match = _PATH.match(urlsplit(url).path)
+        if match is None or match["token"] != api.token:
+            return 401, b'{"ok": false, "error_code": 401, "description": "Unauthorized"}'
+        raw = request_data.json_parameters if request_data else {}
+        params = {key: _decode(key, value) for key, value in raw.items()}
+        if api.latency > 0:
+            await asyncio.sleep(api.latency)
+        call, fault = api.begin(match["method"], params)
+        if fault is not None and fault.kind == "drop":
+            raise NetworkError("httpx.RemoteProtocolError: Server disconnected without sending a response.")
+        if fault is not None and fault.kind == "http500":
+            return 500, b'{"ok": false, "error_code": 500, "description": "Internal Server Error"}'
+        if fault is not None and fault.kind == "retry_after":
+            body = {
+                "ok": False,
+                "error_code": 429,
+                "description": f"Too Many Requests: retry after {fault.retry_after}",
+                "parameters": {"retry_after": fault.retry_after},
+            }
+            return 429, json.dumps(body).encode()
+        if fault is not None and fault.kind == "delay":
+            delivered = asyncio.get_running_loop().create_task(self._late(call, fault.seconds))
+            await asyncio.shield(delivered)  # a time out leaves it running: delivered late, like Telegram
+            return delivered.result()
+        if call.method.lower() == "getupdates":
+            await self._long_poll(params)
+        status, payload = api.answer(call.method, params)
+        call.result = payload.get("result")
+        return status, json.dumps(payload, ensure_ascii=False).encode()
+
+    async def _late(self, call: ApiCall, seconds: float) -> tuple[int, bytes]:
+        await asyncio.sleep(seconds)
+        status, payload = self.api.answer(call.method, call.params)
+        call.result = payload.get("result")
+        return status, json.dumps(payload, ensure_ascii=False).encode()
+
+    async def _long_poll(self, params: dict[str, Any]) -> None:
+        """Wait, without a thread, until an update is queued or the poll's wait is over."""
+        api = self.api
+        loop, arrived = asyncio.get_running_loop(), asyncio.Event()
+        forget = api.listen(lambda: loop.call_soon_threadsafe(arrived.set))
+        try:
+            if api.take_updates(params):  # after listening: a push in between still wakes us
+                return
+            wait = min(float(params.get("timeout") or 0), api.max_poll_wait)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(arrived.wait(), wait)
+        finally:
+            forget()
 
 
 def _parse(query: str, body: bytes, content_type: str) -> dict[str, Any]:
