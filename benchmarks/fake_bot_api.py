@@ -13,9 +13,9 @@ next calls of a method::
         await api.wait_until(lambda: api.sent(chat_id=1))
         api.inject_fault("sendMessage", "http500", times=2)   # or retry_after, delay, drop
 
-It is a plain ``ThreadingHTTPServer`` in a daemon thread: no event loop of its own, so it
-serves an application running in the test's loop, in another thread or in a subprocess. Its
-listen backlog is a real server's (128), so a burst of new connections is queued, not refused.
+It is an asyncio server in a daemon thread with its own event loop, so it serves an
+application running in the test's loop, in another thread or in a subprocess. Its listen
+backlog is a real server's (128), so a burst of new connections is queued, not refused.
 
 :class:`FakeRequest` is the same API without sockets: a PTB request class that answers in
 the caller's event loop, for the many tests that need the real application but not HTTP.
@@ -33,7 +33,6 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
@@ -125,25 +124,18 @@ class FakeBotAPI:
         self._commands: dict[str, list[Any]] = {}
         self._answered: set[str] = set()  # callback queries answered (Telegram takes one answer)
         self._closed = False
+        self._sent = 0
         self._listeners: list[Callable[[], None]] = []  # woken by push(): in-process long polls
         self._holding: set[str] = set()
         self._held = 0
-        self._release = threading.Event()
         self._deliver_held = True
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: _Loopback | None = None
 
     # -- life cycle -------------------------------------------------------------------------------
 
     def start(self) -> FakeBotAPI:
-        server = _Server(("127.0.0.1", 0), _Handler)
-        server.daemon_threads = True
-        server.api = self  # type: ignore[attr-defined]
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-bot-api", daemon=True
-        )
-        self._thread.start()
+        self._server = _Loopback(self)
+        self._server.start()
         return self
 
     def stop(self) -> None:
@@ -152,12 +144,8 @@ class FakeBotAPI:
             self._closed = True
             self._cond.notify_all()
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
             self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
 
     def __enter__(self) -> FakeBotAPI:
         return self.start()
@@ -168,7 +156,7 @@ class FakeBotAPI:
     @property
     def port(self) -> int:
         assert self._server is not None, "start() the server first"
-        return self._server.server_address[1]
+        return self._server.port
 
     @property
     def base_url(self) -> str:
@@ -222,7 +210,6 @@ class FakeBotAPI:
     def hold(self, method: str) -> None:
         """Calls of ``method`` wait at the door (not yet received) until :meth:`release`."""
         with self._cond:
-            self._release.clear()
             self._holding.add(method.lower())
 
     def held(self) -> int:
@@ -235,18 +222,10 @@ class FakeBotAPI:
         with self._cond:
             self._holding.clear()
             self._deliver_held = deliver
-        self._release.set()
 
-    def _wait_at_door(self, method: str) -> bool:
-        """True when the call may go on; False when it was held and then dropped."""
+    def is_held(self, method: str) -> bool:
         with self._cond:
-            if method.lower() not in self._holding:
-                return True
-            self._held += 1
-        self._release.wait()
-        with self._cond:
-            self._held -= 1
-            return self._deliver_held
+            return method.lower() in self._holding
 
     def begin(self, method: str, params: dict[str, Any]) -> tuple[ApiCall, Fault | None]:
         """Record one call and take the fault it meets, if any (both transports start here)."""
@@ -284,6 +263,11 @@ class FakeBotAPI:
 
     def edits(self, chat_id: int | None = None) -> list[dict[str, Any]]:
         return self._params("editMessageText", chat_id)
+
+    def sent_count(self) -> int:
+        """How many sendMessage calls succeeded, without copying the call log (cheap to poll)."""
+        with self._cond:
+            return self._sent
 
     def _params(self, method: str, chat_id: int | None) -> list[dict[str, Any]]:
         return [
@@ -392,6 +376,7 @@ class FakeBotAPI:
             if isinstance(params.get("reply_markup"), dict) and "inline_keyboard" in params["reply_markup"]:
                 message["reply_markup"] = params["reply_markup"]
             self._messages[(chat_id, message["message_id"])] = message
+            self._sent += 1
             return dict(message)
 
     def _api_editmessagetext(self, params: dict[str, Any]) -> dict[str, Any] | bool:
@@ -452,74 +437,150 @@ class _ApiError(Exception):
         self.description = description
 
 
-class _Handler(BaseHTTPRequestHandler):
-    """One HTTP/1.1 connection; keeps it alive like the real server does."""
+_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 429: "Too Many Requests"}
 
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # no 40 ms delayed-ACK stall between the header and the body writes
-    timeout = 30  # an idle keep-alive connection's thread ends eventually
 
-    def do_POST(self) -> None:
-        api: FakeBotAPI = self.server.api  # type: ignore[attr-defined]
-        url = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+class _Loopback:
+    """The HTTP/1.1 side: an asyncio server in its own thread, keeping connections alive like Telegram.
+
+    asyncio rather than ``http.server``: a thread per connection managed about 300 calls/s and
+    so, not the bot, limited every load figure."""
+
+    def __init__(self, api: FakeBotAPI) -> None:
+        self.api = api
+        self.loop = asyncio.new_event_loop()
+        self.port = 0
+        self._ready = threading.Event()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._server: asyncio.Server | None = None
+        self._thread = threading.Thread(target=self._run, name="fake-bot-api", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+        if not self._ready.wait(10):
+            raise RuntimeError("the fake Bot API did not start")
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            self.loop.call_soon_threadsafe(lambda: self.loop.create_task(self._shutdown()))
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self._server = self.loop.run_until_complete(
+            asyncio.start_server(self._accept, "127.0.0.1", 0, backlog=BACKLOG)
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+        self._ready.set()
+        try:
+            self.loop.run_forever()
+        finally:
+            self.loop.close()
+
+    async def _shutdown(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self.loop.stop()
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        try:
+            while True:
+                head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+                _, target, _ = head[0].split(" ", 2)
+                headers = {
+                    k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in head[1:] if h)
+                }
+                length = int(headers.get("content-length") or 0)
+                body = await reader.readexactly(length) if length else b""
+                answer = await self._answer(target, body, headers.get("content-type", ""))
+                if answer is None:
+                    break  # no status line at all: the client sees a dropped connection
+                status, payload = answer
+                data = json.dumps(payload, ensure_ascii=False).encode()
+                writer.write(
+                    f"HTTP/1.1 {status} {_REASONS.get(status, 'Error')}\r\n"
+                    f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n".encode()
+                    + data
+                )
+                await writer.drain()
+                if headers.get("connection", "").lower() == "close":
+                    break
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError, ValueError):
+            pass  # the bot hung up (a long poll it gave up on, or a killed process): fine
+        except asyncio.CancelledError:
+            pass
+        finally:
+            self._tasks.discard(task)
+            writer.close()
+
+    async def _answer(self, target: str, body: bytes, content_type: str) -> tuple[int, dict[str, Any]] | None:
+        api = self.api
+        url = urlsplit(target)
         match = _PATH.match(url.path)
         if match is None:
-            self._reply(404, {"ok": False, "error_code": 404, "description": "Not Found"})
-            return
+            return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
         if match["token"] != api.token:
-            self._reply(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
-            return
-        params = _parse(url.query, body, self.headers.get("Content-Type", ""))
-        if not api._wait_at_door(match["method"]):
-            self.close_connection = True  # lost on the way: Telegram never saw it
-            return
+            return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+        params = _parse(url.query, body, content_type)
+        method = match["method"]
+        if api.is_held(method) and not await _at_the_door(api, method):
+            return None  # lost on the way: Telegram never saw it
         if api.latency > 0:
-            time.sleep(api.latency)
-        call, fault = api.begin(match["method"], params)
+            await asyncio.sleep(api.latency)
+        call, fault = api.begin(method, params)
         if fault is not None and fault.kind == "drop":
-            self.close_connection = True  # no status line at all: the client sees a dropped connection
-            return
+            return None
         if fault is not None and fault.kind == "http500":
-            self._reply(500, {"ok": False, "error_code": 500, "description": "Internal Server Error"})
-            return
+            return 500, {"ok": False, "error_code": 500, "description": "Internal Server Error"}
         if fault is not None and fault.kind == "retry_after":
-            self._reply(
-                429,
-                {
-                    "ok": False,
-                    "error_code": 429,
-                    "description": f"Too Many Requests: retry after {fault.retry_after}",
-                    "parameters": {"retry_after": fault.retry_after},
-                },
-            )
-            return
+            return 429, {
+                "ok": False,
+                "error_code": 429,
+                "description": f"Too Many Requests: retry after {fault.retry_after}",
+                "parameters": {"retry_after": fault.retry_after},
+            }
         if fault is not None and fault.kind == "delay":
-            time.sleep(fault.seconds)
-        status, payload = api.answer(call.method, params)
+            await asyncio.sleep(fault.seconds)
+        if method.lower() == "getupdates":
+            await _long_poll(api, params)
+            params = {**params, "timeout": 0}  # waited already: never block this loop's thread
+        status, payload = api.answer(method, params)
         call.result = payload.get("result")
-        self._reply(status, payload)
-
-    do_GET = do_POST
-
-    def _reply(self, status: int, payload: dict[str, Any]) -> None:
-        data = json.dumps(payload, ensure_ascii=False).encode()
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):  # the bot gave up on a long poll: fine
-            self.close_connection = True
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: the calls are recorded, not logged."""
+        return status, payload
 
 
-class _Server(ThreadingHTTPServer):
-    request_queue_size = BACKLOG
+async def _at_the_door(api: FakeBotAPI, method: str) -> bool:
+    """Wait while ``method`` is held (every held call counted); True when let in, False when dropped."""
+    with api._cond:
+        api._held += 1
+    try:
+        while api.is_held(method):
+            await asyncio.sleep(0.005)  # test-only machinery: a short poll is simpler than a cross-loop event
+    finally:
+        with api._cond:
+            api._held -= 1
+    with api._cond:
+        return api._deliver_held
+
+
+async def _long_poll(api: FakeBotAPI, params: dict[str, Any]) -> None:
+    """Wait, without a thread, until an update is queued or the poll's wait is over."""
+    loop, arrived = asyncio.get_running_loop(), asyncio.Event()
+    forget = api.listen(lambda: loop.call_soon_threadsafe(arrived.set))
+    try:
+        if api.take_updates(params):  # after listening: a push in between still wakes us
+            return
+        wait = min(float(params.get("timeout") or 0), api.max_poll_wait)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(arrived.wait(), wait)
+    finally:
+        forget()
 
 
 class FakeRequest(BaseRequest):
@@ -585,7 +646,8 @@ class FakeRequest(BaseRequest):
             await asyncio.shield(delivered)  # a time out leaves it running: delivered late, like Telegram
             return delivered.result()
         if call.method.lower() == "getupdates":
-            await self._long_poll(params)
+            await _long_poll(api, params)
+            params = {**params, "timeout": 0}  # waited already: never block the caller's loop
         status, payload = api.answer(call.method, params)
         call.result = payload.get("result")
         return status, json.dumps(payload, ensure_ascii=False).encode()
@@ -595,20 +657,6 @@ class FakeRequest(BaseRequest):
         status, payload = self.api.answer(call.method, call.params)
         call.result = payload.get("result")
         return status, json.dumps(payload, ensure_ascii=False).encode()
-
-    async def _long_poll(self, params: dict[str, Any]) -> None:
-        """Wait, without a thread, until an update is queued or the poll's wait is over."""
-        api = self.api
-        loop, arrived = asyncio.get_running_loop(), asyncio.Event()
-        forget = api.listen(lambda: loop.call_soon_threadsafe(arrived.set))
-        try:
-            if api.take_updates(params):  # after listening: a push in between still wakes us
-                return
-            wait = min(float(params.get("timeout") or 0), api.max_poll_wait)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(arrived.wait(), wait)
-        finally:
-            forget()
 
 
 def _parse(query: str, body: bytes, content_type: str) -> dict[str, Any]:

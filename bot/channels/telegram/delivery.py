@@ -96,8 +96,10 @@ class RetryingRequest(BaseRequest):
                     connect_timeout=connect_timeout,  # type: ignore[arg-type]
                     pool_timeout=pool_timeout,  # type: ignore[arg-type]
                 )
-            except TimedOut:
-                raise  # it may have been delivered: never send twice
+            except TimedOut as exc:
+                if last or not str(exc).startswith("Pool timeout"):
+                    raise  # it may have been delivered: never send twice
+                pause, why = backoff(attempt), "no free connection"  # PTB: "*not* sent to Telegram"
             except NetworkError as exc:
                 if last:
                     raise

@@ -374,7 +374,7 @@ class TelegramBot:
     async def _ask(self, user_id: int, incoming: Incoming) -> Reply:
         reply = await self.conversation.handle_async(CHANNEL, str(user_id), incoming)
         if reply.ref and reply.actions:
-            await asyncio.to_thread(self.buttons.keep, reply)
+            self.buttons.keep(reply)  # one small write: cheaper here than a hop to a worker thread
         return reply
 
     async def _answer(self, update: Update, context: Context, target: Target, said: Said) -> None:
@@ -382,8 +382,9 @@ class TelegramBot:
         user = update.effective_user
         if user is None or user.is_bot:
             return
-        await self._typing(context, target)
+        typing = asyncio.create_task(self._typing(context, target))  # shown while the service answers
         reply = await self._ask(user.id, said)
+        await typing  # never after the answer: Telegram would show "typing…" under it
         if not reply.silent:
             await self._send(context, target, render_reply(reply), keyboard(reply))
 

@@ -35,6 +35,8 @@ def tagged(raw: str, tag: str | None = None, limit: int = MAX_CHARS) -> list[str
 
 
 def _pieces(raw: str, budget: int) -> list[str]:
+    if len(escape(raw)) <= budget:  # nearly always: one piece, without measuring every character
+        return [raw] if raw else []
     pieces = []
     while raw:
         size, fit = 0, 0

@@ -93,6 +93,7 @@ def launch(engine: Engine, settings: Settings, store: StateStore, api: FakeBotAP
         *,
         concurrent_updates: int = 1,
         http: bool = False,
+        read_timeout: float = 5.0,
         **changes: Any,
     ) -> AsyncIterator[Application]:
         current = replace(settings, **changes)
@@ -104,7 +105,7 @@ def launch(engine: Engine, settings: Settings, store: StateStore, api: FakeBotAP
             current,
             bot,
             concurrent_updates=concurrent_updates,
-            request=None if http else (lambda: FakeRequest(api)),
+            request=None if http else (lambda: FakeRequest(api, read_timeout)),
         )
         async with running(application, poll_timeout=1) as running_app:
             yield running_app
