@@ -68,7 +68,7 @@ from bot.channels.telegram import build_application
 from bot.engine import Engine
 from bot.settings import Settings
 engine = Engine.load(Path(sys.argv[1]), Path(sys.argv[2]))
-settings = Settings(token="123456789:" + "A" * 35, persistence=Path(tempfile.mkdtemp()) / "s.pickle")
+settings = Settings(token="123456789:" + "A" * 35, var_dir=Path(tempfile.mkdtemp()))
 build_application(engine, settings)
 """
 # One process per question set: start-up, then per-question latency and RSS (for the growth table).

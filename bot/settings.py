@@ -14,7 +14,6 @@ part of an error message or a ``repr``.
 | ``BOT_RATE_LIMITER`` | ``on`` | PTB's AIORateLimiter (Telegram's global limits) |
 | ``BOT_WATCH_INTERVAL`` | ``30`` | seconds between checks of knowledge/ and intents/; ``0`` = off |
 | ``BOT_VAR_DIR`` | ``var/`` in the repository | where the bot writes its files |
-| ``BOT_PERSISTENCE`` | ``$BOT_VAR_DIR/telegram-state.pickle`` | Telegram's saved conversations |
 | ``BOT_CACHE_DIR`` | ``$BOT_VAR_DIR/cache`` | start-up cache; empty, ``off`` or ``0`` = no cache |
 | ``BOT_LOG_SALT`` | (random, ``$BOT_VAR_DIR/log.key``) | key of the unanswered log pseudonyms (secret) |
 | ``BOT_STATE_URL`` | (none: SQLite in ``$BOT_VAR_DIR``) | conversation state, e.g. ``redis://host:6379/0`` |
@@ -44,7 +43,6 @@ ROOT = Path(__file__).resolve().parents[1]
 
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_VAR_DIR = ROOT / "var"
-DEFAULT_PERSISTENCE = DEFAULT_VAR_DIR / "telegram-state.pickle"
 DEFAULT_RATE_LIMIT = "5/10"
 DEFAULT_WATCH_INTERVAL = 30.0
 
@@ -223,10 +221,6 @@ class Settings(BaseSettings):
         "BOT_WATCH_INTERVAL", DEFAULT_WATCH_INTERVAL
     )
     var_dir: Annotated[Path, BeforeValidator(_path)] = _env("BOT_VAR_DIR", DEFAULT_VAR_DIR)
-    persistence: Annotated[Path, BeforeValidator(_path)] = _env(
-        "BOT_PERSISTENCE",
-        default_factory=lambda data: data.get("var_dir", DEFAULT_VAR_DIR) / DEFAULT_PERSISTENCE.name,
-    )
     cache_dir: Annotated[Path | None, NoDecode, BeforeValidator(_cache_dir)] = _env(
         "BOT_CACHE_DIR", default_factory=lambda data: data.get("var_dir", DEFAULT_VAR_DIR) / "cache"
     )

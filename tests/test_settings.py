@@ -8,7 +8,6 @@ import pytest
 
 from bot.settings import (
     DEFAULT_BASE_URL,
-    DEFAULT_PERSISTENCE,
     DEFAULT_VAR_DIR,
     DEFAULT_WATCH_INTERVAL,
     ConfigError,
@@ -40,9 +39,7 @@ def test_defaults_with_only_a_token(environ: pytest.MonkeyPatch) -> None:
     settings = settings_with(environ, {"TELEGRAM_BOT_TOKEN": TOKEN})
     assert settings == Settings(token=TOKEN)
     assert settings.base_url == DEFAULT_BASE_URL == "https://api.telegram.org/bot"
-    assert (
-        settings.persistence == DEFAULT_PERSISTENCE and settings.persistence.name == "telegram-state.pickle"
-    )
+    assert settings.state_url is None  # SQLite in var/ by default
     assert settings.admin_ids == frozenset()
     assert settings.rate_limit == RateLimit(5, 10.0)
     assert settings.rate_limiter is True
@@ -68,7 +65,6 @@ def test_every_variable_is_read(environ: pytest.MonkeyPatch, tmp_path: Path) -> 
         {
             "TELEGRAM_BOT_TOKEN": f" {TOKEN} ",
             "TELEGRAM_BASE_URL": "http://127.0.0.1:8081/bot",
-            "BOT_PERSISTENCE": str(tmp_path / "state.pickle"),
             "BOT_ADMIN_IDS": "42, 7 ,-1001",
             "BOT_RATE_LIMIT": "3/5",
             "BOT_RATE_LIMITER": "off",
@@ -88,7 +84,6 @@ def test_every_variable_is_read(environ: pytest.MonkeyPatch, tmp_path: Path) -> 
     assert settings.token.get_secret_value() == TOKEN
     assert settings.base_url == "http://127.0.0.1:8081/bot"
     assert settings.base_file_url == "http://127.0.0.1:8081/file/bot"
-    assert settings.persistence == tmp_path / "state.pickle"
     assert settings.admin_ids == {42, 7, -1001} and settings.is_admin(42) and not settings.is_admin(None)
     assert settings.rate_limit == RateLimit(3, 5.0)
     assert settings.rate_limiter is False

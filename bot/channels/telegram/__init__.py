@@ -1,12 +1,21 @@
-"""The Telegram adapter: residents ask the engine through a python-telegram-bot 22 application.
+"""The Telegram adapter: residents ask the conversation service through a python-telegram-bot 22 application.
 
-Modules, one idea each: ``render`` (Reply → escaped HTML under 4,096 characters),
-``callbacks`` (short, restart-proof button data), ``flood`` (per-user slow-down),
-``handlers`` (what each update does),
-``logs`` (the token never logged) and ``app`` (building and running the application).
+Modules, one idea each: ``handlers`` (an update → a Message or Pressed for the service, the
+Reply back to Telegram), ``render`` (Reply → escaped HTML under 4,096 characters),
+``callbacks`` (short button data naming the reply's ref), ``catalogue`` (/about and the
+/events day menu), ``delivery`` (sends retried through transient failures), ``journal``
+(updates journalled until answered; unreadable updates skipped), ``logs`` (the token never
+logged), ``limits`` (every limit and why) and ``app`` (building and running the application).
 """
 
-from .app import build_application, run_telegram, running
+from .app import build_application, conversation_for, open_state_store, run_telegram, running
 from .handlers import TelegramBot
 
-__all__ = ["TelegramBot", "build_application", "run_telegram", "running"]
+__all__ = [
+    "TelegramBot",
+    "build_application",
+    "conversation_for",
+    "open_state_store",
+    "run_telegram",
+    "running",
+]

@@ -1,9 +1,11 @@
-"""Building and running the PTB application: persistence, rate limiter, long polling, shutdown.
+"""Building and running the PTB application: the state store, requests, long polling, shutdown.
 
 ``run_telegram`` is the thin main behind ``python run_bot.py telegram``: PTB's
-``run_polling`` owns the event loop and turns SIGINT/SIGTERM into a clean stop, which
-flushes the pickle file. ``running`` does the same start and stop inside a caller's own
-event loop, for tests and benchmarks.
+``run_polling`` owns the event loop and turns SIGINT/SIGTERM into a clean stop. ``running``
+does the same start and stop inside a caller's own event loop, for tests and benchmarks.
+
+No PTB persistence: residents' dialogue, button memos and the update journal all live in
+the conversation service's state store (JSON, never pickle), which every channel shares.
 """
 
 from __future__ import annotations
@@ -13,33 +15,62 @@ import asyncio
 import logging
 import sys
 import traceback
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 from telegram import Update
 from telegram.error import InvalidToken, TelegramError
-from telegram.ext import (
-    AIORateLimiter,
-    Application,
-    BaseUpdateProcessor,
-    PersistenceInput,
-    PicklePersistence,
-)
+from telegram.ext import AIORateLimiter, Application, BaseUpdateProcessor
+from telegram.request import BaseRequest, HTTPXRequest
 
+import bot.state
+from bot.conversation import Conversation
+from bot.conversation.flood import FloodGate
 from bot.engine import Engine
 from bot.settings import ConfigError, Settings, load_settings
+from bot.state.base import StateStore
+from bot.state.memory import MemoryStore
 
-from .handlers import TelegramBot
+from .delivery import RetryingRequest
+from .handlers import CHANNEL, TelegramBot
+from .journal import IntakeRequest, UpdateJournal, is_stand_in
+from .limits import (
+    BOOTSTRAP_RETRIES,
+    CONCURRENT_UPDATES,
+    GIL_SWITCH_SECONDS,
+    POLL_TIMEOUT,
+    SEND_CONNECTIONS,
+)
 from .logs import protect_handlers, quiet_loggers, redact
 
 log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
-POLL_TIMEOUT = 10  # seconds one getUpdates long poll may wait on Telegram's side
-PERSIST_EVERY = 15  # seconds between pickle writes while running (and always at stop)
-BOOTSTRAP_RETRIES = 3  # start-up attempts when the Bot API is briefly unreachable
-CONCURRENT_UPDATES = 16  # residents answered side by side by run_telegram (each one's messages in order)
+
+RequestFactory = Callable[[], BaseRequest]
+
+
+def open_state_store(settings: Settings) -> StateStore:
+    """The shared state store ``BOT_STATE_URL`` names (an SQLite file in var/ when empty).
+
+    ``bot.state.open_store`` chooses the backend; where it is not available, a memory store
+    keeps one run's conversations (nothing then survives a restart)."""
+    opener = getattr(bot.state, "open_store", None)
+    if opener is None:
+        return MemoryStore()
+    return opener(settings.state_url or None, settings.var_dir)
+
+
+def conversation_for(engine: Engine, settings: Settings, store: StateStore | None = None) -> Conversation:
+    """The conversation service with the settings' flood limit and admins."""
+    limit = settings.rate_limit
+    return Conversation(
+        engine,
+        store if store is not None else open_state_store(settings),
+        flood=FloodGate(limit.messages, limit.seconds) if limit else None,
+        admins=frozenset(f"{CHANNEL}:{admin}" for admin in settings.admin_ids),
+    )
 
 
 class ResidentOrder(BaseUpdateProcessor):
@@ -48,14 +79,16 @@ class ResidentOrder(BaseUpdateProcessor):
     PTB's own ``concurrent_updates`` would let 「那2月5日呢?」 overtake the question it follows
     up on, and two worker threads change one DialogueState at once. Here an update waits for
     its sender's previous one (the chat's, when there is no sender); at most ``workers``
-    handlers run at a time. PTB starts one task per update in arrival order and the task
+    handlers run at a time; once an update's handlers are done it is journalled as answered.
+    PTB starts one task per update in arrival order and the task
     reaches the resident's FIFO lock without yielding, so arrival order is kept: the base
     class's semaphore is made too large ever to make a task wait before that lock.
     """
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, journal: UpdateJournal | None = None) -> None:
         super().__init__(max_concurrent_updates=1_000_000)
         self.workers = workers
+        self.journal = journal
         self._slots = asyncio.Semaphore(workers)
         self._locks: dict[int, tuple[asyncio.Lock, int]] = {}  # key → (lock, updates holding or waiting)
 
@@ -73,22 +106,29 @@ class ResidentOrder(BaseUpdateProcessor):
         return update.effective_chat.id if update.effective_chat is not None else None
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        key = self.key(update)
+        key = 0 if self.workers == 1 else self.key(update)  # one worker: every update in arrival order
         if key is None:
             async with self._slots:
                 await coroutine
+                self._answered(update)
             return
         lock, count = self._locks.get(key) or (asyncio.Lock(), 0)
         self._locks[key] = (lock, count + 1)
         try:
             async with lock, self._slots:
                 await coroutine
+                self._answered(update)
         finally:
             lock, count = self._locks[key]
             if count > 1:
                 self._locks[key] = (lock, count - 1)
             else:
                 del self._locks[key]  # nothing waits: memory stays bounded by the residents in flight
+
+    def _answered(self, update: object) -> None:
+        """Journal the update as answered, still holding its slot (a kill never falls in between)."""
+        if self.journal is not None and isinstance(update, Update) and not is_stand_in(update):
+            self.journal.answered(update.update_id)  # two small writes, in line: no thread hop under load
 
     async def initialize(self) -> None:
         """Nothing to set up."""
@@ -98,36 +138,40 @@ class ResidentOrder(BaseUpdateProcessor):
 
 
 def build_application(
-    engine: Engine, settings: Settings, bot: TelegramBot | None = None, *, concurrent_updates: int = 1
+    conversation: Conversation | Engine,
+    settings: Settings,
+    bot: TelegramBot | None = None,
+    *,
+    concurrent_updates: int = 1,
+    request: RequestFactory | None = None,
 ) -> Application:
     """The application with every handler registered; nothing runs until it is started.
 
     With ``concurrent_updates`` above 1, that many residents are answered at once
-    (:class:`ResidentOrder`); 1 handles every update in turn, which tests rely on.
+    (:class:`ResidentOrder`); 1 handles every update in turn, which tests rely on. ``request``
+    makes the HTTP layer (tests plug an in-process fake Bot API); sends are retried over it.
     """
     quiet_loggers()
-    settings.persistence.parent.mkdir(parents=True, exist_ok=True)
-    bot = bot or TelegramBot(engine, settings)
-    persistence = PicklePersistence(
-        settings.persistence,
-        store_data=PersistenceInput(bot_data=False, callback_data=False),
-        update_interval=PERSIST_EVERY,
-    )
+    protect_handlers(settings.token.get_secret_value())
+    if isinstance(conversation, Engine):
+        conversation = conversation_for(conversation, settings)
+    bot = bot or TelegramBot(conversation, settings)
+    sends = request() if request else HTTPXRequest(connection_pool_size=SEND_CONNECTIONS)
+    polls = request() if request else HTTPXRequest(connection_pool_size=1)
     builder = (
         Application.builder()
         .token(settings.token.get_secret_value())
         .base_url(settings.base_url)
         .base_file_url(settings.base_file_url)
-        .persistence(persistence)
+        .request(RetryingRequest(sends))
+        .get_updates_request(IntakeRequest(polls, bot.journal))
+        .concurrent_updates(ResidentOrder(max(1, concurrent_updates), bot.journal))
         .job_queue(None)
         .post_init(bot.post_init)
         .post_shutdown(bot.post_shutdown)
     )
     if settings.rate_limiter:
-        # PTB types the builder's limiter argument as BaseRateLimiter[None]; AIORateLimiter is [int].
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
-    if concurrent_updates > 1:
-        builder = builder.concurrent_updates(ResidentOrder(concurrent_updates))
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]  # PTB types the limiter generically
     application = builder.build()
     bot.register(application)
     return application
@@ -137,7 +181,7 @@ def build_application(
 async def running(
     application: Application, *, poll_timeout: float = 1.0, poll_interval: float = 0.0
 ) -> AsyncIterator[Application]:
-    """Initialise, post_init, poll and start; on exit stop, flush persistence and post_shutdown.
+    """Initialise, post_init, poll and start; on exit stop, and post_shutdown.
 
     The same steps, in the same order, as ``run_polling``, which cannot be used inside an
     event loop that is already running.
@@ -183,14 +227,22 @@ def run_telegram(engine: Engine, args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"telegram: {exc}", file=sys.stderr)
         return 2
-    token = settings.token.get_secret_value()
-    protect_handlers(token)
+    secret = settings.token.get_secret_value()
+    protect_handlers(secret)
     quiet_loggers()
+    sys.setswitchinterval(GIL_SWITCH_SECONDS)
     bot_logger = logging.getLogger("bot")
     if bot_logger.getEffectiveLevel() > logging.INFO:
         bot_logger.setLevel(logging.INFO)  # start-up, reloads and handler errors are worth seeing
-    application = build_application(engine, settings, concurrent_updates=CONCURRENT_UPDATES)
     try:
+        store = open_state_store(settings)
+    except Exception as exc:  # an unreadable path or URL: say which setting, not a traceback
+        print(f"telegram: cannot open the state store (BOT_STATE_URL): {exc}", file=sys.stderr)
+        return 2
+    try:
+        application = build_application(
+            conversation_for(engine, settings, store), settings, concurrent_updates=CONCURRENT_UPDATES
+        )
         application.run_polling(
             allowed_updates=ALLOWED_UPDATES, timeout=POLL_TIMEOUT, bootstrap_retries=BOOTSTRAP_RETRIES
         )
@@ -199,15 +251,17 @@ def run_telegram(engine: Engine, args: argparse.Namespace) -> int:
         return 2
     except TelegramError as exc:
         print(
-            f"telegram: the Bot API at {settings.base_url} failed: {redact(str(exc), token)}",
+            f"telegram: the Bot API at {settings.base_url} failed: {redact(str(exc), secret)}",
             file=sys.stderr,
         )
         return 1
-    except Exception:  # e.g. an unreadable pickle file; its traceback must not carry the token either
+    except Exception:  # its traceback must not carry the token either
         print(
-            f"telegram: stopped by an error:\n{redact(traceback.format_exc(), token)}",
+            f"telegram: stopped by an error:\n{redact(traceback.format_exc(), secret)}",
             file=sys.stderr,
         )
         return 1
+    finally:
+        store.close()
     log.info("Telegram bot stopped")
     return 0

@@ -1,142 +1,132 @@
-"""Inline buttons whose data survives a restart and stays under Telegram's 64 bytes.
+"""Inline buttons: short callback data naming the reply's ``ref``, under Telegram's 64 bytes.
 
-A button cannot carry an EventQuery, so each sent message that has buttons gets a short key
-and a :class:`Memo` (the query it lists, the passage it cites) kept in ``chat_data``, which
-PicklePersistence saves. The button then carries only ``pg:<key>:<page>`` or ``src:<key>``.
-The store is per chat, not per user, so anyone in a group can page a list the bot sent
-there. Old keys are forgotten after :data:`MEMO_LIMIT` newer ones; pressing such a button
-gets a polite "expired" answer.
+A button carries a typed :class:`~bot.engine.reply.Action`, never words to parse again:
+``pg:<ref>:<page>`` pages the list that reply showed, ``src:<ref>`` shows the passage it
+cited, ``pk:<ref>:<n>`` picks its n-th suggestion, ``day:YYYYMMDD`` lists one day's events.
+The conversation service keeps what the ref stands for in the state store, so the buttons of
+an older message, or of a message sent before a restart, still work; :class:`Buttons` keeps the
+rest of what a press needs (the passage a 「原文」 shows) beside it. An unknown or expired
+ref is answered with :data:`bot.wording.EXPIRED`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import wording as texts
-from bot.engine.dialogue import EventQuery
-from bot.engine.reply import Reply
+from bot.engine.reply import Action, Reply
+from bot.state.base import StateStore
 
-MAX_DATA_BYTES = 64
-MEMO_LIMIT = 200
-_MEMOS = "memos"
-_NEXT_KEY = "next_memo_key"
-_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+from .limits import DAYS_PER_ROW, MAX_CALLBACK_BYTES
 
-
-@dataclass(frozen=True)
-class Memo:
-    """What one sent message's buttons act on."""
-
-    query: EventQuery | None = None
-    passage: str | None = None
+BUTTONS = "telegram-buttons"  # state-store namespace: ref → the actions of the reply sent with it
+_CODES = {"next_page": "pg", "previous_page": "pg", "original": "src", "pick": "pk", "day": "day"}
 
 
 @dataclass(frozen=True)
-class Action:
-    """A decoded button press."""
+class Press:
+    """A decoded button: its code, the reply's ref and the number or date it carries."""
 
-    kind: Literal["page", "original", "day"]
-    key: str = ""
-    page: int = 0
+    code: str
+    ref: str = ""
+    number: int = 0
     day: date | None = None
 
-    def encode(self) -> str:
-        if self.kind == "page":
-            data = f"pg:{self.key}:{self.page}"
-        elif self.kind == "original":
-            data = f"src:{self.key}"
-        else:
-            assert self.day is not None
-            data = f"day:{self.day:%Y%m%d}"
-        if len(data.encode()) > MAX_DATA_BYTES:
-            raise ValueError(f"callback data over {MAX_DATA_BYTES} bytes: {data!r}")
-        return data
+
+def encode(action: Action, ref: str) -> str:
+    """The callback data of one of a reply's actions."""
+    code = _CODES[action.kind]
+    if code == "day":
+        data = f"day:{date.fromisoformat(str(action.value)):%Y%m%d}"
+    elif code == "src":
+        data = f"src:{ref}"
+    else:
+        data = f"{code}:{ref}:{int(action.value)}"
+    if len(data.encode()) >= MAX_CALLBACK_BYTES:
+        raise ValueError(
+            f"callback data of {len(data.encode())} bytes, Telegram takes under {MAX_CALLBACK_BYTES}"
+        )
+    return data
 
 
-def decode(data: str | None) -> Action | None:
-    """The action a button's data asks for, or None for data this bot never made."""
+def decode(data: str | None) -> Press | None:
+    """The press a button's data describes, or None for data this bot never made."""
     if not data:
         return None
-    kind, _, rest = data.partition(":")
+    code, _, rest = data.partition(":")
     try:
-        if kind == "pg":
-            key, _, page = rest.partition(":")
-            if key and page.isdigit():
-                return Action("page", key, int(page))
-        elif kind == "src" and rest:
-            return Action("original", rest)
-        elif kind == "day" and len(rest) == 8 and rest.isdigit():
-            return Action("day", day=date(int(rest[:4]), int(rest[4:6]), int(rest[6:])))
+        if code == "day" and len(rest) == 8 and rest.isdigit():
+            return Press("day", day=date(int(rest[:4]), int(rest[4:6]), int(rest[6:])))
+        if code == "src" and rest and ":" not in rest:
+            return Press("src", rest)
+        if code in ("pg", "pk"):
+            ref, _, number = rest.partition(":")
+            if ref and number.isdigit():
+                return Press(code, ref, int(number))
     except ValueError:
         return None
     return None
 
 
-def _base36(number: int) -> str:
-    digits = ""
-    while True:
-        number, digit = divmod(number, 36)
-        digits = _DIGITS[digit] + digits
-        if number == 0:
-            return digits
+class Buttons:
+    """The actions of each reply sent with buttons, by its ref, in the shared state store."""
 
+    def __init__(self, store: StateStore, ttl: float | None = None) -> None:
+        self.store = store
+        self.ttl = ttl
 
-def remember(chat_data: dict[str, Any], memo: Memo) -> str:
-    """Store the memo under a new short key; forget the oldest beyond MEMO_LIMIT."""
-    number = chat_data.get(_NEXT_KEY, 0)
-    chat_data[_NEXT_KEY] = number + 1
-    memos: dict[str, Memo] = chat_data.setdefault(_MEMOS, {})
-    key = _base36(number)
-    memos[key] = memo
-    while len(memos) > MEMO_LIMIT:
-        del memos[next(iter(memos))]
-    return key
+    def keep(self, reply: Reply) -> None:
+        if reply.ref and reply.actions:
+            self.store.put(BUTTONS, reply.ref, [a.to_json() for a in reply.actions], self.ttl)
 
-
-def recall(chat_data: dict[str, Any] | None, key: str) -> Memo | None:
-    if not chat_data:
+    def action(self, press: Press) -> Action | None:
+        """The action the press stands for; None when its ref is unknown or expired."""
+        if press.code == "day" and press.day is not None:
+            return Action("day", "", press.day.isoformat())
+        stored: Any = self.store.get(BUTTONS, press.ref)
+        if not isinstance(stored, list):
+            return None
+        for raw in stored:
+            if not isinstance(raw, dict) or _CODES.get(str(raw.get("type"))) != press.code:
+                continue
+            action = Action(raw["type"], str(raw.get("label", "")), raw.get("value", 0))
+            if press.code == "src" or str(action.value) == str(press.number):
+                return action
         return None
-    memo = chat_data.get(_MEMOS, {}).get(key)
-    return memo if isinstance(memo, Memo) else None
 
 
-def memo_for(reply: Reply, query: EventQuery | None) -> Memo | None:
-    """What a reply's buttons act on: the listed query of a paged list, else the cited passage."""
-    if reply.kind == "events":
-        return Memo(query=query) if reply.pages > 1 and query is not None else None
-    passage = next((c.passage for c in reply.citations if c.passage), None)
-    return Memo(passage=passage) if passage else None
-
-
-def keyboard(reply: Reply, key: str | None) -> InlineKeyboardMarkup | None:
-    """上一页/下一页 for a paged event list, 原文 for a cited passage."""
-    if key is None:
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    """The reply's actions as buttons: 上一页/下一页 in one row, 原文, or one row per suggestion."""
+    if not reply.ref or not reply.actions:
         return None
-    row = []
-    if reply.kind == "events" and reply.pages > 1:
-        if reply.has_previous:
-            row.append(
-                InlineKeyboardButton(
-                    texts.PREVIOUS, callback_data=Action("page", key, reply.page - 1).encode()
-                )
-            )
-        if reply.has_next:
-            row.append(
-                InlineKeyboardButton(texts.NEXT, callback_data=Action("page", key, reply.page + 1).encode())
-            )
-    elif any(c.passage for c in reply.citations):
-        row.append(InlineKeyboardButton(texts.ORIGINAL, callback_data=Action("original", key).encode()))
-    return InlineKeyboardMarkup([row]) if row else None
+    buttons = [InlineKeyboardButton(_label(a), callback_data=encode(a, reply.ref)) for a in reply.actions]
+    if reply.kind == "suggestions":
+        return InlineKeyboardMarkup([[b] for b in buttons])
+    return InlineKeyboardMarkup([buttons])
 
 
-def days_keyboard(days: list[date], per_row: int = 4) -> InlineKeyboardMarkup:
+def _label(action: Action) -> str:
+    if action.kind == "previous_page":
+        return texts.PREVIOUS
+    if action.kind == "next_page":
+        return texts.NEXT
+    if action.kind == "original":
+        return texts.ORIGINAL
+    if action.kind == "pick":
+        return f"{action.value}. {action.label}"
+    return action.label
+
+
+def days_keyboard(days: list[date], per_row: int = DAYS_PER_ROW) -> InlineKeyboardMarkup:
     """One button per day that has events; the data is the date itself, so it never expires."""
     buttons = [
-        InlineKeyboardButton(f"{d.month}月{d.day}日", callback_data=Action("day", day=d).encode())
+        InlineKeyboardButton(
+            f"{d.month}月{d.day}日", callback_data=encode(Action("day", "", d.isoformat()), "")
+        )
         for d in days
     ]
     return InlineKeyboardMarkup([buttons[i : i + per_row] for i in range(0, len(buttons), per_row)])

@@ -1,9 +1,10 @@
 """What the bot does with each update: commands, questions, button presses and errors.
 
-:class:`TelegramBot` binds the handlers to one engine and its settings. Nothing here is
-persisted except what lives in ``user_data`` (the resident's DialogueState) and
-``chat_data`` (the memos behind inline buttons); the engine, the flood gate and the
-counters stay in memory, so bot_data is not persisted at all.
+:class:`TelegramBot` turns each update into a :class:`~bot.conversation.Message` (keyed by its
+update id, so a replayed update is answered once) or a :class:`~bot.conversation.Pressed`
+action, asks the channel-neutral conversation service, and renders the structured reply. The
+service owns everything per resident — dialogue state and button memos in the state store,
+flood control, admins, counters — so nothing lives in PTB's user_data or chat_data.
 """
 
 from __future__ import annotations
@@ -14,14 +15,12 @@ import logging
 import re
 import time
 import traceback
-from collections import Counter
-from dataclasses import dataclass, field
-from datetime import date
-from typing import Any
+from dataclasses import dataclass
 
 from telegram import (
     BotCommand,
     BotCommandScopeChat,
+    CallbackQuery,
     InlineKeyboardMarkup,
     MaybeInaccessibleMessage,
     Message,
@@ -43,42 +42,21 @@ from telegram.ext import (
 
 from bot import wording as texts
 from bot.admin.reload import Watcher
-from bot.conversation.flood import FloodGate, Verdict
-from bot.engine import Engine
-from bot.engine.dates import format_day
-from bot.engine.dialogue import DialogueState, EventQuery
+from bot.conversation import Conversation, Incoming, Pressed
+from bot.conversation import Message as Said
 from bot.engine.reply import Reply
 from bot.settings import Settings
 
-from .callbacks import days_keyboard, decode, keyboard, memo_for, recall, remember
+from . import catalogue
+from .callbacks import Buttons, days_keyboard, decode, keyboard
+from .journal import UpdateJournal
 from .logs import redact
-from .render import render_about, render_greeting, render_plain, render_problems, render_reply
+from .render import render_greeting, render_plain, render_problems, render_reply
 
 log = logging.getLogger(__name__)
 
-DIALOGUE = "dialogue"  # user_data key of the resident's DialogueState
+CHANNEL = "telegram"
 Context = ContextTypes.DEFAULT_TYPE
-
-
-@dataclass
-class Stats:
-    """Counters for /stats, since this process started."""
-
-    started: float = field(default_factory=time.monotonic)
-    messages: int = 0
-    kinds: Counter[str] = field(default_factory=Counter)
-    slowed: int = 0
-    errors: int = 0
-
-
-def dialogue(user_data: dict[str, Any] | None) -> DialogueState:
-    """The resident's conversation, created on first use; kept in user_data so it is persisted."""
-    state = user_data.get(DIALOGUE) if user_data is not None else None
-    if not isinstance(state, DialogueState):
-        state = DialogueState()
-        if user_data is not None:
-            user_data[DIALOGUE] = state
-    return state
 
 
 def addressed_text(message: Message, bot_id: int, username: str | None) -> str | None:
@@ -127,15 +105,21 @@ class Target:
 
 
 class TelegramBot:
-    """The handlers of one running bot, sharing its engine, settings, flood gate and watcher."""
+    """The handlers of one running bot, sharing its conversation service, settings and watcher."""
 
-    def __init__(self, engine: Engine, settings: Settings, watcher: Watcher | None = None) -> None:
-        self.engine = engine
+    def __init__(
+        self,
+        conversation: Conversation,
+        settings: Settings,
+        watcher: Watcher | None = None,
+        journal: UpdateJournal | None = None,
+    ) -> None:
+        self.conversation = conversation
+        self.engine = conversation.engine
         self.settings = settings
-        self.watcher = watcher or Watcher(engine, settings.watch_interval)
-        limit = settings.rate_limit
-        self.flood = FloodGate(limit.messages, limit.seconds) if limit else None
-        self.stats = Stats()
+        self.watcher = watcher or Watcher(self.engine, settings.watch_interval)
+        self.buttons = Buttons(conversation.store, conversation.ttl)
+        self.journal = journal or UpdateJournal(conversation.store, CHANNEL)
 
     def register(self, application: Application) -> None:
         """Add every handler, most specific first, and the error handler."""
@@ -159,7 +143,7 @@ class TelegramBot:
     # -- life cycle -------------------------------------------------------------------------------
 
     async def post_init(self, application: Application) -> None:
-        """Publish the command menu (admins also see theirs) and start watching the knowledge."""
+        """Publish the command menu, queue what a killed process left unanswered, watch the knowledge."""
         public = [BotCommand(name, about) for name, about in texts.PUBLIC_COMMANDS]
         admin = public + [BotCommand(name, about) for name, about in texts.ADMIN_COMMANDS]
         try:
@@ -173,11 +157,16 @@ class TelegramBot:
                 await application.bot.set_my_commands(admin, scope=BotCommandScopeChat(admin_id))
             except TelegramError as exc:  # usually: the admin has not opened a chat with the bot yet
                 log.info("no admin command menu for %s: %s", admin_id, exc)
+        unanswered = await asyncio.to_thread(self.journal.unanswered)
+        for raw in unanswered:  # before polling starts: older messages first, each resident in order
+            await application.update_queue.put(Update.de_json(raw, application.bot))
+        if unanswered:
+            log.info("answering %d updates left unanswered by the previous run", len(unanswered))
         self.watcher.start_task()
         log.info("Telegram bot @%s is starting to poll for updates", application.bot.username)
 
     async def post_shutdown(self, application: Application) -> None:
-        """Stop the watcher task (persistence was flushed by Application.stop/shutdown)."""
+        """Stop the watcher task (every fetched update was handled by Application.stop)."""
         await self.watcher.stop_task()
 
     # -- commands ---------------------------------------------------------------------------------
@@ -213,23 +202,21 @@ class TelegramBot:
     async def events(self, update: Update, context: Context) -> None:
         """Offer the days that have events as buttons, or answer /events 2月5日 directly."""
         message = update.effective_message
-        if message is None or not await self._admit(update, context):
+        if message is None:
             return
         words = " ".join(context.args or []).strip()
         if words:
-            await self._answer(
-                context, Target.of(message), words if "活动" in words else f"{words}有什么活动?", update
-            )
+            question = words if "活动" in words else f"{words}有什么活动?"
+            await self._answer(update, context, Target.of(message), Said(question, id=str(update.update_id)))
+            return
+        if not await self._admit(update, context):
             return
         knowledge = self.engine.brain.knowledge
-        days = sorted({e.start for e in knowledge.events})
+        days = catalogue.event_days(knowledge)
         if not days:
             await self._send(context, Target.of(message), render_plain(texts.NO_EVENTS))
             return
-        first, last = knowledge.period
-        title = texts.EVENTS_TITLE.format(
-            first=format_day(first), last=format_day(last), count=len(knowledge.events)
-        )
+        title = catalogue.events_title(knowledge)
         await self._send(context, Target.of(message), render_plain(title), days_keyboard(days))
 
     async def about(self, update: Update, context: Context) -> None:
@@ -237,11 +224,12 @@ class TelegramBot:
         message = update.effective_message
         if message is None or not await self._admit(update, context):
             return
-        await self._send(context, Target.of(message), render_about(self.engine.brain.knowledge))
+        await self._send(context, Target.of(message), catalogue.render_about(self.engine.brain.knowledge))
 
     async def _admin_message(self, update: Update, context: Context) -> Message | None:
         """The message of an admin command, or None (a non-admin is told the command is unknown)."""
-        if not self._is_admin(update):
+        user = update.effective_user
+        if user is None or not self.conversation.is_admin(CHANNEL, str(user.id)):
             await self.unknown_command(update, context)
             return None
         message = update.effective_message
@@ -265,17 +253,16 @@ class TelegramBot:
         await self._send(context, Target.of(message), chunks)
 
     async def show_stats(self, update: Update, context: Context) -> None:
-        """Admins: counters since start."""
+        """Admins: the conversation service's counters since start."""
         message = await self._admin_message(update, context)
         if message is None:
             return
-        s, k = self.stats, self.engine.brain.knowledge
+        s, k = self.conversation.stats, self.engine.brain.knowledge
         minutes = int((time.monotonic() - s.started) // 60)
         kinds = "、".join(f"{kind} {n}" for kind, n in s.kinds.most_common()) or "无"
         lines = [
             f"运行:{minutes // 60}小时{minutes % 60}分",
             f"收到消息:{s.messages}(回答类型:{kinds})",
-            f"有对话记录的用户:{len(context.application.user_data)}",
             f"「请慢一点」提醒:{s.slowed}次;出错:{s.errors}次",
             f"资料:{len(k.sources)}篇,{len(k.passages)}段,{len(k.events)}场活动",
             f"重新读取:{self.watcher.reloads}次"
@@ -303,51 +290,37 @@ class TelegramBot:
         if message is None:
             return
         text = addressed_text(message, context.bot.id, context.bot.username)
-        if text is None or not await self._admit(update, context):
+        if text is None:
             return
-        await self._answer(context, Target.of(message), text, update)
+        await self._answer(update, context, Target.of(message), Said(text, id=str(update.update_id)))
 
     async def not_text(self, update: Update, context: Context) -> None:
         """Ask for text when a resident sends a sticker, photo or voice message."""
         await self._fixed(update, context, texts.NOT_TEXT)
 
     async def button(self, update: Update, context: Context) -> None:
-        """Page a list in place, show a cited passage in full, or list one day's events."""
-        query = update.callback_query
-        if query is None:
+        """Page a list in place, show a cited passage in full, pick a suggestion, or list one day."""
+        query, user = update.callback_query, update.effective_user
+        if query is None or user is None or user.is_bot:
             return
-        verdict = self._flood(update)
-        if verdict != "pass":
-            await query.answer(texts.SLOW_DOWN if verdict == "warn" else None)
-            return
-        self.stats.messages += 1
-        action = decode(query.data)
-        message = query.message
-        if action is None or message is None:
+        press, message = decode(query.data), query.message
+        action = self.buttons.action(press) if press is not None else None
+        if press is None or action is None or message is None:
             await query.answer(texts.EXPIRED)
             return
-        target = Target.under(message)
-        if action.kind == "day" and action.day is not None:
-            await query.answer()
-            await self._answer(context, target, self._day_question(action.day), update)
+        reply = await self._ask(user.id, Pressed(action, press.ref))
+        if reply.intent == "slow_down" or reply.silent:
+            await query.answer(texts.SLOW_DOWN if reply.intent == "slow_down" else None)
             return
-        memo = recall(context.chat_data, action.key)
-        if action.kind == "page":
-            if memo is None or memo.query is None:
-                await query.answer(texts.EXPIRED)
-                return
-            await query.answer()
-            await self._turn_page(context, target, message.message_id, memo.query, action.page, action.key)
-            return
-        if memo is None or memo.passage is None:
-            await query.answer(texts.EXPIRED)
-            return
-        original = self.engine.original(memo.passage)
-        if original is None:
+        if action.kind == "original" and reply.kind != "passages":
             await query.answer(texts.NO_ORIGINAL)
             return
         await query.answer()
-        await self._send(context, target, self._render(original))
+        target = Target.under(message)
+        if press.code == "pg" and reply.kind == "events":
+            await self._edit(context, target, message.message_id, reply)
+        else:
+            await self._send(context, target, render_reply(reply), keyboard(reply))
 
     async def on_error(self, update: object, context: Context) -> None:
         """Log the failed update's id and the error, token redacted; keep running.
@@ -355,7 +328,7 @@ class TelegramBot:
         Without an update, fetching updates failed (run_polling passes those errors here too):
         PTB polls again after a pause, so one line says so, without a traceback.
         """
-        self.stats.errors += 1
+        self.conversation.stats.errors += 1
         error = context.error
         if update is None and isinstance(error, TelegramError):
             detail = redact(f"{type(error).__name__}: {error}", self.settings.token.get_secret_value())
@@ -365,77 +338,61 @@ class TelegramBot:
         detail = "".join(traceback.format_exception(error)) if error is not None else "unknown error"
         log.error("update %s failed: %s", update_id, redact(detail, self.settings.token.get_secret_value()))
         if not isinstance(update, Update) or isinstance(error, TelegramError):
-            return  # a Bot API failure: telling the resident would most likely fail the same way
-        if update.callback_query is not None:
-            try:
-                await update.callback_query.answer(texts.SORRY)
-                return
-            except BadRequest:
-                pass  # answered before the work failed (Telegram takes one answer): say it in the chat
-            except TelegramError:
-                return
+            return  # a Bot API failure (already retried): telling the resident would fail the same way
+        if update.callback_query is not None and await self._apologise(update.callback_query):
+            return
         with contextlib.suppress(TelegramError):
             if update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE:
                 await context.bot.send_message(update.effective_chat.id, texts.SORRY)
 
+    @staticmethod
+    async def _apologise(query: CallbackQuery) -> bool:
+        """Say sorry on the button itself; False when it was answered already (say it in the chat)."""
+        try:
+            await query.answer(texts.SORRY)
+        except BadRequest:
+            return False  # Telegram takes one answer per press
+        except TelegramError:
+            pass
+        return True
+
     # -- helpers ----------------------------------------------------------------------------------
 
-    def _is_admin(self, update: Update) -> bool:
-        user = update.effective_user
-        return self.settings.is_admin(user.id if user else None)
-
-    def _flood(self, update: Update) -> Verdict:
-        user = update.effective_user
-        if user is None or user.is_bot:
-            return "drop"
-        verdict = self.flood.check(user.id) if self.flood else "pass"
-        if verdict == "warn":
-            self.stats.slowed += 1
-        return verdict
-
     async def _admit(self, update: Update, context: Context) -> bool:
-        """Flood control for a message: answer, or slow the user down once, or ignore."""
-        verdict = self._flood(update)
-        message = update.effective_message
-        if verdict == "warn" and message is not None:
-            await self._send(context, Target.of(message), render_plain(texts.SLOW_DOWN))
+        """Flood control for a command, by the service's gate: answer, slow down once, or ignore."""
+        user, message = update.effective_user, update.effective_message
+        if user is None or user.is_bot:
+            return False
+        gate = self.conversation.flood
+        verdict = gate.check(f"{CHANNEL}:{user.id}") if gate is not None else "pass"
+        if verdict == "warn":
+            self.conversation.stats.slowed += 1
+            if message is not None:
+                await self._send(context, Target.of(message), render_plain(texts.SLOW_DOWN))
         if verdict == "pass":
-            self.stats.messages += 1
+            self.conversation.stats.messages += 1
         return verdict == "pass"
 
-    @staticmethod
-    def _day_question(day: date) -> str:
-        return f"{format_day(day)}有什么活动?"
-
-    def _ask(self, text: str, state: DialogueState, user_id: int | None) -> Reply:
-        """Run in a worker thread: the engine is CPU-bound and thread-safe."""
-        reply = self.engine.answer(text, state)
-        self.engine.log_unanswered(f"telegram:{user_id}", text, reply)
+    async def _ask(self, user_id: int, incoming: Incoming) -> Reply:
+        reply = await self.conversation.handle_async(CHANNEL, str(user_id), incoming)
+        if reply.ref and reply.actions:
+            self.buttons.keep(reply)  # one small write: cheaper here than a hop to a worker thread
         return reply
 
-    def _render(self, reply: Reply) -> list[str]:
-        return render_reply(reply, self.engine.brain.knowledge.event_by_number)
-
-    async def _answer(self, context: Context, target: Target, text: str, update: Update) -> None:
-        """Show typing, ask the engine with the resident's context, send the reply with its buttons."""
-        await self._typing(context, target)
+    async def _answer(self, update: Update, context: Context, target: Target, said: Said) -> None:
+        """Show typing, ask the conversation service, send the reply with its buttons."""
         user = update.effective_user
-        state = dialogue(context.user_data)
-        reply = await asyncio.to_thread(self._ask, text, state, user.id if user else None)
-        self.stats.kinds[reply.kind] += 1
-        memo = memo_for(reply, state.query)
-        key = (
-            remember(context.chat_data, memo) if memo is not None and context.chat_data is not None else None
-        )
-        await self._send(context, target, self._render(reply), keyboard(reply, key))
+        if user is None or user.is_bot:
+            return
+        typing = asyncio.create_task(self._typing(context, target))  # shown while the service answers
+        reply = await self._ask(user.id, said)
+        await typing  # never after the answer: Telegram would show "typing…" under it
+        if not reply.silent:
+            await self._send(context, target, render_reply(reply), keyboard(reply))
 
-    async def _turn_page(
-        self, context: Context, target: Target, message_id: int, query: EventQuery, page: int, key: str
-    ) -> None:
+    async def _edit(self, context: Context, target: Target, message_id: int, reply: Reply) -> None:
         """Replace the list in place (editMessageText) with another page of the same search."""
-        state = dialogue(context.user_data)
-        reply = await asyncio.to_thread(self.engine.show_events, state, query, page)
-        chunks, markup = self._render(reply), keyboard(reply, key)
+        chunks, markup = render_reply(reply), keyboard(reply)
         try:
             await context.bot.edit_message_text(
                 chunks[0],

@@ -1,24 +1,25 @@
 """Replies as Telegram HTML: escaped, one event per block, cited, never over 4,096 characters.
 
-Every piece of knowledge or user text passes through :func:`escape`; the only markup is the
-renderer's own ``<b>``/``<i>``. Text is cut into blocks that are each valid HTML on their
-own, so a long answer splits between blocks and never inside a tag or an entity.
+The renderer lays out what the :class:`~bot.engine.reply.Reply` already holds — its title,
+items (an :class:`EventItem` as a block of date, place, content and organiser; a
+:class:`TextItem` as a paragraph; an :class:`Offer` as a numbered line), footer and citation
+— and fetches nothing itself. Every piece of knowledge or user text passes through
+:func:`escape`; the only markup is the renderer's own ``<b>``/``<i>``. Text is cut into
+blocks that are each valid HTML on their own, so a long answer splits between blocks and
+never inside a tag or an entity.
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import date
+from collections.abc import Iterable, Sequence
 
 from bot import wording as texts
-from bot.data.knowledge import Event, Knowledge, Source
-from bot.data.yamlio import Problem
-from bot.engine.compose import PAGE_SIZE, event_date
-from bot.engine.dates import format_day
-from bot.engine.reply import Reply
+from bot.engine.reply import EventItem, Offer, Reply, TextItem
 
-MAX_CHARS = 4096  # Telegram's limit for one message's text
+from .limits import MAX_MESSAGE_CHARS
+
+MAX_CHARS = MAX_MESSAGE_CHARS
 _BREAKS = ("\n", "。", "!", "?", ";", ",", ",", " ")
 
 
@@ -34,6 +35,8 @@ def tagged(raw: str, tag: str | None = None, limit: int = MAX_CHARS) -> list[str
 
 
 def _pieces(raw: str, budget: int) -> list[str]:
+    if len(escape(raw)) <= budget:  # nearly always: one piece, without measuring every character
+        return [raw] if raw else []
     pieces = []
     while raw:
         size, fit = 0, 0
@@ -70,40 +73,34 @@ def pack(blocks: Iterable[str], limit: int = MAX_CHARS, separator: str = "\n\n")
     return messages
 
 
-def event_block(number: int, event: Event) -> str:
+def event_block(item: EventItem) -> str:
     """One event as residents read it on a phone: numbered date with year, then place, content, organiser."""
     lines = [
-        f"<b>{number}. {escape(event_date(event))}</b>",
-        f"地点:{escape(event.place)}",
-        f"内容:{escape(event.content)}",
+        f"<b>{item.number}. {escape(item.when)}</b>",
+        f"地点:{escape(item.place)}",
+        f"内容:{escape(item.content)}",
     ]
-    if event.organiser:
-        lines.append(f"主办:{escape(event.organiser)}")
+    if item.organiser:
+        lines.append(f"主办:{escape(item.organiser)}")
     return "\n".join(lines)
 
 
-def _shown_events(reply: Reply, by_number: Mapping[int, Event]) -> list[tuple[int, Event]] | None:
-    """The events on the reply's page, or None when the knowledge changed under the reply."""
-    start = reply.page * PAGE_SIZE
-    numbers = reply.events[start : start + len(reply.lines)]
-    events = [by_number.get(n) for n in numbers]
-    if len(numbers) != len(reply.lines) or any(e is None for e in events):
-        return None
-    return [(start + i + 1, e) for i, e in enumerate(events) if e is not None]
-
-
-def reply_blocks(reply: Reply, by_number: Mapping[int, Event], limit: int = MAX_CHARS) -> list[str]:
-    """The reply's parts as HTML blocks: bold title, body, footer, citation in italics."""
+def reply_blocks(reply: Reply, limit: int = MAX_CHARS) -> list[str]:
+    """The reply's parts as HTML blocks: bold title, items, footer, citation in italics."""
     emphasis = "b" if reply.kind in ("events", "passages") else None
     blocks = tagged(reply.title, emphasis, limit) if reply.title else []
-    shown = _shown_events(reply, by_number) if reply.kind == "events" and reply.events else None
-    if shown is not None:
-        for number, event in shown:
-            block = event_block(number, event)
-            blocks.extend([block] if len(block) <= limit else tagged(f"{number}. {event.text}", None, limit))
-    else:
-        for line in reply.lines:
-            blocks.extend(tagged(line, None, limit))
+    offers: list[str] = []
+    for item in reply.items:
+        if isinstance(item, EventItem):
+            block = event_block(item)
+            blocks.extend([block] if len(block) <= limit else tagged(item.line, None, limit))
+        elif isinstance(item, Offer):
+            offers.extend(tagged(item.line, None, limit))
+        elif isinstance(item, TextItem):
+            blocks.extend(tagged(item.text, None, limit))
+    if offers:  # the choices stay together, one per line
+        blocks.extend(pack(offers, limit, separator="\n"))
+        blocks.extend(tagged(texts.PICK_HINT, None, limit))
     if reply.footer:
         blocks.extend(tagged(reply.footer, None, limit))
     if reply.source_line:
@@ -111,9 +108,9 @@ def reply_blocks(reply: Reply, by_number: Mapping[int, Event], limit: int = MAX_
     return blocks
 
 
-def render_reply(reply: Reply, by_number: Mapping[int, Event], limit: int = MAX_CHARS) -> list[str]:
+def render_reply(reply: Reply, limit: int = MAX_CHARS) -> list[str]:
     """Messages (HTML) for one reply; usually one, more only for a very long passage."""
-    return pack(reply_blocks(reply, by_number, limit), limit)
+    return pack(reply_blocks(reply, limit), limit)
 
 
 def render_plain(text: str, limit: int = MAX_CHARS) -> list[str]:
@@ -127,45 +124,7 @@ def render_greeting(examples: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
-def source_when(source: Source) -> str:
-    """The date or period a source reports on, as residents write it."""
-    if source.date:
-        try:
-            return format_day(date.fromisoformat(source.date))
-        except ValueError:
-            return source.date
-    return source.period
-
-
-def render_about(knowledge: Knowledge, limit: int = MAX_CHARS) -> list[str]:
-    """Every source the bot answers from, by district, with its date or period."""
-    sources = list(knowledge.sources.values())
-    blocks = tagged(texts.ABOUT_TITLE.format(count=len(sources)), "b", limit)
-    districts = sorted({s.district for s in sources}, key=lambda d: (d == "", d))
-    for district in districts:
-        lines = [f"<b>{escape(district or '其他')}</b>"]
-        for source in (s for s in sources if s.district == district):
-            when = source_when(source)
-            kind = "(活动安排表)" if source.kind == "table" else ""
-            lines.append(
-                f"• 《{escape(source.full_title)}》{escape(kind)}" + (f" {escape(when)}" if when else "")
-            )
-        blocks.extend(_lines_within(lines, limit))
-    if knowledge.events:
-        first, last = knowledge.period
-        blocks.extend(
-            tagged(
-                texts.ABOUT_EVENTS.format(
-                    first=format_day(first), last=format_day(last), count=len(knowledge.events)
-                ),
-                None,
-                limit,
-            )
-        )
-    return pack(blocks, limit)
-
-
-def _lines_within(lines: list[str], limit: int) -> list[str]:
+def lines_within(lines: list[str], limit: int) -> list[str]:
     """HTML lines packed into blocks that fit; a single over-long line is cut as plain text."""
     fitted: list[str] = []
     for line in lines:
@@ -173,7 +132,7 @@ def _lines_within(lines: list[str], limit: int) -> list[str]:
     return pack(fitted, limit, separator="\n")
 
 
-def render_problems(problems: Sequence[Problem | str], limit: int = MAX_CHARS) -> list[str]:
+def render_problems(problems: Sequence[object], limit: int = MAX_CHARS) -> list[str]:
     """The reload's refusal: each problem as FILE:LINE: message."""
     blocks = tagged(texts.RELOAD_REFUSED, "b", limit)
     lines = [line for p in problems for line in tagged(f"• {p}", None, limit)]

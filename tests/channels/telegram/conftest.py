@@ -1,9 +1,12 @@
-"""Fixtures for the Telegram adapter: a fake Bot API on loopback, the real application, residents.
+"""Fixtures for the Telegram adapter: a fake Bot API, the real application, residents.
 
-Every application is function-scoped: built fresh, pointed at the fake server, started with
-the same steps as ``run_polling`` (``running``), and stopped (persistence flushed) after the
-test. A :class:`Resident` types messages and presses buttons the way Telegram delivers them
-(getUpdates) and waits, bounded, for the bot's real Bot API calls.
+Every application is function-scoped: built fresh over the conversation service and one
+state store per test (shared by a test's launches, as a restart shares the SQLite file),
+started with the same steps as ``run_polling`` (``running``) and stopped after the test. By
+default PTB talks to the fake Bot API in-process (:class:`FakeRequest`, no sockets);
+``launch(http=True)`` goes through httpx and loopback instead. A :class:`Resident` types
+messages and presses buttons the way Telegram delivers them (getUpdates) and waits, bounded,
+for the bot's real Bot API calls.
 """
 
 from __future__ import annotations
@@ -18,16 +21,20 @@ from typing import Any
 import pytest
 from telegram.ext import Application
 
-from bot.channels.telegram import TelegramBot, build_application, running
-from bot.engine import Engine
-from bot.settings import RateLimit, Settings
-from tests.channels.telegram.fake_bot_api import (
+from benchmarks.fake_bot_api import (
+    IN_PROCESS_URL,
     ApiCall,
     FakeBotAPI,
+    FakeRequest,
     callback_update,
     group_chat,
     message_update,
 )
+from bot.channels.telegram import TelegramBot, build_application, conversation_for, running
+from bot.engine import Engine
+from bot.settings import RateLimit, Settings
+from bot.state.base import StateStore
+from bot.state.memory import MemoryStore
 
 # Loopback only: a proxy from the environment must never see (or swallow) test traffic.
 for _name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
@@ -56,12 +63,18 @@ def api() -> Iterator[FakeBotAPI]:
 
 
 @pytest.fixture
+def store() -> Iterator[StateStore]:
+    with MemoryStore() as shared:
+        yield shared
+
+
+@pytest.fixture
 def settings(api: FakeBotAPI, tmp_path: Any) -> Settings:
     """Test settings: no AIORateLimiter (it only slows tests), 5 messages per 10 s, no watcher."""
     return Settings(
         token=TOKEN,
-        base_url=api.base_url,
-        persistence=tmp_path / "telegram-state.pickle",
+        base_url=IN_PROCESS_URL,
+        var_dir=tmp_path,
         admin_ids=frozenset({ADMIN_ID}),
         rate_limit=RateLimit(5, 10.0),
         rate_limiter=False,
@@ -70,7 +83,7 @@ def settings(api: FakeBotAPI, tmp_path: Any) -> Settings:
 
 
 @pytest.fixture
-def launch(engine: Engine, settings: Settings) -> Launch:
+def launch(engine: Engine, settings: Settings, store: StateStore, api: FakeBotAPI) -> Launch:
     """``async with launch(...) as app``: a running application; call twice to test a restart."""
 
     @asynccontextmanager
@@ -79,10 +92,20 @@ def launch(engine: Engine, settings: Settings) -> Launch:
         bot: TelegramBot | None = None,
         *,
         concurrent_updates: int = 1,
+        http: bool = False,
+        read_timeout: float = 5.0,
         **changes: Any,
     ) -> AsyncIterator[Application]:
+        current = settings.model_copy(update=changes)
+        if http:
+            current = current.model_copy(update={"base_url": api.base_url})
+        conversation = conversation_for(engine_ or engine, current, store)
         application = build_application(
-            engine_ or engine, settings.model_copy(update=changes), bot, concurrent_updates=concurrent_updates
+            conversation,
+            current,
+            bot,
+            concurrent_updates=concurrent_updates,
+            request=None if http else (lambda: FakeRequest(api, read_timeout)),
         )
         async with running(application, poll_timeout=1) as running_app:
             yield running_app
