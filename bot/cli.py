@@ -136,12 +136,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from bot.channels.web.config import WebConfigError, web_settings_from_environment
     from bot.channels.web.server import serve
 
-    # Workers are fresh processes: the data options reach them through the environment.
-    os.environ.update(
-        BOT_KNOWLEDGE=str(args.knowledge),
-        BOT_INTENTS=str(args.intents),
-        BOT_UNANSWERED_LOG=str(args.unanswered_log),
-    )
     try:
         settings = web_settings_from_environment()
     except WebConfigError as exc:
@@ -150,6 +144,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     configure_logging()
     options = {"host": args.host, "port": args.port, "access_log": False, "log_level": "warning"}
     if args.workers > 1:
+        # Workers are fresh processes: the data options reach them through the environment.
+        os.environ.update(
+            BOT_KNOWLEDGE=str(args.knowledge),
+            BOT_INTENTS=str(args.intents),
+            BOT_UNANSWERED_LOG=str(args.unanswered_log),
+        )
         try:  # refuse a bad BOT_STATE_URL here, once, rather than in every worker
             open_state(settings).close()
         except Exception as exc:

@@ -173,12 +173,10 @@ class Understander:
                             break
                         if i not in bounds or i + n not in bounds:
                             continue
+                        if self.tokenizer.rarity(window) < REPAIR_MIN_RARITY:
+                            continue  # an everyday word is no typo; and no pinyin is needed for it
                         target = self._by_sound.get(_sound(window))
-                        if (
-                            target is not None
-                            and target != window
-                            and self.tokenizer.rarity(window) >= REPAIR_MIN_RARITY
-                        ):
+                        if target is not None and target != window:
                             chars.append(target)
                             repairs.append((window, target))
                             step = n

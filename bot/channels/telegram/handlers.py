@@ -226,8 +226,11 @@ class TelegramBot:
             return
         await self._send(context, Target.of(message), catalogue.render_about(self.engine.brain.knowledge))
 
-    async def _admin_message(self, update: Update, context: Context) -> Message | None:
-        """The message of an admin command, or None (a non-admin is told the command is unknown)."""
+    async def _admin_message(self, update: Update, context: Context) -> Target | None:
+        """Where an admin command's answer goes, or None (a non-admin is told the command is unknown).
+
+        Asked in a group, the answer goes to the admin's private chat: counters and knowledge
+        problems are for admins, not for the residents of the group."""
         user = update.effective_user
         if user is None or not self.conversation.is_admin(CHANNEL, str(user.id)):
             await self.unknown_command(update, context)
@@ -235,12 +238,12 @@ class TelegramBot:
         message = update.effective_message
         if message is None or not await self._admit(update, context):
             return None
-        return message
+        return Target.of(message) if message.chat.type == ChatType.PRIVATE else Target(user.id)
 
     async def reload(self, update: Update, context: Context) -> None:
         """Admins: reload the knowledge now; reply 已更新 or the problems that kept the old one."""
-        message = await self._admin_message(update, context)
-        if message is None:
+        target = await self._admin_message(update, context)
+        if target is None:
             return
         problems = await asyncio.to_thread(self.watcher.reload_now)
         if problems:
@@ -250,12 +253,12 @@ class TelegramBot:
             chunks = render_plain(
                 f"{texts.RELOADED}:{len(k.sources)}篇资料,{len(k.passages)}段,{len(k.events)}场活动。"
             )
-        await self._send(context, Target.of(message), chunks)
+        await self._send(context, target, chunks)
 
     async def show_stats(self, update: Update, context: Context) -> None:
         """Admins: the conversation service's counters since start."""
-        message = await self._admin_message(update, context)
-        if message is None:
+        target = await self._admin_message(update, context)
+        if target is None:
             return
         s, k = self.conversation.stats, self.engine.brain.knowledge
         minutes = int((time.monotonic() - s.started) // 60)
@@ -268,7 +271,7 @@ class TelegramBot:
             f"重新读取:{self.watcher.reloads}次"
             + (f",上次有{len(self.watcher.last_problems)}个问题" if self.watcher.last_problems else ""),
         ]
-        await self._send(context, Target.of(message), render_plain("\n".join(lines)))
+        await self._send(context, target, render_plain("\n".join(lines)))
 
     async def unknown_command(self, update: Update, context: Context) -> None:
         """Say the command is unknown; in groups only when the command names this bot."""

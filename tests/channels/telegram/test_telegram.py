@@ -27,7 +27,7 @@ from telegram import Bot
 from telegram.error import NetworkError, RetryAfter
 
 import bot.state
-from benchmarks.fake_bot_api import FakeBotAPI, callback_update, message_update
+from benchmarks.fake_bot_api import BOT_USERNAME, FakeBotAPI, callback_update, message_update
 from bot import wording as texts
 from bot.channels.telegram import TelegramBot, conversation_for, run_telegram
 from bot.channels.telegram.callbacks import Buttons, Press, decode, encode
@@ -355,6 +355,14 @@ async def test_reload_and_stats_are_admin_only(app: Any, resident: Resident, adm
     assert reloaded.params["text"].startswith(texts.RELOADED)
     [stats] = await admin.say("/stats")
     assert "收到消息" in stats.params["text"] and "重新读取:1次" in stats.params["text"]
+
+
+async def test_stats_asked_in_a_group_is_answered_in_private(app: Any, api: Any, admin: Resident) -> None:
+    in_group = Resident(api, ADMIN_ID, chat=GROUP, first_name="管理员")
+    await in_group.say("/stats@" + BOT_USERNAME, expect=0)
+    await api.wait_until(lambda: len(admin.sent()) >= 1, what="the stats in private")
+    assert "收到消息" in admin.sent()[-1].params["text"]
+    assert in_group.sent() == []
 
 
 @pytest.fixture
