@@ -252,4 +252,8 @@ def main(argv: list[str] | None = None) -> int:
         if settings.token.get_secret_value():
             return cmd_telegram(args)
         return cmd_console(args)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except BrokenPipeError:  # the reader went away (`ask ... | head -1`): nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

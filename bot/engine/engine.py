@@ -464,7 +464,12 @@ class Engine:
         decision = decide(candidates)
         if decision.band == "sure" and decision.best is not None:
             reply = self._answer(brain, decision.best, state, asked_attribute(brain.attributes, text))
-            missing = [w for w in elsewhere_topics(brain, text) if w not in reply.text]
+            said = reply.text
+            missing = [
+                w
+                for w in elsewhere_topics(brain, text)
+                if w not in said and brain.tokenizer.canonical(w) not in said
+            ]
             if missing and reply.kind == "events":
                 return reply.with_(title=NOT_IN_REPORTS.format(words="、".join(missing)) + "\n" + reply.title)
             return reply
