@@ -25,7 +25,7 @@ def _hint(reply: Reply) -> str:
         numbers = [str(o.number) for o in reply.offers]
         listed = "、".join(numbers[:-1]) + f" 或 {numbers[-1]}" if len(numbers) > 1 else numbers[0]
         return wording.WECHAT_PICK.format(numbers=listed)
-    if reply.kind == "passages" and reply.passage:
+    if reply.kind == "passages" and reply.passage and reply.intent != "original":
         return wording.WECHAT_ORIGINAL
     return ""
 

@@ -22,6 +22,14 @@ def test_a_passage_keeps_its_title_quote_citation_and_says_how_to_see_the_origin
     assert "<" not in text and "*" not in text  # plain text, no markup
 
 
+def test_the_whole_original_does_not_offer_itself_again(fixture_engine: Engine) -> None:
+    state = DialogueState()
+    fixture_engine.answer("老人去哪儿吃饭?", state)
+    whole = fixture_engine.answer("原文", state)
+    assert whole.intent == "original"
+    assert world.CANTEEN_QUOTE in render(whole) and wording.WECHAT_ORIGINAL not in render(whole)
+
+
 def test_choices_are_numbered_in_words() -> None:
     offers = (Offer(1, "写春联", "events"), Offer(2, "猜灯谜", "events"), Offer(3, "社区食堂", "passages"))
     text = render(Reply("suggestions", "events", title="您是想问下面哪一个?", items=offers))
