@@ -16,7 +16,7 @@ from bot import wording
 from bot.conversation import Conversation, Message
 from bot.engine.reply import Reply, plain_reply
 
-PROMPT = "您> "
+PROMPT = wording.CONSOLE_PROMPT
 CHANNEL = "console"
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ def chat(
         if not interactive:
             print(f"{PROMPT}{question}", file=stdout)
         reply = conversation.handle(CHANNEL, user, Message(question))
-        print(f"助手> {render_text(reply)}\n", file=stdout, flush=True)
+        print(f"{wording.CONSOLE_BOT}{render_text(reply)}\n", file=stdout, flush=True)
     return 0
 
 

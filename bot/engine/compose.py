@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 
+from bot import wording
 from bot.data.knowledge import Event, Knowledge, Passage, Service, Source
 from bot.engine.dates import DateRange, format_day
 from bot.engine.reply import Citation, EventItem, Reply, TextItem, finished, plain_reply
@@ -36,7 +37,7 @@ def event_item(number: int, event: Event) -> EventItem:
 
 def event_citation(event: Event, source: Source) -> Citation:
     quote = f"{event.number}\t{event_date(event)}\t{event.place}\t{event.content}\t{event.organiser}"
-    return Citation(source.id, source.full_title, f"序号{event.number}", quote)
+    return Citation(source.id, source.full_title, f"{wording.EVENT_NUMBER}{event.number}", quote)
 
 
 def events_reply(
@@ -51,22 +52,25 @@ def events_reply(
         return Reply(
             "fallback",
             intent,
-            title=f"没有找到{label}。",
+            title=wording.NO_EVENTS_FOUND.format(label=label),
             items=(
                 TextItem(
-                    f"我知道的活动是{format_day(first)}至{format_day(last)}举办的{len(knowledge.events)}场,"
-                    "可以换个日期、活动或社区再问。"
+                    wording.NO_EVENTS_KNOWN.format(
+                        first=format_day(first), last=format_day(last), count=len(knowledge.events)
+                    )
                 ),
             ),
             confidence=0.0,
         )
     years = sorted({e.start.year for e in events} | {e.end.year for e in events})
-    title = f"{label}:共{len(events)}场({'、'.join(map(str, years))}年,均已举办)"
+    title = wording.EVENTS_HEADING.format(label=label, count=len(events), years="、".join(map(str, years)))
     if note:
         title = f"{note}\n{title}"
     footer = ""
     if pages > 1:
-        footer = f"第{page + 1}/{pages}页" + ("。回复「下一页」看更多" if page + 1 < pages else "")
+        footer = (wording.PAGE_OF_MORE if page + 1 < pages else wording.PAGE_OF).format(
+            page=page + 1, pages=pages
+        )
     return finished(
         Reply(
             "events",
@@ -123,8 +127,8 @@ def passage_reply(
 def service_reply(knowledge: Knowledge, intent: str, service: Service, confidence: float) -> Reply:
     citation = passage_citation(knowledge, knowledge.passage_by_id[service.passage], service.quote)
     title = f"{service.name}({service.district}{service.provider.removeprefix(service.district)})"
-    how = f"途径:{service.how}。" if service.how else ""
-    body = f"{service.offers}。{how}原文:“{service.quote}”"
+    how = wording.SERVICE_HOW.format(how=service.how) if service.how else ""
+    body = wording.SERVICE_BODY.format(offers=service.offers, how=how, quote=service.quote)
     draft = Reply("passages", intent, title=title, citations=(citation,), confidence=confidence)
     return finished(draft.with_(items=(TextItem(_fit(body, _room(draft))),)))
 

@@ -19,6 +19,8 @@ from types import ModuleType
 
 from lunardate import LunarDate
 
+from bot import wording
+
 _RANGE_SEP = r"\s*(?:到|至|-|~|—|–|－|〜)\s*"
 _DAY = re.compile(
     r"(?:(?P<y>\d{4})\s*年\s*)?(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})(?!\d|\s*月)\s*(?:日|号)?"
@@ -58,8 +60,9 @@ class DateRange:
         if self.start == self.end:
             return format_day(self.start)
         if self.start.year == self.end.year:
-            return f"{format_day(self.start)}至{self.end.month}月{self.end.day}日"
-        return f"{format_day(self.start)}至{format_day(self.end)}"
+            last = wording.MONTH_DAY.format(month=self.end.month, day=self.end.day)
+            return wording.DAY_RANGE.format(first=format_day(self.start), last=last)
+        return wording.DAY_RANGE.format(first=format_day(self.start), last=format_day(self.end))
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,7 @@ class DateQuery:
 
 
 def format_day(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
+    return wording.DAY.format(year=day.year, month=day.month, day=day.day)
 
 
 def _year_for(month: int, day: int, period: tuple[date, date]) -> int:
@@ -186,11 +189,11 @@ def _lunar_month_days(year: int, month: int) -> int:
 def _solar_reason(year: int, month: int, day: int) -> str:
     """Why year/month/day is no date, in the words a resident reads: 「没有13月」, 「2020年2月只有29天」."""
     if not 1 <= month <= 12:
-        return f"没有{month}月"
+        return wording.NO_SUCH_MONTH.format(month=month)
     days = calendar.monthrange(year, month)[1]
     if month == 2:
-        return f"{year}年2月只有{days}天"
-    return f"{month}月只有{days}天"
+        return wording.FEBRUARY_DAYS.format(year=year, days=days)
+    return wording.MONTH_DAYS.format(month=month, days=days)
 
 
 def _safe_date(year: int, month: int, day: int) -> date | None:
@@ -302,7 +305,10 @@ class DateParser:
             day = days
         elif day > days:
             query.invalid.append(
-                InvalidDate(match.group(0), f"{year}年{_LUNAR_MONTH_NAMES[month]}只有{days}天")
+                InvalidDate(
+                    match.group(0),
+                    wording.LUNAR_MONTH_DAYS.format(year=year, month=_LUNAR_MONTH_NAMES[month], days=days),
+                )
             )
             return None
         lunar = Festival(match.group(0), lunar=(month, day))
@@ -373,7 +379,7 @@ class DateParser:
             month = int(match["m"])
             if not 1 <= month <= 12:
                 if all(match.end() <= a or match.start() >= b for a, b in taken):
-                    invalid(match, f"没有{month}月")
+                    invalid(match, wording.NO_SUCH_MONTH.format(month=month))
                 continue
             year = int(match["y"]) if match["y"] else _year_for(month, 15, self.period)
             if not date.min.year <= year <= date.max.year:

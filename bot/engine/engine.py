@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from bot import wording
 from bot.admin.unanswered import LOW_CONFIDENCE, UnansweredLog
 from bot.data.knowledge import Event, Knowledge, KnowledgeError, load_knowledge
 from bot.data.yamlio import Problem
@@ -30,7 +31,6 @@ from bot.engine.search import KnowledgeSearch
 from bot.engine.snapshot import CacheDir, SnapshotCache, input_key, tokenizer_key
 from bot.engine.text import Tokenizer, has_word, jieba_dictionary, normalise
 from bot.engine.understand import Understander, Understanding
-from bot.wording import NOT_IN_REPORTS
 
 log = logging.getLogger(__name__)
 
@@ -297,9 +297,7 @@ class Engine:
         brain = self._brain  # one version for the whole message
         message = normalise(text, limit=MAX_MESSAGE_CHARS)
         if not has_word(message):
-            return plain_reply(
-                "fallback", "empty", "请用文字提问,例如「哪里可以写春联?」或「怎么在手机上信访?」。"
-            )
+            return plain_reply("fallback", "empty", wording.EMPTY_MESSAGE)
         number = picked(message, state.choices)
         if number is not None:
             return self.pick(state, number, brain)
@@ -314,11 +312,13 @@ class Engine:
                 ):
                     intent = short[0]
                     if intent.kind == "paging" and intent.name == "show_original":
-                        return self.act(state, Action("original", "原文", state.passage or ""))
+                        return self.act(state, Action("original", wording.ORIGINAL, state.passage or ""))
                     if intent.kind == "paging":
                         return self.page(state, +1 if intent.name == "next_page" else -1, brain)
                     return plain_reply(
-                        "chitchat", intent.name, intent.replies[0] if intent.replies else "您好!"
+                        "chitchat",
+                        intent.name,
+                        intent.replies[0] if intent.replies else wording.CHITCHAT_DEFAULT,
                     )
         oos = brain.router.out_of_scope(message)
         if oos is not None:
@@ -366,12 +366,12 @@ class Engine:
             return plain_reply(
                 "fallback",
                 "next_page" if delta > 0 else "previous_page",
-                "还没有可以翻页的列表。先问一个活动问题,例如「哪里可以猜灯谜?」。",
+                wording.NOTHING_TO_PAGE,
             )
         wanted = state.page + delta
         reply = self.show_events(state, state.query, wanted, brain)
         if reply.page != wanted and reply.events:
-            edge = "已经是最后一页。" if delta > 0 else "已经是第一页。"
+            edge = wording.LAST_PAGE if delta > 0 else wording.FIRST_PAGE
             return reply.with_(footer=edge + reply.footer)
         return reply
 
@@ -388,20 +388,18 @@ class Engine:
             try:
                 day = date.fromisoformat(str(action.value))
             except ValueError:
-                return plain_reply(
-                    "fallback", "day", "这个日期看不懂。可以直接问,例如「2月5日有什么活动?」。"
-                )
+                return plain_reply("fallback", "day", wording.BAD_DAY)
             return self.show_events(state, EventQuery(ranges=(DateRange(day, day),)), 0)
         original = self.original(str(action.value or state.passage or ""))
         if original is None:
-            return plain_reply("fallback", "original", "这段原文现在找不到了,资料可能已经更新。请重新提问。")
+            return plain_reply("fallback", "original", wording.ORIGINAL_GONE)
         return original
 
     def pick(self, state: DialogueState, number: int, brain: Brain | None = None) -> Reply:
         """The full answer behind suggestion ``number`` (1-based) of the last suggestions reply."""
         brain = brain or self._brain
         if not 1 <= number <= len(state.choices):
-            return plain_reply("fallback", "pick", "没有这个选项。请回复上面列出的序号,或者直接提问。")
+            return plain_reply("fallback", "pick", wording.NO_SUCH_CHOICE)
         choice = state.choices[number - 1]
         state.choices = []
         if choice.kind == "events" and choice.query is not None:
@@ -414,7 +412,7 @@ class Engine:
         service = next((s for s in brain.knowledge.services if s.name == choice.target), None)
         if choice.kind == "service" and service is not None:
             return service_reply(brain.knowledge, "service_lookup", service, 1.0)
-        return plain_reply("fallback", "pick", "这个选项的资料已经更新,请重新提问。")
+        return plain_reply("fallback", "pick", wording.CHOICE_GONE)
 
     def show_events(
         self, state: DialogueState, query: EventQuery, page: int, brain: Brain | None = None
@@ -471,7 +469,9 @@ class Engine:
                 if w not in said and brain.tokenizer.canonical(w) not in said
             ]
             if missing and reply.kind == "events":
-                return reply.with_(title=NOT_IN_REPORTS.format(words="、".join(missing)) + "\n" + reply.title)
+                return reply.with_(
+                    title=wording.NOT_IN_REPORTS.format(words="、".join(missing)) + "\n" + reply.title
+                )
             return reply
         if decision.band == "close":
             return self._suggest(brain, decision, state)
@@ -492,7 +492,9 @@ class Engine:
             events = brain.events(candidate.query)
             if attribute is not None and events and not any(attribute.carried_by(e.text) for e in events):
                 state.query, state.page = candidate.query, 0
-                return self._not_given(brain, attribute, "活动表", [self._event_line(e) for e in events[:2]])
+                return self._not_given(
+                    brain, attribute, wording.EVENT_TABLE, [self._event_line(e) for e in events[:2]]
+                )
             return self.show_events(state, candidate.query, 0, brain)
         if candidate.kind == "service" and candidate.service is not None:
             service = candidate.service
@@ -531,7 +533,7 @@ class Engine:
             Reply(
                 "suggestions",
                 "suggestions",
-                title="您是想问下面哪一个?",
+                title=wording.SUGGEST_TITLE,
                 items=tuple(
                     Offer(i, c.label, "events" if c.kind == "events" else "passages")
                     for i, c in enumerate(choices, 1)
@@ -552,13 +554,15 @@ class Engine:
             events = brain.events(turn.query)
             if not any(turn.attribute.carried_by(e.text) for e in events):
                 return self._not_given(
-                    brain, turn.attribute, "活动表", [self._event_line(e) for e in events[:2]]
+                    brain, turn.attribute, wording.EVENT_TABLE, [self._event_line(e) for e in events[:2]]
                 )
         return self.show_events(state, matching_events_query(brain, turn.query) or turn.query, 0, brain)
 
     @staticmethod
     def _event_line(event: Event) -> str:
-        return f"{event_date(event)},{event.place}:{event.content}(主办:{event.organiser})"
+        return wording.EVENT_LINE.format(
+            when=event_date(event), place=event.place, content=event.content, organiser=event.organiser
+        )
 
     @staticmethod
     def _invalid_dates(brain: Brain, message: str) -> Reply | None:
@@ -566,22 +570,23 @@ class Engine:
         invalid = brain.dates.parse(message).invalid
         if not invalid:
             return None
-        reasons = ";".join(dict.fromkeys(f"「{d.text}」不是有效日期:{d.reason}" for d in invalid))
-        ask = "请换一个日期再问,例如「2月5日」或「正月十五」。"
-        return plain_reply("fallback", "invalid_date", f"{reasons}。{ask}")
+        reasons = ";".join(
+            dict.fromkeys(wording.INVALID_DATE.format(text=d.text, reason=d.reason) for d in invalid)
+        )
+        return plain_reply("fallback", "invalid_date", f"{reasons}。{wording.INVALID_DATE_ASK}")
 
     def _not_given(self, brain: Brain, attribute: Attribute, where: str, said: list[str]) -> Reply:
         """The asked attribute is not in the knowledge: say so, and what it does say (as text only:
         the reply states no fact it does not have, and cites nothing it does not answer from)."""
         shown = ";".join(s if len(s) <= 120 else s[:119] + "…" for s in said)
-        text = f"抱歉,资料里没有写{attribute.name}。{where}里写的是:{shown}"
+        text = wording.NOT_GIVEN.format(attribute=attribute.name, where=where, shown=shown)
         return plain_reply("fallback", "missing_attribute", text)
 
     # -- replies that are not from the knowledge --------------------------------------------------
 
     def _fallback(self, brain: Brain, reason: str, best: str = "", score: float = 0.0) -> Reply:
         intent = brain.router.first("fallback")
-        text = intent.replies[0] if intent.replies else "抱歉,这个问题我不知道。"
+        text = intent.replies[0] if intent.replies else wording.DONT_KNOW
         return plain_reply("fallback", reason, text).with_(confidence=score, best=best)
 
     def _period(self, brain: Brain, words: list[str]) -> Reply:
@@ -589,9 +594,12 @@ class Engine:
         return plain_reply(
             "fallback",
             "out_of_period",
-            f"我没有「{words[0]}」的活动信息。我知道的活动是{'、'.join(sorted(brain.event_districts))}"
-            f"{format_day(first)}至{format_day(last)}举办的,都已经结束了。"
-            f"可以问那段时间的某一天,例如「{format_day(last)}有什么活动?」。",
+            wording.OUT_OF_PERIOD.format(
+                word=words[0],
+                districts="、".join(sorted(brain.event_districts)),
+                first=format_day(first),
+                last=format_day(last),
+            ),
         )
 
     @staticmethod
@@ -604,13 +612,14 @@ class Engine:
         if query.places:
             parts.append("、".join(query.places))
         if query.activity:
-            parts.append("「" + ("或".join if query.any_activity else " ".join)(query.activity) + "」相关")
+            joined = ("或".join if query.any_activity else " ".join)(query.activity)
+            parts.append(wording.LABEL_RELATED.format(words=joined))
         elif query.topics and not query.ranges:
-            parts.append("「" + " ".join(query.topics) + "」相关")
+            parts.append(wording.LABEL_RELATED.format(words=" ".join(query.topics)))
         label = " ".join(parts)
         if len(label) > _MAX_LABEL:
             label = label[: _MAX_LABEL - 1] + "…"
-        return f"{label}的活动" if label else "活动"
+        return wording.LABEL_EVENTS_OF.format(label=label) if label else wording.LABEL_EVENTS
 
     @staticmethod
     def _range_label(day: DateRange, about_festival: bool) -> str:
@@ -618,17 +627,16 @@ class Engine:
         if not day.named:
             return day.describe()
         if day.start != day.end:  # 「过年」, 「春节期间」: a period, not a day
-            return f"{day.label}期间({day.describe()})"
+            return wording.RANGE_PERIOD.format(label=day.label, days=day.describe())
         if about_festival:
-            return f"{day.describe()}({day.label}当天)及与{day.label}有关"
-        return f"{day.describe()}({day.label}当天)"
+            return wording.RANGE_FESTIVAL_DAY_AND_RELATED.format(days=day.describe(), label=day.label)
+        return wording.RANGE_FESTIVAL_DAY.format(days=day.describe(), label=day.label)
 
     @staticmethod
     def _relative_note(brain: Brain, query: EventQuery) -> str:
         if not query.relative:
             return ""
         first, last = brain.knowledge.period
-        return (
-            f"我没有「{query.relative[0]}」的活动信息,下面是{format_day(first)}至{format_day(last)}"
-            "已经举办过的活动。"
+        return wording.RELATIVE_NOTE.format(
+            word=query.relative[0], first=format_day(first), last=format_day(last)
         )

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
+from bot import wording
+
 Kind = Literal["events", "passages", "chitchat", "fallback", "suggestions"]
 ActionKind = Literal["next_page", "previous_page", "original", "pick", "day"]
 
@@ -41,7 +43,7 @@ class EventItem:
 
     @property
     def line(self) -> str:
-        organiser = f";主办:{self.organiser}" if self.organiser else ""
+        organiser = wording.EVENT_ORGANISER.format(organiser=self.organiser) if self.organiser else ""
         return f"{self.number}. {self.when},{self.place}:{self.content}{organiser}"
 
 
@@ -127,10 +129,11 @@ class Reply:
             return ""
         first = self.citations[0]
         if self.kind == "events":
-            numbers = "、".join(c.locator.removeprefix("序号") for c in self.citations)
-            return f"来源:《{first.title}》序号 {numbers}"
-        when = f"({first.when})" if first.when else ""
-        return f"来源:《{first.title}》{when}{('· ' + first.locator) if first.locator else ''}"
+            numbers = "、".join(c.locator.removeprefix(wording.EVENT_NUMBER) for c in self.citations)
+            return wording.SOURCE_EVENTS.format(title=first.title, numbers=numbers)
+        when = wording.SOURCE_WHEN.format(when=first.when) if first.when else ""
+        locator = ("· " + first.locator) if first.locator else ""
+        return wording.SOURCE.format(title=first.title, when=when, locator=locator)
 
     @property
     def text(self) -> str:
@@ -215,11 +218,11 @@ def reply_actions(reply: Reply) -> tuple[Action, ...]:
     actions: list[Action] = []
     if reply.kind == "events" and reply.pages > 1:
         if reply.has_previous:
-            actions.append(Action("previous_page", "上一页", reply.page - 1))
+            actions.append(Action("previous_page", wording.PREVIOUS, reply.page - 1))
         if reply.has_next:
-            actions.append(Action("next_page", "下一页", reply.page + 1))
+            actions.append(Action("next_page", wording.NEXT, reply.page + 1))
     elif reply.kind == "passages" and reply.passage:
-        actions.append(Action("original", "原文", reply.passage))
+        actions.append(Action("original", wording.ORIGINAL, reply.passage))
     elif reply.kind == "suggestions":
         actions.extend(Action("pick", o.label, o.number) for o in reply.offers)
     return tuple(actions)

@@ -125,7 +125,8 @@ def days_keyboard(days: list[date], per_row: int = DAYS_PER_ROW) -> InlineKeyboa
     """One button per day that has events; the data is the date itself, so it never expires."""
     buttons = [
         InlineKeyboardButton(
-            f"{d.month}月{d.day}日", callback_data=encode(Action("day", "", d.isoformat()), "")
+            texts.MONTH_DAY.format(month=d.month, day=d.day),
+            callback_data=encode(Action("day", "", d.isoformat()), ""),
         )
         for d in days
     ]

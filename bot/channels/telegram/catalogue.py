@@ -44,10 +44,10 @@ def render_about(knowledge: Knowledge, limit: int = MAX_CHARS) -> list[str]:
     blocks = tagged(texts.ABOUT_TITLE.format(count=len(sources)), "b", limit)
     districts = sorted({s.district for s in sources}, key=lambda d: (d == "", d))
     for district in districts:
-        lines = [f"<b>{escape(district or '其他')}</b>"]
+        lines = [f"<b>{escape(district or texts.ABOUT_OTHER_DISTRICT)}</b>"]
         for source in (s for s in sources if s.district == district):
             when = source_when(source)
-            kind = "(活动安排表)" if source.kind == "table" else ""
+            kind = texts.ABOUT_TABLE if source.kind == "table" else ""
             lines.append(
                 f"• 《{escape(source.full_title)}》{escape(kind)}" + (f" {escape(when)}" if when else "")
             )

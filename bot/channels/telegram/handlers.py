@@ -181,7 +181,7 @@ class TelegramBot:
             ReplyKeyboardMarkup(
                 [list(row) for row in texts.KEYBOARD_ROWS],
                 resize_keyboard=True,
-                input_field_placeholder="请输入问题",
+                input_field_placeholder=texts.TELEGRAM_INPUT_PLACEHOLDER,
             )
             if private
             else None
@@ -206,7 +206,7 @@ class TelegramBot:
             return
         words = " ".join(context.args or []).strip()
         if words:
-            question = words if "活动" in words else f"{words}有什么活动?"
+            question = words if "活动" in words else texts.EVENTS_ON.format(words=words)
             await self._answer(update, context, Target.of(message), Said(question, id=str(update.update_id)))
             return
         if not await self._admit(update, context):

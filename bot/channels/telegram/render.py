@@ -77,11 +77,11 @@ def event_block(item: EventItem) -> str:
     """One event as residents read it on a phone: numbered date with year, then place, content, organiser."""
     lines = [
         f"<b>{item.number}. {escape(item.when)}</b>",
-        f"地点:{escape(item.place)}",
-        f"内容:{escape(item.content)}",
+        texts.TELEGRAM_PLACE.format(place=escape(item.place)),
+        texts.TELEGRAM_CONTENT.format(content=escape(item.content)),
     ]
     if item.organiser:
-        lines.append(f"主办:{escape(item.organiser)}")
+        lines.append(texts.TELEGRAM_ORGANISER.format(organiser=escape(item.organiser)))
     return "\n".join(lines)
 
 
