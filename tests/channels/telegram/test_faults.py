@@ -342,8 +342,9 @@ def test_run_bot_survives_faults_stops_on_sigterm_mid_answer_and_resumes_the_dia
         None,
     ]
     assert len(answers(api, late)) == 1, "the answer in flight at SIGTERM was delivered"
-    assert saved_dialogue(tmp_path, riddler).query.activity == ("灯谜",)  # type: ignore[union-attr]
-    assert saved_dialogue(tmp_path, late).query.activity == ("春联",), "state changed mid-answer is saved"  # type: ignore[union-attr]
+    riddles, couplets = saved_dialogue(tmp_path, riddler).query, saved_dialogue(tmp_path, late).query
+    assert riddles is not None and riddles.activity == ("灯谜",)
+    assert couplets is not None and couplets.activity == ("春联",), "state changed mid-answer is saved"
     assert api.pending_updates() == 0
 
     polls = len(api.calls("getUpdates"))

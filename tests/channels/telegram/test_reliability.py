@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from telegram.error import NetworkError, TimedOut
-from telegram.request import RequestData
+from telegram.request import BaseRequest, RequestData
 
 from benchmarks.fake_bot_api import FakeBotAPI, message_update
 from bot import wording as texts
@@ -85,13 +85,22 @@ async def test_a_send_failing_past_the_cap_is_logged_without_personal_data(
     assert "幸福路" not in caplog.text and resident.first_name not in caplog.text
 
 
-class _Inner:
+class _Inner(BaseRequest):
     """A request layer that answers from a script: (status, body) or an exception per call."""
 
     def __init__(self, script: list[Any]) -> None:
         self.script = script
         self.calls = 0
-        self.read_timeout = 5.0
+
+    @property
+    def read_timeout(self) -> float:
+        return 5.0
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
 
     async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
         step = self.script[self.calls]
@@ -108,7 +117,7 @@ def _retrying(script: list[Any]) -> tuple[RetryingRequest, _Inner, list[float]]:
         pauses.append(seconds)
 
     inner = _Inner(script)
-    return RetryingRequest(inner, sleep=sleep), inner, pauses  # type: ignore[arg-type]
+    return RetryingRequest(inner, sleep=sleep), inner, pauses
 
 
 async def test_retries_back_off_are_capped_and_never_repeat_a_timed_out_send() -> None:

@@ -9,11 +9,15 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from bot import wording
 from tests.channels.web.conftest import ROOT, Server
+
+if TYPE_CHECKING:  # playwright is optional at run time: importorskip below
+    from playwright.sync_api import Browser, Locator, Page
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -40,7 +44,7 @@ expect = sync_api.expect
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
+def browser() -> Iterator[Browser]:
     with sync_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
@@ -50,7 +54,7 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def page(browser, server: Server):  # type: ignore[no-untyped-def]
+def page(browser: Browser, server: Server) -> Iterator[Page]:
     """A fresh browser profile (no localStorage, no cookie) on the chat page."""
     context = browser.new_context(locale="zh-CN", viewport={"width": 820, "height": 1000})
     tab = context.new_page()
@@ -59,7 +63,7 @@ def page(browser, server: Server):  # type: ignore[no-untyped-def]
     context.close()
 
 
-def ask(page, question: str):  # type: ignore[no-untyped-def]
+def ask(page: Page, question: str) -> Locator:
     """Type a question into the labelled box, send it with Enter, and return the new answer."""
     answers = page.locator("article.msg.bot")
     before = answers.count()
@@ -70,7 +74,7 @@ def ask(page, question: str):  # type: ignore[no-untyped-def]
     return answers.last
 
 
-def press(page, name: str):  # type: ignore[no-untyped-def]
+def press(page: Page, name: str) -> Locator:
     """Press the latest button called ``name`` and return the answer it brought."""
     answers = page.locator("article.msg.bot")
     before = answers.count()
@@ -79,7 +83,7 @@ def press(page, name: str):  # type: ignore[no-untyped-def]
     return answers.last
 
 
-def test_a_conversation(page) -> None:  # type: ignore[no-untyped-def]
+def test_a_conversation(page: Page) -> None:
     answer = ask(page, "哪里可以猜灯谜?")
     expect(answer).to_contain_text("灯谜")
     expect(answer).to_contain_text("已举办")
@@ -109,14 +113,14 @@ def test_a_conversation(page) -> None:  # type: ignore[no-untyped-def]
         page.screenshot(path=str(ROOT / target))
 
 
-def test_an_example_chip_asks_in_one_tap(page) -> None:  # type: ignore[no-untyped-def]
+def test_an_example_chip_asks_in_one_tap(page: Page) -> None:
     answers = page.locator("article.msg.bot")
     page.get_by_role("button", name=wording.EXAMPLE_QUESTIONS[0]).click()
     expect(answers).to_have_count(2)
     expect(answers.last.locator(".source")).to_contain_text("来源:")
 
 
-def test_a_reload_keeps_the_conversation(page) -> None:  # type: ignore[no-untyped-def]
+def test_a_reload_keeps_the_conversation(page: Page) -> None:
     ask(page, "哪里可以猜灯谜?")
     page.reload()
     answers = page.locator("article.msg.bot")
@@ -127,7 +131,7 @@ def test_a_reload_keeps_the_conversation(page) -> None:  # type: ignore[no-untyp
     expect(ask(page, wording.NEXT)).to_contain_text("第3/3页")  # typed: the server kept the resident
 
 
-def test_keyboard_only(page) -> None:  # type: ignore[no-untyped-def]
+def test_keyboard_only(page: Page) -> None:
     box = page.get_by_label(wording.WEB_INPUT_LABEL)
     for _ in range(TAB_LIMIT):
         page.keyboard.press("Tab")
@@ -150,7 +154,7 @@ def test_keyboard_only(page) -> None:  # type: ignore[no-untyped-def]
     expect(answers.last).to_contain_text("第2/3页")
 
 
-def test_font_size_control_is_kept(page) -> None:  # type: ignore[no-untyped-def]
+def test_font_size_control_is_kept(page: Page) -> None:
     size = "() => getComputedStyle(document.documentElement).fontSize"
     assert page.evaluate(size) == "20px"
     page.get_by_role("button", name=wording.WEB_BIGGER).click()
@@ -162,14 +166,14 @@ def test_font_size_control_is_kept(page) -> None:  # type: ignore[no-untyped-def
     assert page.evaluate(size) == "20px"  # never below the minimum
 
 
-def test_targets_are_large_enough(page) -> None:  # type: ignore[no-untyped-def]
+def test_targets_are_large_enough(page: Page) -> None:
     ask(page, "哪里可以猜灯谜?")
     for button in page.get_by_role("button").all():
         box = button.bounding_box()
         assert box is not None and box["height"] >= 48 and box["width"] >= 48, button.inner_text()
 
 
-def test_no_serious_accessibility_violation(page) -> None:  # type: ignore[no-untyped-def]
+def test_no_serious_accessibility_violation(page: Page) -> None:
     from axe_playwright_python.sync_playwright import Axe
 
     ask(page, "哪里可以猜灯谜?")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -35,7 +36,7 @@ def servers(redis_url: str, tmp_path: Path) -> Iterator[tuple[Server, Server]]: 
         stop(two.process)
 
 
-def chat(server: Server, body: dict[str, object]) -> dict[str, object]:
+def chat(server: Server, body: dict[str, object]) -> dict[str, Any]:
     response = httpx.post(f"{server.url}/api/chat", json={**body, "resident": RESIDENT}, timeout=30)
     assert response.status_code == 200, response.text
     return response.json()
