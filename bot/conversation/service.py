@@ -16,8 +16,9 @@ import secrets
 import threading
 import time
 from collections import Counter, OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.conversation.flood import FloodGate
 from bot.conversation.limits import (
@@ -32,6 +33,7 @@ from bot.state.base import StateStore
 from bot.wording import SLOW_DOWN, SORRY
 
 log = logging.getLogger(__name__)
+L = TypeVar("L", threading.Lock, asyncio.Lock)
 
 DIALOGUE = "dialogue"  # namespace of residents' DialogueState
 MEMO = "memo"  # what a sent reply's buttons act on, by the reply's ref
@@ -181,21 +183,19 @@ class Conversation:
 
     def _lock(self, resident: str) -> threading.Lock:
         with self._guard:
-            lock = self._locks.pop(resident, None) or threading.Lock()
-            self._locks[resident] = lock
-            while len(self._locks) > LOCKS_KEPT:
-                oldest, held = next(iter(self._locks.items()))
-                if held.locked():
-                    break
-                del self._locks[oldest]
-            return lock
+            return _recent(self._locks, resident, threading.Lock)
 
     def _async_lock(self, resident: str) -> asyncio.Lock:
-        lock = self._async_locks.pop(resident, None) or asyncio.Lock()
-        self._async_locks[resident] = lock
-        while len(self._async_locks) > LOCKS_KEPT:
-            oldest, held = next(iter(self._async_locks.items()))
-            if held.locked():
-                break
-            del self._async_locks[oldest]
-        return lock
+        return _recent(self._async_locks, resident, asyncio.Lock)
+
+
+def _recent(locks: OrderedDict[str, L], resident: str, make: Callable[[], L]) -> L:
+    """The resident's lock, made on first use; idle locks beyond LOCKS_KEPT are forgotten, oldest first."""
+    lock = locks.pop(resident, None) or make()
+    locks[resident] = lock
+    while len(locks) > LOCKS_KEPT:
+        oldest, held = next(iter(locks.items()))
+        if held.locked():
+            break
+        del locks[oldest]
+    return lock

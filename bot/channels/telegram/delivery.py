@@ -27,6 +27,7 @@ from .limits import (
     RETRY_BACKOFF_SECONDS,
     SEND_ATTEMPTS,
 )
+from .wrapping import WrappingRequest
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ def retry_after(body: bytes) -> float | None:
         return None
 
 
-class RetryingRequest(BaseRequest):
+class RetryingRequest(WrappingRequest):
     """Another request object, with transient failures of every method but getUpdates retried."""
 
     def __init__(
@@ -57,20 +58,10 @@ class RetryingRequest(BaseRequest):
         attempts: int = SEND_ATTEMPTS,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.attempts = attempts
         self._sleep = sleep
         self.retries = 0  # for /stats and tests: how often a send needed another try
-
-    @property
-    def read_timeout(self) -> float | None:
-        return self.inner.read_timeout
-
-    async def initialize(self) -> None:
-        await self.inner.initialize()
-
-    async def shutdown(self) -> None:
-        await self.inner.shutdown()
 
     async def do_request(
         self,

@@ -30,6 +30,7 @@ from bot.conversation.service import ANSWERS, SEEN
 from bot.state.base import StateStore
 
 from .limits import ANSWERED_TTL_SECONDS, POISON_IDS_KEPT
+from .wrapping import WrappingRequest
 
 log = logging.getLogger(__name__)
 
@@ -119,22 +120,12 @@ class UpdateJournal:
         return len(self._in_flight)
 
 
-class IntakeRequest(BaseRequest):
+class IntakeRequest(WrappingRequest):
     """The getUpdates request: every update journalled before the next poll confirms it; poison disarmed."""
 
     def __init__(self, inner: BaseRequest, journal: UpdateJournal) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.journal = journal
-
-    @property
-    def read_timeout(self) -> float | None:
-        return self.inner.read_timeout
-
-    async def initialize(self) -> None:
-        await self.inner.initialize()
-
-    async def shutdown(self) -> None:
-        await self.inner.shutdown()
 
     async def do_request(
         self,
