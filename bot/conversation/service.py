@@ -127,14 +127,19 @@ class Conversation:
     def _once(self, resident: str, message: Message) -> Reply:
         """A message delivered again (WeChat retries, a replayed update) is answered once, the same way."""
         key = f"{resident}:{message.id}"
-        if not self.store.claim(SEEN, key, SEEN_TTL_SECONDS):
+        try:
+            first = self.store.claim(SEEN, key, SEEN_TTL_SECONDS)
+        except Exception as exc:  # a store that cannot write: answer, even if a retry is answered twice
+            log.warning("state store: claim not saved (%s: %s)", type(exc).__name__, exc)
+            first = True
+        if not first:
             stored = self.store.wait_for(ANSWERS, key, RETRY_WAIT_SECONDS)
             if stored is None:
                 return plain_reply("fallback", "ignored", "")
             return reply_from_state(stored)
         with self._lock(resident):
             reply = self._answer(resident, message)
-        self.store.put(ANSWERS, key, reply_to_state(reply), SEEN_TTL_SECONDS)
+        self._save(ANSWERS, key, reply_to_state(reply), SEEN_TTL_SECONDS)
         return reply
 
     def _answer(self, resident: str, incoming: Incoming) -> Reply:
@@ -153,11 +158,22 @@ class Conversation:
             return plain_reply("fallback", "error", SORRY)
         if reply.passage:
             state.passage = reply.passage
-        self.store.put(DIALOGUE, resident, state.to_json(), self.ttl)
+        self._save(DIALOGUE, resident, state.to_json(), self.ttl)
         self.stats.kinds[reply.kind] += 1
         if reply.actions:
             reply = reply.with_(ref=self._remember(state, reply))
         return reply
+
+    def _save(self, namespace: str, key: str, value: Any, ttl: float | None) -> bool:
+        """Write to the store; a store that cannot write (a full disk, Redis gone) costs the resident
+        the context of a follow-up, never the answer, and the operator gets one line per failure."""
+        try:
+            self.store.put(namespace, key, value, ttl)
+        except Exception as exc:
+            self.stats.errors += 1
+            log.warning("state store: %s not saved (%s: %s)", namespace, type(exc).__name__, exc)
+            return False
+        return True
 
     def _remember(self, state: DialogueState, reply: Reply) -> str:
         """Keep what the reply's buttons act on, so a press on an older message still works."""
@@ -165,8 +181,7 @@ class Conversation:
         memo: dict[str, Any] = {"query": None, "choices": [c.to_json() for c in state.choices]}
         if reply.kind == "events" and state.query is not None:
             memo["query"] = state.query.to_json()
-        self.store.put(MEMO, ref, memo, self.ttl)
-        return ref
+        return ref if self._save(MEMO, ref, memo, self.ttl) else ""
 
     def _recall(self, ref: str, state: DialogueState) -> None:
         """Point the state at the list or choices of the reply whose button was pressed."""
