@@ -192,3 +192,24 @@ def test_a_zero_width_space_inside_a_word_does_not_split_it(fixture_engine: Engi
     plain = fixture_engine.answer("哪里可以写春联?", DialogueState())
     hidden = fixture_engine.answer("哪里可以写\u200b春\u2060联?", DialogueState())
     assert hidden.events == plain.events and len(plain.events) > 5
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Hello! What can you do?",
+        "你好啊,你都会弄啥",
+        "thank you very much",
+        "先这样吧,拜拜",
+        "Are you a real person?",
+        "你真厉害",
+        "答非所问",
+    ],
+)
+def test_small_talk_mixes_kinds_and_languages(ask: Ask, question: str) -> None:
+    """Greeting and help in one message, English at its natural length, everyday words left over."""
+    assert ask(question).kind == "chitchat"
+
+
+def test_small_talk_that_names_a_topic_is_a_question(ask: Ask) -> None:
+    assert ask("你好,我想问一下写春联在哪").kind == "events"

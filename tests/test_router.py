@@ -52,3 +52,11 @@ def test_missing_kind_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "chat.yaml").write_text("intents:\n  - name: hi\n    kind: chitchat\n", encoding="utf-8")
     with pytest.raises(KnowledgeError, match="no intent of kind"):
         Router.load(tmp_path)
+
+
+def test_an_english_word_counts_two_characters() -> None:
+    from bot.engine.router import message_length
+
+    assert message_length("谢谢!") == 2
+    assert message_length("thank you very much") == 8
+    assert message_length("Hello, 你好") == 4

@@ -308,7 +308,7 @@ class Engine:
                 # The whole message less the small-talk words: 「老人…不适应,有没有人能帮帮」 ends
                 # like a greeting but asks for help with something the knowledge knows.
                 if short is not None and not self._names_a_topic(
-                    brain, self._without_keywords(understood.plain, short[0])
+                    brain, self._without_keywords(understood.plain, short[0], brain.router)
                 ):
                     intent = short[0]
                     if intent.kind == "paging" and intent.name == "show_original":
@@ -326,10 +326,13 @@ class Engine:
         return self._question(brain, understood, state)
 
     @staticmethod
-    def _without_keywords(message: str, intent: Intent) -> str:
-        """「好的,谢谢」 less every thanks word is empty: small talk, not a question."""
+    def _without_keywords(message: str, intent: Intent, router: Router) -> str:
+        """「好的,谢谢」 less every thanks word is empty: small talk, not a question. Small talk
+        mixes its kinds (「你好啊,你都会弄啥」, 「Thanks, bye!」), so every small-talk word goes."""
         rest = message.lower()
-        for keyword in sorted(intent.keywords, key=len, reverse=True):
+        intents = router.by_kind.get("chitchat", []) if intent.kind == "chitchat" else [intent]
+        keywords = {k for i in intents for k in i.keywords}
+        for keyword in sorted(keywords, key=len, reverse=True):
             rest = rest.replace(keyword.lower(), " ")
         return rest
 
@@ -339,6 +342,7 @@ class Engine:
         which the knowledge cannot answer but which is no request for the help text either."""
         return bool(elsewhere_topics(brain, text)) or any(
             t not in brain.event_words
+            and not brain.search.says_little(t)
             and (t in brain.search.event_vocabulary or t in brain.search.context_index)
             for t in brain.tokenizer.tokens(text)
         )

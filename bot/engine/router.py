@@ -14,6 +14,16 @@ from bot.data.schema import KnowledgeError, check_intents
 from bot.data.yamlio import Problem
 
 _PUNCTUATION = re.compile(r"[\s\W_]+", re.UNICODE)
+_LATIN_WORD = re.compile(r"[A-Za-z]+")
+# An English word counts as this many characters against an intent's max_length: 「谢谢」 is two
+# characters, "thank you very much" four words, and both are as short as small talk gets.
+LATIN_WORD_LENGTH = 2
+
+
+def message_length(text: str) -> int:
+    """Characters without punctuation, an English word counting LATIN_WORD_LENGTH."""
+    bare = _PUNCTUATION.sub("", _LATIN_WORD.sub("", text))
+    return len(bare) + LATIN_WORD_LENGTH * len(_LATIN_WORD.findall(text))
 
 
 class Router:
@@ -44,10 +54,10 @@ class Router:
         """Paging or small talk: a short message carrying one of the intent's keywords.
 
         Returns the intent and the keyword, so the caller can check what else the message says."""
-        bare = _PUNCTUATION.sub("", text)
+        length = message_length(text)
         best: tuple[int, Intent, str] | None = None
         for intent in [*self.by_kind.get("paging", []), *self.by_kind.get("chitchat", [])]:
-            if intent.max_length is not None and len(bare) > intent.max_length:
+            if intent.max_length is not None and length > intent.max_length:
                 continue
             lowered = text.lower()
             for keyword in intent.keywords:

@@ -137,6 +137,11 @@ class KnowledgeSearch:
             return NOISE_WEIGHT
         return max(1.0, self._max_idf * 1.2 * self.tokenizer.rarity(token) * self._everyday(token))
 
+    def says_little(self, token: str) -> bool:
+        """A single character or an everyday word (「这样」, 「您」, 「先」): it names no topic, so
+        「先这样吧,拜拜」 stays a goodbye; 「孩子」, 「手机」, 「春联」 do name one."""
+        return len(token) < 2 or self._everyday(token) <= EVERYDAY_FLOOR
+
     def _everyday(self, token: str) -> float:
         """How much of its weight a word keeps for being rare in everyday Chinese: 「到底」, 「他们」,
         「期间」 are rare in the articles but say nothing about what is asked, so they neither make
