@@ -293,24 +293,16 @@ class FakeBotAPI:
     async def wait_until(self, predicate: Callable[[], Any], timeout: float = 5.0, what: str = "") -> Any:
         """Poll ``predicate`` until truthy (returns its value); fail the test after ``timeout``."""
         deadline = time.monotonic() + timeout
-        while True:
-            value = predicate()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}")
+        while not (value := _checked(predicate, deadline, timeout, what)):
             await asyncio.sleep(0.01)
+        return value
 
     def wait_until_sync(self, predicate: Callable[[], Any], timeout: float = 5.0, what: str = "") -> Any:
         """``wait_until`` for code without an event loop (subprocess tests, benchmarks)."""
         deadline = time.monotonic() + timeout
-        while True:
-            value = predicate()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}")
+        while not (value := _checked(predicate, deadline, timeout, what)):
             time.sleep(0.01)
+        return value
 
     # -- the Bot API ------------------------------------------------------------------------------
 
@@ -771,3 +763,11 @@ def callback_update(
             "data": data,
         }
     }
+
+
+def _checked(predicate: Callable[[], Any], deadline: float, timeout: float, what: str) -> Any:
+    """The predicate's value; a failure once the deadline has passed and it is still falsy."""
+    value = predicate()
+    if not value and time.monotonic() > deadline:
+        raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}")
+    return value

@@ -8,7 +8,6 @@ tested by moving time, not by sleeping; Redis expires keys itself, so its tests 
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ import pytest
 
 from bot.state.base import StateStore
 from bot.state.sqlite import SQLiteStore
+from tests.processes import free_port, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_SERVER = shutil.which("redis-server")
@@ -62,21 +62,6 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def _answers_ping(url: str, proc: subprocess.Popen[bytes]) -> bool:
@@ -127,13 +112,13 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         url = f"redis://127.0.0.1:{port}/0"
         if _answers_ping(url, proc):
             break
-        _stop(proc)
+        stop(proc, timeout=5)
     else:
         pytest.fail(f"redis-server did not answer PING; see the logs in {workdir}")
     try:
         yield url
     finally:
-        _stop(proc)
+        stop(proc, timeout=5)
 
 
 @dataclass

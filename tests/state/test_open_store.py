@@ -8,7 +8,8 @@ import pytest
 
 from bot.state import open_store
 from bot.state.sqlite import SQLiteStore
-from tests.state.conftest import free_port, run_python
+from tests.processes import free_port
+from tests.state.conftest import run_python
 
 
 @pytest.mark.parametrize("url", [None, "", "  "])

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import itertools
 import os
+import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -214,3 +216,22 @@ def neighbour(api: FakeBotAPI) -> Resident:
 @pytest.fixture
 def admin(api: FakeBotAPI) -> Resident:
     return Resident(api, ADMIN_ID, first_name="管理员")
+
+
+def operator_launch(
+    api: FakeBotAPI, tmp_path: Path, token: str, **extra: str
+) -> tuple[list[str], dict[str, str]]:
+    """The command and environment of ``run_bot.py telegram`` as an operator starts it: a .env file
+    for the fake Bot API and a SQLite store, and no TELEGRAM_/BOT_ variables of ours leaking in."""
+    env_file = tmp_path / "bot.env"
+    settings = {
+        "TELEGRAM_BOT_TOKEN": token,
+        "TELEGRAM_BASE_URL": api.base_url,
+        "BOT_STATE_URL": f"sqlite:///{tmp_path / 'state.sqlite3'}",
+        "BOT_WATCH_INTERVAL": "0",
+        **extra,
+    }
+    env_file.write_text("".join(f"{k}={v}\n" for k, v in settings.items()), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "BOT_"))}
+    env["BOT_UNANSWERED_LOG"] = str(tmp_path / "unanswered.jsonl")
+    return [sys.executable, "run_bot.py", "telegram", "--env-file", str(env_file)], env

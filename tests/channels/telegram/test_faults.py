@@ -13,10 +13,8 @@ it with SIGKILL mid-burst: every question is answered exactly once.
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import subprocess
-import sys
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,7 +32,7 @@ from bot.channels.telegram.limits import CONCURRENT_UPDATES
 from bot.channels.telegram.render import render_plain, render_reply
 from bot.engine import ROOT, Engine
 from bot.engine.dialogue import DialogueState
-from tests.channels.telegram.conftest import TOKEN, Launch, Resident
+from tests.channels.telegram.conftest import TOKEN, Launch, Resident, operator_launch
 
 pytestmark = pytest.mark.slow
 
@@ -266,26 +264,10 @@ def start_bot(
     api: FakeBotAPI, tmp_path: Path, run: int, **extra: str
 ) -> tuple[subprocess.Popen[bytes], Path]:
     """``python run_bot.py telegram`` as an operator starts it; stderr to a file (it may grow)."""
-    env_file = tmp_path / "bot.env"
-    settings = {
-        "TELEGRAM_BOT_TOKEN": PROCESS_TOKEN,
-        "TELEGRAM_BASE_URL": api.base_url,
-        "BOT_STATE_URL": f"sqlite:///{tmp_path / 'state.sqlite3'}",
-        "BOT_WATCH_INTERVAL": "0",
-        **extra,
-    }
-    env_file.write_text("".join(f"{k}={v}\n" for k, v in settings.items()), encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "BOT_"))}
-    env["BOT_UNANSWERED_LOG"] = str(tmp_path / "unanswered.jsonl")
+    command, env = operator_launch(api, tmp_path, PROCESS_TOKEN, **extra)
     stderr = tmp_path / f"run{run}.stderr"
     with stderr.open("wb") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "run_bot.py", "telegram", "--env-file", str(env_file)],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=sink,
-        )
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=sink)
     return process, stderr
 
 

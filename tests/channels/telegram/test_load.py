@@ -18,13 +18,13 @@ import statistics
 import threading
 import time
 from collections import defaultdict
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from benchmarks.fake_bot_api import FakeBotAPI, message_update
+from benchmarks.telegram_load import script  # one resident script: the test and the load run
 from bot import wording as texts
 from bot.channels.telegram.app import ResidentOrder
 from bot.channels.telegram.render import render_plain, render_reply
@@ -39,25 +39,6 @@ LATENCY = 0.01  # seconds per Bot API call: a (generous) network round trip to T
 RIDDLES_ON_FEB_5 = (23, 39, 40, 41, 42, 54)  # 猜灯谜 events of 2020-02-05 (序号 in the source)
 
 pytestmark = pytest.mark.slow
-
-
-def script(index: int, days: list[date]) -> list[str]:
-    """One resident's ten messages: even residents ask about 灯谜, odd ones about 春联, and each
-    names two days of their own, so neighbouring residents' replies differ."""
-    activity = "猜灯谜" if index % 2 == 0 else "写春联"
-    first, second = days[index % len(days)], days[(index * 7 + 3) % len(days)]
-    return [
-        f"哪里可以{activity}?",
-        "那2月5日呢?",
-        "下一页",
-        f"那{first.month}月{first.day}日呢?",
-        "/help",
-        "怎么在手机上信访?",
-        "元宵节有什么活动?",
-        "上一页",
-        f"{second.month}月{second.day}日有什么活动?",
-        "今天天气怎么样?",
-    ]
 
 
 def arrival_order(users: list[int], turns: int, seed: int = 2020) -> list[int]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import shutil
 import signal
 import subprocess
@@ -51,6 +50,7 @@ from tests.channels.telegram.conftest import (
     Resident,
     button_data,
     button_labels,
+    operator_launch,
     settle,
 )
 
@@ -550,24 +550,9 @@ def start_bot_process(
     api: FakeBotAPI, tmp_path: Path, token: str = TOKEN, **extra: str
 ) -> subprocess.Popen[str]:
     """``python run_bot.py telegram --env-file …`` against the fake server, as an operator runs it."""
-    env_file = tmp_path / "bot.env"
-    settings = {
-        "TELEGRAM_BOT_TOKEN": token,
-        "TELEGRAM_BASE_URL": api.base_url,
-        "BOT_STATE_URL": f"sqlite:///{tmp_path / 'state.sqlite3'}",
-        "BOT_WATCH_INTERVAL": "0",
-        **extra,
-    }
-    env_file.write_text("".join(f"{k}={v}\n" for k, v in settings.items()), encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "BOT_"))}
-    env["BOT_UNANSWERED_LOG"] = str(tmp_path / "unanswered.jsonl")
+    command, env = operator_launch(api, tmp_path, token, **extra)
     return subprocess.Popen(
-        [sys.executable, "run_bot.py", "telegram", "--env-file", str(env_file)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from bot.conversation import Conversation
 from bot.conversation.flood import FloodGate
 from bot.engine import Engine
 from bot.state.memory import MemoryStore
+from tests.processes import free_port, stop
 
 ROOT = Path(__file__).resolve().parents[3]
 SERVE_READY_TIMEOUT = 60.0  # loading the knowledge and jieba takes a few seconds, more on a busy CI box
@@ -45,12 +45,6 @@ async def client(make_app: Callable[..., Starlette]) -> AsyncIterator[httpx.Asyn
 
 def client_for(app: Starlette) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bot.test")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass(frozen=True)
@@ -88,15 +82,6 @@ def start_serve(tmp: Path, env: Mapping[str, str] | None = None, workers: int = 
             time.sleep(0.1)  # polling for a condition: the server is not listening yet
     stop(process)
     pytest.fail(f"serve did not become healthy; see {log}:\n{log.read_text()[-2000:]}")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 @pytest.fixture(scope="module")

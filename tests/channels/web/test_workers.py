@@ -13,7 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.channels.web.conftest import Server, start_serve, stop
+from tests.channels.web.conftest import Server, start_serve
+from tests.processes import stop
 from tests.state.conftest import redis_url  # noqa: F401  (the session's own redis-server)
 
 pytestmark = pytest.mark.slow
