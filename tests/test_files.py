@@ -168,3 +168,15 @@ def test_helper_refuses_what_is_not_a_regular_file_inside(tmp_path: Path) -> Non
         read_bytes_safely(root / "pipe.yaml", root, 10)
     _, problems = _in_thread(lambda: check_intents(root), [root / "pipe.yaml"])
     assert {Path(p.path).name for p in problems} >= {"out.yaml", "pipe.yaml"}
+
+
+def test_an_intents_folder_of_only_a_pipe_says_both(tmp_path: Path) -> None:
+    """No intent file to read, and why: the pipe is named as refused, not silently skipped."""
+    from bot.data.schema import check_intents
+
+    intents = tmp_path / "intents"
+    intents.mkdir()
+    os.mkfifo(intents / "only.yaml")
+    _, problems = check_intents(intents)
+    messages = [p.message for p in problems]
+    assert any("refused" in m for m in messages) and any("no intent files" in m for m in messages)

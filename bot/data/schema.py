@@ -553,7 +553,9 @@ def check_intents(root: Path) -> tuple[list[Intent], list[Problem]]:
     names = _Ids("intent")
     files = _listed(root, "*.yaml", root, problems) if root.is_dir() else []
     if not files:
-        return [], [Problem(str(root), 1, "no intent files; give --intents the folder with *.yaml intents")]
+        fix = "no intent files; give --intents the folder with *.yaml intents"
+        problems.append(Problem(str(root), 1, fix))
+        return [], _sorted(problems)  # a refused file (a pipe, a link out of the folder) is said too
     kinds: set[str] = set()
     for path in files:
         name = str(path)
