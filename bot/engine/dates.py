@@ -241,14 +241,14 @@ class DateParser:
             at = work.find(alias.lower())
             if at < 0:
                 continue
-            day = festival_date(festival, period)
+            festival_day = festival_date(festival, period)
             shift = _SHIFT.match(work, at + len(alias))
             span = work[at : shift.end()] if shift else alias.lower()
-            moved = _shifted(day, shift["word"], self.period, span) if shift else None
+            moved = _shifted(festival_day, shift["word"], self.period, span) if shift else None
             if moved is not None:  # 「元宵节前一天」, 「元宵节过后」: other days than the festival's
                 query.ranges.append(moved)
             else:  # 「元宵节」, 「元宵节期间」: the festival's day and its events
-                self._festival(query, festival, day)
+                self._festival(query, festival, festival_day)
             work = self._take(query, work, span)
         matches = list(_LUNAR.finditer(work))
         paired: set[int] = set()
