@@ -168,6 +168,12 @@ def test_everyday_words_of_a_need_become_the_words_the_knowledge_uses(small: Eng
     assert reply.kind == "passages" and "日间照料中心" in reply.text
 
 
+def test_a_clause_asking_an_amount_stays_with_the_question(small: Engine) -> None:
+    understood = small.brain.understander.understand("俺想知道幸福社区党支部嘞情况,有多少人")
+    assert "多少" in understood.text
+    assert "多少" not in small.brain.understander.understand("幸福社区党支部,俺娘可爱去").text
+
+
 def test_a_need_word_the_knowledge_writes_is_left_as_it_is(small: Engine) -> None:
     assert "主题党日" in small.brain.understander.understand("主题党日多久一次").text
 

@@ -60,3 +60,9 @@ def test_an_english_word_counts_two_characters() -> None:
     assert message_length("谢谢!") == 2
     assert message_length("thank you very much") == 8
     assert message_length("Hello, 你好") == 4
+
+
+def test_an_indefinite_amount_asks_no_exact_fact(router: Router) -> None:
+    assert router.asks_exact("发了几个纪念章")
+    assert not router.asks_exact("办事要跑好几个地方")
+    assert not router.asks_exact("来了几十个人")

@@ -20,6 +20,9 @@ from bot.engine.thresholds import REPAIR_MAX_CHARS, REPAIR_MIN_CHARS, REPAIR_MIN
 _CLAUSE = re.compile(r"[,，。!！?？;；、~～]+\s*|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 _CJK = re.compile(r"[\u4e00-\u9fff]+")
 _BREAK = r"(?=[,，。!！?？;；、~～\s]|$)"
+# A clause that asks for an amount (「…,发了多少人」) stays with the question even when it names no topic:
+# the number it asks for decides which sentence answers.
+_ASKS = re.compile(r"多少|几[个名次项家条架人位天支场点号岁]")
 
 
 @dataclass(frozen=True)
@@ -120,7 +123,7 @@ class Understander:
         if self._endings is not None:
             clauses = [self._endings.sub("", c) or c for c in clauses]
         clauses, repairs = self._repair(clauses)
-        topical = [c for c in clauses if self._names_something(c)]
+        topical = [c for c in clauses if self._names_something(c) or _ASKS.search(c)]
         kept = topical if topical and len(topical) < len(clauses) else clauses
         refers = any(w in plain for w in self._same_day)
         return Understanding(message, plain, " ".join(kept) or plain, tuple(repairs), refers)
