@@ -161,6 +161,14 @@ def test_english_key_terms_through_the_glossary(small: Engine) -> None:
     assert "日间照料" in small.brain.understander.understand("Is there day care?").text
 
 
+def test_place_names_spelled_in_pinyin_are_the_knowledge_words(small: Engine) -> None:
+    assert "光明" in small.brain.understander.understand("Lantern riddles in Guangming community?").text
+    assert "和平" in small.brain.understander.understand("Any couplets at He Ping?").text
+    assert "there" in small.brain.understander.understand("Is there day care?").plain  # English stays
+    (reply,) = ask(small, "Heping 写春联在哪")
+    assert reply.kind == "events" and sorted(reply.events) == [6, 7, 8, 9]
+
+
 def test_everyday_words_of_a_need_become_the_words_the_knowledge_uses(small: Engine) -> None:
     understood = small.brain.understander.understand("最近心情不好,闷闷不乐,找谁聊聊")
     assert "心理疏导" in understood.text and "心情不好" not in understood.text

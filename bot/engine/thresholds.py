@@ -40,6 +40,10 @@ REPAIR_MAX_CHARS = 4
 # are not.
 # 「心里咨询」 is still repaired as a whole (1.0).
 REPAIR_MIN_RARITY = 0.6
+# A word of an English question is read as pinyin (「Tonghang」 → 通航) only from this many letters:
+# shorter English words are pinyin of something too often (「he」, 「men」, 「ban」), while the knowledge's
+# two-character names spell at least 5 (「huiji」, 「kangle」, 「zhuzhai」).
+PINYIN_MIN_LETTERS = 5
 
 # -- evidence (bot.engine.search) -----------------------------------------------------------------
 # A question word that neither the knowledge nor jieba's dictionary holds is characters jieba glued
