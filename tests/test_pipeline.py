@@ -226,6 +226,13 @@ def test_sure_answers_close_suggests_and_picking_by_number_answers(small: Engine
     assert picked.kind == "passages" and picked.citations
 
 
+def test_the_clause_that_asks_answers_a_run_on_question(small: Engine) -> None:
+    (reply,) = ask(small, "俺家老人过年以后天天闷在屋里不出门也不吭声,心理咨询师在哪坐诊")
+    assert reply.kind == "passages" and "心理咨询师" in reply.text
+    (reply,) = ask(small, "俺家老人过年以后天天闷在屋里不出门也不吭声,地铁几号线到火车站")
+    assert reply.kind == "fallback"
+
+
 def test_unrelated_questions_fall_back(small: Engine) -> None:
     for question in ("地铁几号线到火车站", "明天天气怎么样", "身份证丢了怎么补办"):
         (reply,) = ask(small, question)

@@ -72,5 +72,9 @@ COMPOUND_PART = 2
 # Reciprocal rank fusion of word and character-bigram retrieval: 60 is the constant of Cormack
 # et al. (2009); it keeps one list's first place from drowning the other list's agreement.
 RRF_K = 60
+# A clause of a run-on question asked on its own (bot.engine.candidates._clause_candidates) keeps this
+# share of its coverage: the clause that asks is most of the question, the story around it not
+# nothing.
+CLAUSE_SHARE = 0.9
 # How many passages each retriever contributes to the fusion.
 FUSION_DEPTH = 20

@@ -19,6 +19,9 @@ from bot.engine.thresholds import PINYIN_MIN_LETTERS, REPAIR_MAX_CHARS, REPAIR_M
 
 _CLAUSE = re.compile(r"[,，。!！?？;；、~～]+\s*|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 _CJK = re.compile(r"[\u4e00-\u9fff]+")
+# The kept clauses are joined by a comma, so later stages can still tell the resident's story
+# (「放假了孩子天天在家玩手机」) from the question (「社区有没有让小孩去活动的地方」).
+CLAUSE_JOIN = ","
 _LATIN_RUN = re.compile(r"[A-Za-z]+(?: [A-Za-z]+)*")
 _BREAK = r"(?=[,，。!！?？;；、~～\s]|$)"
 # A clause that asks for an amount (「…,发了多少人」) stays with the question even when it names no topic:
@@ -138,7 +141,7 @@ class Understander:
         topical = [c for c in clauses if self._names_something(c) or _ASKS.search(c)]
         kept = topical if topical and len(topical) < len(clauses) else clauses
         refers = any(w in plain for w in self._same_day)
-        return Understanding(message, plain, " ".join(kept) or plain, tuple(repairs), refers)
+        return Understanding(message, plain, CLAUSE_JOIN.join(kept) or plain, tuple(repairs), refers)
 
     def _spelled(self, text: str) -> str:
         """Pinyin written as English (「Kangle community」, 「Shang Jie」) → the knowledge's word with
