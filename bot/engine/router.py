@@ -66,6 +66,8 @@ class Router:
                 k = keyword.lower()
                 if k.isascii() and k.isalpha():
                     hit = re.search(rf"\b{re.escape(k)}\b", lowered) is not None
+                elif len(k) == 1:  # 「早」 greets only said alone: 「早上有啥活动」 is a question
+                    hit = _PUNCTUATION.sub("", lowered) == k
                 else:
                     hit = k in lowered
                 if hit and (best is None or len(k) > best[0]):
