@@ -108,7 +108,12 @@ class Understander:
             ):
                 sound = self.sounds[word] = known.get(word) or _sound(word)
                 by_sound.setdefault(sound, set()).add(word)
-        self._by_sound = {sound: next(iter(words)) for sound, words in by_sound.items() if len(words) == 1}
+        # Words of one sound that are one concept (灯谜 and its variant 灯迷) are no ambiguity.
+        self._by_sound = {
+            sound: min(words, key=lambda w: (tokenizer.canonical(w) != w, w))
+            for sound, words in by_sound.items()
+            if len({tokenizer.canonical(w) for w in words}) == 1
+        }
         # The same sounds spelled as one pinyin word (「Tonghang」, 「Shang Jie」): foreign residents
         # write the knowledge's place and activity names so.  A sound two words share is left alone,
         # unless exactly one of them is a place name.
