@@ -103,3 +103,24 @@ def test_a_lunar_range_is_one_range(parser: DateParser) -> None:
 def test_real_dates_and_numbers_are_not_invalid(parser: DateParser) -> None:
     for text in ("2020年正月廿九", "腊月三十", "12月31日", "2020-02-29", "月薪10000月", "第100月"):
         assert parser.parse(text).invalid == [], text
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end", "festival"),
+    [
+        ("元宵节前一天有啥活动", date(2020, 2, 7), date(2020, 2, 7), False),
+        ("正月十五前一天", date(2020, 2, 7), date(2020, 2, 7), False),
+        ("除夕第二天", date(2020, 1, 25), date(2020, 1, 25), False),
+        ("腊八过后有啥", date(2020, 1, 3), date(2020, 2, 8), False),
+        ("小年之前", date(2020, 1, 10), date(2020, 1, 16), False),
+        ("元宵节期间都有啥", date(2020, 2, 8), date(2020, 2, 8), True),
+    ],
+)
+def test_words_after_a_festival_move_or_widen_its_day(
+    parser: DateParser, text: str, start: date, end: date, festival: bool
+) -> None:
+    query = parser.parse(text)
+    assert [(r.start, r.end) for r in query.ranges] == [(start, end)]
+    assert bool(query.festivals) is festival  # only the festival itself also finds its events
+    for word in ("前一天", "第二天", "过后", "之前", "期间"):
+        assert word not in query.rest

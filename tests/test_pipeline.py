@@ -161,11 +161,25 @@ def test_english_key_terms_through_the_glossary(small: Engine) -> None:
     assert "日间照料" in small.brain.understander.understand("Is there day care?").text
 
 
+def test_place_names_spelled_in_pinyin_are_the_knowledge_words(small: Engine) -> None:
+    assert "光明" in small.brain.understander.understand("Lantern riddles in Guangming community?").text
+    assert "和平" in small.brain.understander.understand("Any couplets at He Ping?").text
+    assert "there" in small.brain.understander.understand("Is there day care?").plain  # English stays
+    (reply,) = ask(small, "Heping 写春联在哪")
+    assert reply.kind == "events" and sorted(reply.events) == [6, 7, 8, 9]
+
+
 def test_everyday_words_of_a_need_become_the_words_the_knowledge_uses(small: Engine) -> None:
     understood = small.brain.understander.understand("最近心情不好,闷闷不乐,找谁聊聊")
     assert "心理疏导" in understood.text and "心情不好" not in understood.text
     (reply,) = ask(small, "俺爹白天在家没人照看咋办")
     assert reply.kind == "passages" and "日间照料中心" in reply.text
+
+
+def test_a_clause_asking_an_amount_stays_with_the_question(small: Engine) -> None:
+    understood = small.brain.understander.understand("俺想知道幸福社区党支部嘞情况,有多少人")
+    assert "多少" in understood.text
+    assert "多少" not in small.brain.understander.understand("幸福社区党支部,俺娘可爱去").text
 
 
 def test_a_need_word_the_knowledge_writes_is_left_as_it_is(small: Engine) -> None:
@@ -210,6 +224,13 @@ def test_sure_answers_close_suggests_and_picking_by_number_answers(small: Engine
     assert close.kind == "suggestions" and close.offers and state.choices
     picked = small.answer("1", state)
     assert picked.kind == "passages" and picked.citations
+
+
+def test_the_clause_that_asks_answers_a_run_on_question(small: Engine) -> None:
+    (reply,) = ask(small, "俺家老人过年以后天天闷在屋里不出门也不吭声,心理咨询师在哪坐诊")
+    assert reply.kind == "passages" and "心理咨询师" in reply.text
+    (reply,) = ask(small, "俺家老人过年以后天天闷在屋里不出门也不吭声,地铁几号线到火车站")
+    assert reply.kind == "fallback"
 
 
 def test_unrelated_questions_fall_back(small: Engine) -> None:

@@ -23,6 +23,9 @@ def router() -> Router:
         ("更多", "next_page"),
         ("上一页", "previous_page"),
         ("Hello!", "greeting"),
+        ("早", "greeting"),
+        ("早啊!", "greeting"),
+        ("morning!", "greeting"),
     ],
 )
 def test_short_messages(router: Router, text: str, name: str) -> None:
@@ -60,3 +63,13 @@ def test_an_english_word_counts_two_characters() -> None:
     assert message_length("谢谢!") == 2
     assert message_length("thank you very much") == 8
     assert message_length("Hello, 你好") == 4
+
+
+def test_an_indefinite_amount_asks_no_exact_fact(router: Router) -> None:
+    assert router.asks_exact("发了几个纪念章")
+    assert not router.asks_exact("办事要跑好几个地方")
+    assert not router.asks_exact("来了几十个人")
+
+
+def test_a_one_character_keyword_is_small_talk_only_alone(router: Router) -> None:
+    assert router.short_reply("早上有啥活动") is None

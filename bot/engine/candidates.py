@@ -13,7 +13,10 @@ from typing import TYPE_CHECKING, Literal
 
 from bot.data.knowledge import Service
 from bot.engine.dialogue import EventQuery
+from bot.engine.score import is_sure
 from bot.engine.search import PassageHit
+from bot.engine.thresholds import CLAUSE_SHARE
+from bot.engine.understand import CLAUSE_JOIN
 
 if TYPE_CHECKING:
     from bot.engine.engine import Brain, Reading
@@ -54,7 +57,33 @@ def collect(brain: Brain, reading: Reading, tokens: list[str], text: str, label:
         out.extend(_services(brain, reading, tokens))
     out = [c for c in out if _answers_despite(brain, c, elsewhere)]
     topic = _topic(brain, reading, [t for t in tokens if t not in brain.knowledge.speech.elsewhere])
-    return [replace(c, on_topic=topic is not None and _holds(brain, c, topic)) for c in out]
+    out = [replace(c, on_topic=topic is not None and _holds(brain, c, topic)) for c in out]
+    if not elsewhere and not any(is_sure(c.kind, c.confidence, c.on_topic) for c in out if not c.empty):
+        # Nothing answers the whole run-on question: perhaps one of its clauses is the question.
+        clauses = _clause_candidates(brain, text)
+        out.extend(replace(c, on_topic=topic is not None and _holds(brain, c, topic)) for c in clauses)
+    return out
+
+
+def _clause_candidates(brain: Brain, text: str) -> list[Candidate]:
+    """Articles and services for each clause of a run-on question on its own: 「放假了孩子天天在家玩
+    手机,社区有没有让小孩去活动的地方」 is answered by what its last clause asks, which the story
+    around it would dilute.  A clause counts CLAUSE_SHARE of its coverage; events are left to the
+    whole question, whose dates and places a clause may not carry."""
+    clauses = [c for c in text.split(CLAUSE_JOIN) if c.strip()]
+    if len(clauses) < 2:
+        return []
+    out: list[Candidate] = []
+    for clause in clauses:
+        tokens = brain.tokenizer.tokens(clause)
+        if not tokens:
+            continue
+        reading = brain.read(clause)
+        found = [*_passages(brain, reading, tokens, clause)]
+        if not brain.router.asks_exact(text):
+            found.extend(_services(brain, reading, tokens))
+        out.extend(replace(c, confidence=c.confidence * CLAUSE_SHARE) for c in found)
+    return out
 
 
 def elsewhere_topics(brain: Brain, text: str) -> list[str]:

@@ -238,9 +238,18 @@ class DateParser:
                 query.ranges.append(DateRange(*self.period, word, named=True))
                 work = self._take(query, work, word.lower())
         for alias, festival in self._names:
-            if alias.lower() in work:
-                self._festival(query, festival, festival_date(festival, period))
-                work = self._take(query, work, alias.lower())
+            at = work.find(alias.lower())
+            if at < 0:
+                continue
+            festival_day = festival_date(festival, period)
+            shift = _SHIFT.match(work, at + len(alias))
+            span = work[at : shift.end()] if shift else alias.lower()
+            moved = _shifted(festival_day, shift["word"], self.period, span) if shift else None
+            if moved is not None:  # 「元宵节前一天」, 「元宵节过后」: other days than the festival's
+                query.ranges.append(moved)
+            else:  # 「元宵节」, 「元宵节期间」: the festival's day and its events
+                self._festival(query, festival, festival_day)
+            work = self._take(query, work, span)
         matches = list(_LUNAR.finditer(work))
         paired: set[int] = set()
         ranges: list[str] = []
@@ -261,6 +270,18 @@ class DateParser:
                 ranges.append(label)
                 continue
             day = self._lunar(match, period, query)
+            shift = _SHIFT.match(work, match.end())
+            moved = (
+                _shifted(day[1], shift["word"], self.period, work[match.start() : shift.end()])
+                if day and shift
+                else None
+            )
+            if moved is not None:
+                query.ranges.append(moved)
+                query.spans.extend(
+                    [work[match.start() : shift.end()], shift.group(0).strip()] if shift else []
+                )
+                continue
             if day is not None:
                 lunar, solar = day
                 # 「正月十五」 is 元宵节: name the festival of that day, so its events are found too.
@@ -387,6 +408,45 @@ class DateParser:
             last_day = calendar.monthrange(year, month)[1]
             lo, hi = _MONTH_PARTS.get(match["part"] or "", (1, last_day))
             add(match, date(year, month, lo), date(year, month, min(hi, last_day)))
+
+
+# Words right after a festival's name that move the day asked about (「元宵节前一天」 is 2月7日,
+# 「元宵节过后」 the days after it) or only widen the wording (「元宵节期间」 is the festival): grammar
+# of Chinese date phrases, not knowledge.  Longest first, so 「前一天」 is not read as 「前」.
+_DAY_SHIFTS = {
+    "前一天": -1,
+    "前1天": -1,
+    "前一日": -1,
+    "头一天": -1,
+    "前夜": -1,
+    "前一晚": -1,
+    "后一天": 1,
+    "后1天": 1,
+    "后一日": 1,
+    "第二天": 1,
+    "次日": 1,
+    "隔天": 1,
+}
+_BEFORE = ("之前", "以前", "前夕", "前几天", "前")
+_AFTER = ("过后", "之后", "以后", "过完", "后几天", "后")
+_WIDEN = ("期间", "前后", "那几天", "那阵", "左右", "的时候", "时候")
+_SHIFT = re.compile(
+    r"\s*的?\s*(?P<word>"
+    + "|".join(map(re.escape, sorted([*_DAY_SHIFTS, *_BEFORE, *_AFTER, *_WIDEN], key=len, reverse=True)))
+    + ")"
+)
+
+
+def _shifted(day: date, word: str, period: tuple[date, date], label: str) -> DateRange | None:
+    """The days a shift word after a festival means; None when it only widens the festival."""
+    if word in _DAY_SHIFTS:
+        moved = day + timedelta(days=_DAY_SHIFTS[word])
+        return DateRange(moved, moved, label.strip())  # a plain day: it is not the festival's
+    if word in _BEFORE and period[0] < day:
+        return DateRange(min(period[0], day - timedelta(days=1)), day - timedelta(days=1), label.strip())
+    if word in _AFTER and day < period[1]:
+        return DateRange(day + timedelta(days=1), max(period[1], day + timedelta(days=1)), label.strip())
+    return None
 
 
 _MONTH_PARTS = {

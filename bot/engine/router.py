@@ -18,6 +18,8 @@ _LATIN_WORD = re.compile(r"[A-Za-z]+")
 # An English word counts as this many characters against an intent's max_length: 「谢谢」 is two
 # characters, "thank you very much" four words, and both are as short as small talk gets.
 LATIN_WORD_LENGTH = 2
+# 「好几个」, 「十几天」, 「几十人」: 几 as an indefinite amount, not the question word 几个 / 几天.
+_VAGUE_AMOUNT = re.compile(r"好几|十几|几十|几百|几千|几万")
 
 
 def message_length(text: str) -> int:
@@ -64,6 +66,8 @@ class Router:
                 k = keyword.lower()
                 if k.isascii() and k.isalpha():
                     hit = re.search(rf"\b{re.escape(k)}\b", lowered) is not None
+                elif len(k) == 1:  # 「早」 greets only said alone: 「早上有啥活动」 is a question
+                    hit = _PUNCTUATION.sub("", lowered) == k
                 else:
                     hit = k in lowered
                 if hit and (best is None or len(k) > best[0]):
@@ -85,6 +89,7 @@ class Router:
 
     def asks_exact(self, text: str) -> bool:
         """「多少」, 「是谁」, 「哪天」: a fact is wanted, not a service description."""
+        text = _VAGUE_AMOUNT.sub(" ", text)  # 「跑好几个地方」 says many, it asks nothing
         return any(word in text for i in self.by_kind["passages"] for word in i.exact_words)
 
     def answer_cues(self, text: str) -> list[str]:

@@ -15,11 +15,18 @@ from functools import lru_cache
 
 from bot.data.knowledge import Speech
 from bot.engine.text import Tokenizer
-from bot.engine.thresholds import REPAIR_MAX_CHARS, REPAIR_MIN_CHARS, REPAIR_MIN_RARITY
+from bot.engine.thresholds import PINYIN_MIN_LETTERS, REPAIR_MAX_CHARS, REPAIR_MIN_CHARS, REPAIR_MIN_RARITY
 
 _CLAUSE = re.compile(r"[,，。!！?？;；、~～]+\s*|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 _CJK = re.compile(r"[\u4e00-\u9fff]+")
+# The kept clauses are joined by a comma, so later stages can still tell the resident's story
+# (「放假了孩子天天在家玩手机」) from the question (「社区有没有让小孩去活动的地方」).
+CLAUSE_JOIN = ","
+_LATIN_RUN = re.compile(r"[A-Za-z]+(?: [A-Za-z]+)*")
 _BREAK = r"(?=[,，。!！?？;；、~～\s]|$)"
+# A clause that asks for an amount (「…,发了多少人」) stays with the question even when it names no topic:
+# the number it asks for decides which sentence answers.
+_ASKS = re.compile(r"多少|几[个名次项家条架人位天支场点号岁]")
 
 
 @dataclass(frozen=True)
@@ -101,13 +108,29 @@ class Understander:
             ):
                 sound = self.sounds[word] = known.get(word) or _sound(word)
                 by_sound.setdefault(sound, set()).add(word)
-        self._by_sound = {sound: next(iter(words)) for sound, words in by_sound.items() if len(words) == 1}
+        # Words of one sound that are one concept (灯谜 and its variant 灯迷) are no ambiguity.
+        self._by_sound = {
+            sound: min(words, key=lambda w: (tokenizer.canonical(w) != w, w))
+            for sound, words in by_sound.items()
+            if len({tokenizer.canonical(w) for w in words}) == 1
+        }
+        # The same sounds spelled as one pinyin word (「Tonghang」, 「Shang Jie」): foreign residents
+        # write the knowledge's place and activity names so.  A sound two words share is left alone,
+        # unless exactly one of them is a place name.
+        places = tokenizer.place_words
+        self._by_spelling: dict[str, str] = {}
+        for sound, words in by_sound.items():
+            spelling = sound.replace(" ", "")
+            named = [w for w in words if w in places] if len(words) > 1 else list(words)
+            if len(spelling) >= PINYIN_MIN_LETTERS and len(named) == 1 and spelling.isascii():
+                self._by_spelling[spelling] = named[0]
 
     def understand(self, message: str) -> Understanding:
         text = message
         if any(c.isascii() and c.isalpha() for c in text):
             for pattern, zh in self._glossary:
                 text = pattern.sub(zh, text)
+            text = self._spelled(text)
         for word, plain in self._dialect:
             text = text.replace(word, plain)
         text = self._name_needs(text)
@@ -120,10 +143,30 @@ class Understander:
         if self._endings is not None:
             clauses = [self._endings.sub("", c) or c for c in clauses]
         clauses, repairs = self._repair(clauses)
-        topical = [c for c in clauses if self._names_something(c)]
+        topical = [c for c in clauses if self._names_something(c) or _ASKS.search(c)]
         kept = topical if topical and len(topical) < len(clauses) else clauses
         refers = any(w in plain for w in self._same_day)
-        return Understanding(message, plain, " ".join(kept) or plain, tuple(repairs), refers)
+        return Understanding(message, plain, CLAUSE_JOIN.join(kept) or plain, tuple(repairs), refers)
+
+    def _spelled(self, text: str) -> str:
+        """Pinyin written as English (「Kangle community」, 「Shang Jie」) → the knowledge's word with
+        that sound; two adjacent words are tried together first."""
+
+        def chinese(match: re.Match[str]) -> str:
+            words = match.group(0).split()
+            out: list[str] = []
+            i = 0
+            while i < len(words):
+                pair = "".join(words[i : i + 2]).lower() if i + 1 < len(words) else ""
+                if pair in self._by_spelling:
+                    out.append(self._by_spelling[pair])
+                    i += 2
+                    continue
+                out.append(self._by_spelling.get(words[i].lower(), words[i]))
+                i += 1
+            return " ".join(out)
+
+        return _LATIN_RUN.sub(chinese, text)
 
     def _name_needs(self, text: str) -> str:
         """Everyday words of a problem → the words the knowledge uses for it (「工钱」 → 欠薪 工资).
