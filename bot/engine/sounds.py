@@ -73,24 +73,26 @@ _TABLES: dict[str, dict[str, str]] = {}
 
 
 def _load_table(cache_dir: Path | None) -> dict[str, str]:
+    """The table this process already has, else the verified one in ``cache_dir``, else built (and
+    stored in ``cache_dir`` whenever it is not there yet)."""
     from bot.engine import snapshot
 
     version = importlib.metadata.version("pypinyin")
-    known = _TABLES.get(version)
-    if known is not None:
-        return known
     key = f"readings 2 pypinyin {version}"
     path = cache_dir / f"readings-{version}.marshal" if cache_dir is not None else None
-    stored = snapshot.read_file(path, key) if path is not None else None
-    if isinstance(stored, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in stored.items()):
-        table: dict[str, str] = stored
-    else:
-        if stored is not None:
+    table = _TABLES.get(version)
+    if table is None and path is not None:
+        stored = snapshot.read_file(path, key)
+        if isinstance(stored, dict) and all(type(k) is str and type(v) is str for k, v in stored.items()):
+            table = stored
+        elif stored is not None:
             log.warning("pinyin readings cache rejected: not character → readings; building it again")
+            path.unlink(missing_ok=True)
+    if table is None:
         table = _build_table()
-        if path is not None:
-            snapshot.write_file(path, key, table)
-            snapshot.prune(path.parent, "readings-*.marshal", 1)
+    if path is not None and not path.exists():
+        snapshot.write_file(path, key, table)
+        snapshot.prune(path.parent, "readings-*.marshal", 1)
     _TABLES.clear()
     _TABLES[version] = table
     return table
