@@ -11,6 +11,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[test,bench]"
+	$(BIN)/python -m compileall -q bot  # bytecode, as pip makes for installed packages: faster starts
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -12,7 +12,7 @@ import os
 
 import pytest
 
-from benchmarks.bench import LIBRARIES, evaluate_targets
+from benchmarks.bench import LIBRARIES, STARTUP_COMMANDS, evaluate_targets
 from bot.cli import main
 
 TARGET_NAMES = {
@@ -20,6 +20,7 @@ TARGET_NAMES = {
     "engine p99",
     "start-up ask / baseline",
     "start-up console / baseline",
+    "start-up serve / baseline",
     "start-up telegram / baseline",
     "reload, one edit",
     "10x warm / 1x cold start",
@@ -52,10 +53,10 @@ def test_quick_bench_writes_json(quick_run: tuple[int, dict, str]) -> None:
     assert data["versions"]["numpy"]
 
     startup = data["startup"]
-    for name in ("baseline", "ask", "console", "telegram"):
+    for name in ("baseline", *STARTUP_COMMANDS):
         assert startup["median_s"][name] > 0
         assert len(startup["walls_s"][name]) == startup["runs"]
-    assert set(startup["over_baseline"]) == {"ask", "console", "telegram"}
+    assert set(startup["over_baseline"]) == set(STARTUP_COMMANDS) == {"ask", "console", "serve", "telegram"}
     assert startup["ask_cold_s"] > 0 and startup["reload_one_edit_s"] > 0
     rows = data["growth"]["rows"]
     assert [row["factor"] for row in rows] == [1, 2]

@@ -76,7 +76,9 @@ Count = Annotated[int, Field(strict=True, ge=1)]
 class Record(BaseModel):
     """Immutable, and strict about keys: a misspelt key is a mistake, not silently ignored."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # defer_build: validators are built on the first validation (a cold build), not at import; a start
+    # from the snapshot cache only constructs records it validated before, and saves ~50 ms.
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 # -- sources/*.yaml ------------------------------------------------------------------------------

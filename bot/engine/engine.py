@@ -23,13 +23,15 @@ from bot.engine.compose import event_date, events_reply, original_reply, passage
 from bot.engine.dates import DateParser, DateRange, format_day
 from bot.engine.decide import Decision, decide, ranked
 from bot.engine.dialogue import Choice, DialogueState, EventQuery, picked
+from bot.engine.dictionary import jieba_frequencies
 from bot.engine.followup import read_follow_up
 from bot.engine.reply import Action, Offer, Reply, finished, plain_reply
 from bot.engine.router import Intent, Router
 from bot.engine.score import Attribute, asked_attribute, attributes
 from bot.engine.search import KnowledgeSearch
 from bot.engine.snapshot import CacheDir, SnapshotCache, input_key, tokenizer_key
-from bot.engine.text import Tokenizer, has_word, jieba_dictionary, normalise
+from bot.engine.sounds import Readings
+from bot.engine.text import Tokenizer, has_word, normalise
 from bot.engine.understand import Understander, Understanding
 
 log = logging.getLogger(__name__)
@@ -84,7 +86,7 @@ class Brain:
         ``cache_dir`` (default ``$BOT_CACHE_DIR`` or ``var/cache``; ``False`` for none) holds snapshots
         of earlier builds: unchanged inputs skip validation and tokenising (see bot.engine.snapshot)."""
         cache = SnapshotCache.open(cache_dir)
-        dictionary = jieba_dictionary(cache.directory if cache else None)
+        dictionary = jieba_frequencies(cache.directory if cache else None)
         key = input_key(knowledge_dir, intents_dir, dictionary.digest) if cache else ""
         loaded = cache.load(key, knowledge_dir) if cache else None
         if loaded is None:
@@ -96,13 +98,15 @@ class Brain:
         sounds = cache.sounds() if cache else {}
         if cache:
             tokenizer.index_memo = cache.token_memo(tokens_key)
-        brain = cls._indexed(knowledge, router, tokenizer, sounds)
+        readings = Readings(cache.directory if cache else None)
+        brain = cls._indexed(knowledge, router, tokenizer, sounds, readings)
         if cache:
             assert tokenizer.index_memo is not None
             cache.save_tokens(tokens_key, tokenizer.index_memo)
             cache.save_sounds(sounds, brain.understander.sounds)
             if loaded is None:
                 cache.save(key, knowledge, router.intents)
+                readings.prepare()  # stored now, so that later starts answer typos without pypinyin
         tokenizer.index_memo = None
         return brain
 
@@ -124,7 +128,12 @@ class Brain:
 
     @classmethod
     def _indexed(
-        cls, knowledge: Knowledge, router: Router, tokenizer: Tokenizer, sounds: dict[str, str] | None = None
+        cls,
+        knowledge: Knowledge,
+        router: Router,
+        tokenizer: Tokenizer,
+        sounds: dict[str, str] | None = None,
+        readings: Readings | None = None,
     ) -> Brain:
         search = KnowledgeSearch(knowledge, tokenizer)
         dates = DateParser(
@@ -143,6 +152,7 @@ class Brain:
                 + [f"{s.name} {s.offers} {s.how} {s.quote}" for s in knowledge.services]
             ),
             known_sounds=sounds,
+            readings=readings,
         )
         return cls(
             knowledge,

@@ -144,7 +144,7 @@ def read_file(path: Path, key: str) -> Any | None:
         return None
 
 
-def _prune(directory: Path, pattern: str, keep: int) -> None:
+def prune(directory: Path, pattern: str, keep: int) -> None:
     """Delete all but the ``keep`` most recently written files matching ``pattern``."""
     files = []
     for path in directory.glob(pattern):
@@ -153,27 +153,6 @@ def _prune(directory: Path, pattern: str, keep: int) -> None:
     for _, path in sorted(files, reverse=True)[keep:]:
         with contextlib.suppress(OSError):
             path.unlink()
-
-
-# -- jieba's dictionary -------------------------------------------------------------------------------
-
-
-def read_dictionary(directory: Path, digest: str) -> tuple[dict[str, int], int] | None:
-    """jieba's prefix dictionary (FREQ, total) built from the dictionary file with ``digest``."""
-    value = read_file(directory / f"jieba-{digest}.marshal", f"jieba {FORMAT} {digest}")
-    if (
-        isinstance(value, tuple)
-        and len(value) == 2
-        and isinstance(value[0], dict)
-        and isinstance(value[1], int)
-    ):
-        return value
-    return None
-
-
-def write_dictionary(directory: Path, digest: str, freq: dict[str, int], total: int) -> None:
-    write_file(directory / f"jieba-{digest}.marshal", f"jieba {FORMAT} {digest}", (freq, total))
-    _prune(directory, "jieba-*.marshal", 1)
 
 
 # -- keys ---------------------------------------------------------------------------------------------
@@ -336,7 +315,7 @@ class SnapshotCache:
     def save(self, key: str, knowledge: Knowledge, intents: list[Intent]) -> None:
         value = {"knowledge": _encode(_knowledge_fields(knowledge)), "intents": _encode(intents)}
         write_file(self._snapshot_path(key), f"snapshot {key}", value)
-        _prune(self.directory, "snapshot-*.marshal", KEEP_SNAPSHOTS)
+        prune(self.directory, "snapshot-*.marshal", KEEP_SNAPSHOTS)
 
     def token_memo(self, key: str) -> TokenMemo:
         """The index tokens cut by earlier builds with this tokenizer (empty if none or untrusted)."""
@@ -365,10 +344,10 @@ class SnapshotCache:
         if used != known:
             key = code_version()
             write_file(self.directory / f"sounds-{key}.marshal", f"sounds {key}", used)
-            _prune(self.directory, "sounds-*.marshal", KEEP_SOUNDS)
+            prune(self.directory, "sounds-*.marshal", KEEP_SOUNDS)
 
     def save_tokens(self, key: str, memo: TokenMemo) -> None:
         """Keep exactly the texts this build used, when it cut new ones or dropped old ones."""
         if memo.added or len(memo.used) != len(memo.known):
             write_file(self._tokens_path(key), f"tokens {key}", memo.used)
-            _prune(self.directory, "tokens-*.marshal", KEEP_TOKENS)
+            prune(self.directory, "tokens-*.marshal", KEEP_TOKENS)

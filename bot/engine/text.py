@@ -7,36 +7,16 @@ the lexicon files in ``knowledge/lexicon``; this module only applies them.
 from __future__ import annotations
 
 import functools
-import hashlib
-import importlib
-import io
 import logging
 import math
 import re
-import sys
 import threading
 import unicodedata
 from dataclasses import dataclass, field
-from pathlib import Path
-from types import ModuleType
 
 import opencc
 
-
-def _import_jieba() -> ModuleType:
-    """jieba without ``pkg_resources``: jieba 0.42 imports it only to open its own data files and
-    falls back to plain ``open`` when it is missing; importing it costs ~0.1-0.2 s of start-up."""
-    hidden = "pkg_resources" not in sys.modules
-    if hidden:
-        sys.modules["pkg_resources"] = None  # type: ignore[assignment]  # makes `import` raise ImportError
-    try:
-        return importlib.import_module("jieba")
-    finally:
-        if hidden:
-            del sys.modules["pkg_resources"]
-
-
-jieba = _import_jieba()
+from bot.engine.dictionary import Frequencies, WordCounts, jieba, jieba_frequencies
 
 _T2S = opencc.OpenCC("t2s")
 _T2S_LOCK = threading.Lock()
@@ -98,50 +78,6 @@ class Lexicon:
         return mapping
 
 
-@dataclass(frozen=True)
-class JiebaDictionary:
-    """jieba's word frequencies (``FREQ``, ``total``), loaded once per process and copied per Tokenizer.
-
-    jieba's own ``initialize`` reads its cache with ``marshal.load`` on a file object, one small read
-    per object (~1.3 s on a slow machine), and from a cache file in the shared temp directory. Here the
-    same prefix dictionary is built by jieba's own ``gen_pfdict`` and kept in the private cache as one
-    blob read with ``marshal.loads`` (~0.2 s); ``digest`` identifies the dictionary file for the caches.
-    """
-
-    freq: dict[str, int]
-    total: int
-    digest: str
-
-
-_DICTIONARIES: dict[str, JiebaDictionary] = {}
-_DICTIONARIES_LOCK = threading.Lock()
-
-
-def jieba_dictionary(cache_dir: Path | None = None) -> JiebaDictionary:
-    """jieba's default dictionary: the copy already in memory for the same file contents, else a verified
-    copy in ``cache_dir``, else built by jieba (~1 s) and stored there. A reload never reads it again."""
-    raw = (Path(str(jieba.__file__)).parent / jieba.DEFAULT_DICT_NAME).read_bytes()
-    digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
-    with _DICTIONARIES_LOCK:
-        known = _DICTIONARIES.get(digest)
-        if known is not None:
-            return known
-        loaded = None
-        if cache_dir is not None:
-            from bot.engine import snapshot
-
-            loaded = snapshot.read_dictionary(cache_dir, digest)
-        if loaded is None:
-            freq, total = jieba.Tokenizer.gen_pfdict(io.BytesIO(raw))
-            if cache_dir is not None:
-                snapshot.write_dictionary(cache_dir, digest, freq, total)
-        else:
-            freq, total = loaded
-        _DICTIONARIES.clear()  # a changed dictionary file replaces the old copy
-        dictionary = _DICTIONARIES[digest] = JiebaDictionary(freq, total, digest)
-        return dictionary
-
-
 @dataclass
 class TokenMemo:
     """Index tokens by text: ``known`` from earlier builds, ``used`` by this one, ``added`` newly cut."""
@@ -154,21 +90,20 @@ class TokenMemo:
 class Tokenizer:
     """jieba with the project's user dictionary, mapping synonyms onto one canonical token.
 
-    Each Tokenizer owns its own ``jieba.Tokenizer`` (a copy of the shared base dictionary plus the
-    user words) so a reload with a new dictionary never changes how a running index was built.
+    Each Tokenizer owns its own ``jieba.Tokenizer`` (the shared base dictionary under its own user
+    words) so a reload with a new dictionary never changes how a running index was built.
 
     ``index_memo`` lets a build reuse the index tokens of texts an earlier build with the same lexicon
     and dictionary already cut (the snapshot cache fills it, and saves it after the build)."""
 
-    def __init__(self, lexicon: Lexicon, dictionary: JiebaDictionary | None = None) -> None:
+    def __init__(self, lexicon: Lexicon, dictionary: Frequencies | None = None) -> None:
         self.lexicon = lexicon
         if dictionary is None:
             from bot.engine.snapshot import resolve_cache_dir
 
-            dictionary = jieba_dictionary(resolve_cache_dir())
-        base = dictionary
+            dictionary = jieba_frequencies(resolve_cache_dir())
         self._jieba = jieba.Tokenizer()
-        self._jieba.FREQ, self._jieba.total = dict(base.freq), base.total
+        self._jieba.FREQ, self._jieba.total = WordCounts(dictionary), dictionary.total
         self._jieba.initialized = True
         self.index_memo: TokenMemo | None = None
         self._canonical = lexicon.canonical_map()

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 
 from bot.data.knowledge import Speech
+from bot.engine.sounds import Readings, sound
 from bot.engine.text import Tokenizer
 from bot.engine.thresholds import PINYIN_MIN_LETTERS, REPAIR_MAX_CHARS, REPAIR_MIN_CHARS, REPAIR_MIN_RARITY
 
@@ -46,15 +46,6 @@ class Understanding:
         return clauses[-1] if clauses else self.plain
 
 
-@lru_cache(maxsize=65536)
-def _sound(word: str) -> str:
-    # Imported on first need: pypinyin parses two JSON dictionaries at import (~0.5 s of start-up), and a
-    # warm start takes the vocabulary's sounds from the snapshot cache (``known_sounds``).
-    from pypinyin import lazy_pinyin
-
-    return " ".join(lazy_pinyin(word))
-
-
 class Understander:
     """Applies one knowledge version's speech data; immutable once built."""
 
@@ -66,17 +57,19 @@ class Understander:
         generic: frozenset[str],
         written: str = "",
         known_sounds: Mapping[str, str] | None = None,
+        readings: Readings | None = None,
     ) -> None:
         self.tokenizer = tokenizer
         self.vocabulary = vocabulary  # every word the knowledge uses, canonical and as written
         self.generic = generic  # words that say "event" or "where": no topic of their own
         # An English word the synonyms already fold (「spring couplets」) is left to them.
         folded = tokenizer.lexicon.canonical_map()
-        self._glossary = [
-            (re.compile(rf"\b{re.escape(en)}\b", re.IGNORECASE), zh)
+        self._glossary_terms = [
+            (en, zh)
             for en, zh in sorted(speech.glossary, key=lambda pair: -len(pair[0]))
             if en.lower() not in folded
         ]
+        self._glossary: list[tuple[re.Pattern[str], str]] | None = None  # compiled on the first English
         self._same_day = speech.same_day
         self._dialect = sorted(speech.dialect, key=lambda pair: -len(pair[0]))
         # A need word the knowledge itself uses (「矛盾」, 「主题党日」: ``written`` is all its text) is
@@ -106,12 +99,12 @@ class Understander:
                 and _CJK.fullmatch(word)
                 and word not in stop
             ):
-                sound = self.sounds[word] = known.get(word) or _sound(word)
-                by_sound.setdefault(sound, set()).add(word)
+                said = self.sounds[word] = known.get(word) or sound(word)
+                by_sound.setdefault(said, set()).add(word)
         # Words of one sound that are one concept (灯谜 and its variant 灯迷) are no ambiguity.
         self._by_sound = {
-            sound: min(words, key=lambda w: (tokenizer.canonical(w) != w, w))
-            for sound, words in by_sound.items()
+            said: min(words, key=lambda w: (tokenizer.canonical(w) != w, w))
+            for said, words in by_sound.items()
             if len({tokenizer.canonical(w) for w in words}) == 1
         }
         # The same sounds spelled as one pinyin word (「Tonghang」, 「Shang Jie」): foreign residents
@@ -119,15 +112,21 @@ class Understander:
         # unless exactly one of them is a place name.
         places = tokenizer.place_words
         self._by_spelling: dict[str, str] = {}
-        for sound, words in by_sound.items():
-            spelling = sound.replace(" ", "")
+        for said, words in by_sound.items():
+            spelling = said.replace(" ", "")
             named = [w for w in words if w in places] if len(words) > 1 else list(words)
             if len(spelling) >= PINYIN_MIN_LETTERS and len(named) == 1 and spelling.isascii():
                 self._by_spelling[spelling] = named[0]
+        self._readings = readings or Readings(None)
 
     def understand(self, message: str) -> Understanding:
         text = message
         if any(c.isascii() and c.isalpha() for c in text):
+            if self._glossary is None:
+                self._glossary = [
+                    (re.compile(rf"\b{re.escape(en)}\b", re.IGNORECASE), zh)
+                    for en, zh in self._glossary_terms
+                ]
             for pattern, zh in self._glossary:
                 text = pattern.sub(zh, text)
             text = self._spelled(text)
@@ -218,7 +217,7 @@ class Understander:
                             continue
                         if self.tokenizer.rarity(window) < REPAIR_MIN_RARITY:
                             continue  # an everyday word is no typo; and no pinyin is needed for it
-                        target = self._by_sound.get(_sound(window))
+                        target = self._by_sound.get(self._readings.sound_of(window))
                         if target is not None and target != window:
                             chars.append(target)
                             repairs.append((window, target))

@@ -1,0 +1,98 @@
+"""How words sound, to repair what a pinyin input method typed: 「春连」 for 春联, 「心里」 for 心理.
+
+A knowledge word sounds as pypinyin reads it in context (银行 is yin hang, not yin xing): that is what
+a resident types to get it. These sounds are computed when the knowledge is built and cached with it.
+
+A question's unknown word (「春连」, 「新访」: no phrase pypinyin knows) sounds as its characters do one
+by one, each by its usual reading, which is how pypinyin reads a word outside its phrase dictionary.
+Those readings come from a table of every character, built once per pypinyin version (~1 s) and
+cached, so answering a question never imports pypinyin (~0.3 s: it parses two JSON dictionaries).
+(Any reading of each character would match more typos, but rare readings make false ones: 「区有」
+would become 趣味 through a rare reading of 有.)
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import logging
+import threading
+from functools import lru_cache
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=65536)
+def sound(word: str) -> str:
+    """The toneless pinyin of ``word`` as pypinyin reads it in context, syllables joined by spaces."""
+    from pypinyin import lazy_pinyin
+
+    return " ".join(lazy_pinyin(word))
+
+
+def _build_table() -> dict[str, str]:
+    """Every character pypinyin knows → its usual toneless reading, written as ``lazy_pinyin`` writes it
+    (its first reading, tone marks dropped, ü as v; tests/test_sounds.py compares with lazy_pinyin)."""
+    from pypinyin import Style
+    from pypinyin.constants import PINYIN_DICT
+    from pypinyin.style import convert
+
+    return {
+        chr(code): convert(readings.split(",")[0], Style.NORMAL, strict=True).replace("ü", "v")
+        for code, readings in PINYIN_DICT.items()
+    }
+
+
+class Readings:
+    """The usual reading of each character, loaded on first need from the cache directory (or built)."""
+
+    def __init__(self, cache_dir: Path | None) -> None:
+        self._cache_dir = cache_dir
+        self._table: dict[str, str] | None = None
+        self._lock = threading.Lock()
+
+    def prepare(self) -> None:
+        """Load (or build and store) the table now rather than at the first question that needs it."""
+        _ = self.table
+
+    @property
+    def table(self) -> dict[str, str]:
+        if self._table is None:
+            with self._lock:
+                if self._table is None:
+                    self._table = _load_table(self._cache_dir)
+        return self._table
+
+    def sound_of(self, word: str) -> str:
+        """``word`` read character by character (one without a reading stands for itself, as in pypinyin)."""
+        table = self.table
+        return " ".join(table.get(char, char) for char in word)
+
+
+_TABLES: dict[str, dict[str, str]] = {}
+
+
+def _load_table(cache_dir: Path | None) -> dict[str, str]:
+    """The table this process already has, else the verified one in ``cache_dir``, else built (and
+    stored in ``cache_dir`` whenever it is not there yet)."""
+    from bot.engine import snapshot
+
+    version = importlib.metadata.version("pypinyin")
+    key = f"readings 2 pypinyin {version}"
+    path = cache_dir / f"readings-{version}.marshal" if cache_dir is not None else None
+    table = _TABLES.get(version)
+    if table is None and path is not None:
+        stored = snapshot.read_file(path, key)
+        if isinstance(stored, dict) and all(type(k) is str and type(v) is str for k, v in stored.items()):
+            table = stored
+        elif stored is not None:
+            log.warning("pinyin readings cache rejected: not character → readings; building it again")
+            path.unlink(missing_ok=True)
+    if table is None:
+        table = _build_table()
+    if path is not None and not path.exists():
+        snapshot.write_file(path, key, table)
+        snapshot.prune(path.parent, "readings-*.marshal", 1)
+    _TABLES.clear()
+    _TABLES[version] = table
+    return table
