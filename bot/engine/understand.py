@@ -118,6 +118,15 @@ class Understander:
             if len(spelling) >= PINYIN_MIN_LETTERS and len(named) == 1 and spelling.isascii():
                 self._by_spelling[spelling] = named[0]
         self._readings = readings or Readings(None)
+        # Single characters that only shape a question (在, 的): a resident's input method types a
+        # character of the same sound (「再哪」, 「在几号」 as 「再几号」) where no word is made.
+        self._little_by_sound: dict[str, str] = {}
+        little: dict[str, set[str]] = {}
+        for word in stop:
+            if len(word) == 1 and _CJK.fullmatch(word):
+                said = self.sounds[word] = known.get(word) or sound(word)
+                little.setdefault(said, set()).add(word)
+        self._little_by_sound = {said: min(chars) for said, chars in little.items() if len(chars) == 1}
 
     def understand(self, message: str) -> Understanding:
         text = message
@@ -181,13 +190,41 @@ class Understander:
             return True
         return any(t in self.vocabulary and t not in self.generic for t in self.tokenizer.tokens(clause))
 
-    def _bounds(self, piece: str) -> set[int]:
-        """Offsets where jieba's words of ``piece`` begin or end."""
-        bounds, at = {0}, 0
+    def _bounds(self, piece: str) -> tuple[set[int], dict[int, int]]:
+        """Offsets where jieba's words of ``piece`` begin or end; and offsets inside a word neither the
+        knowledge nor everyday Chinese has, each with where that word ends: a typo makes jieba cut
+        wrongly (「心里咨询室」 → 心里 咨询室, where 「心里咨询」 is the word to repair).  A window may
+        end inside such a word, or start inside it and end by its end, never run on out of it
+        (「室在」 is no word of 「心里咨询室在哪」)."""
+        bounds, inside, at = {0}, {}, 0
         for word in self.tokenizer.words(piece):
+            if (
+                len(word) > 1
+                and word not in self.vocabulary
+                and self.tokenizer.rarity(word) >= REPAIR_MIN_RARITY
+            ):
+                for offset in range(at + 1, at + len(word)):
+                    inside[offset] = at + len(word)
             at += len(word)
             bounds.add(at)
-        return bounds
+        return bounds, inside
+
+    def _little_slips(self, piece: str) -> str:
+        """A single character that joins no word with the next one and sounds like a character that
+        only shapes a question (「再哪」: 再 is 在) is that character."""
+        if not self._little_by_sound:
+            return piece
+        words = self.tokenizer.words(piece)
+        stop = self.tokenizer.lexicon.stopwords
+        for i, word in enumerate(words[:-1]):
+            if len(word) != 1 or word in stop:
+                continue
+            target = self._little_by_sound.get(self._readings.sound_of(word))
+            if target is None or target == word:
+                continue
+            if self.tokenizer.rarity(word + words[i + 1]) >= 1.0:
+                words[i] = target
+        return "".join(words)
 
     def _repair(self, clauses: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
         """A word not in the knowledge that sounds exactly like one word that is becomes that word.
@@ -203,7 +240,8 @@ class Understander:
                 if not _CJK.fullmatch(piece or " "):
                     fixed.append(piece)
                     continue
-                bounds = self._bounds(piece)
+                piece = self._little_slips(piece)
+                bounds, inside = self._bounds(piece)
                 i, chars = 0, []
                 while i < len(piece):
                     step = 1
@@ -213,8 +251,14 @@ class Understander:
                             chars.append(window)
                             step = n
                             break
-                        if i not in bounds or i + n not in bounds:
-                            continue
+                        if not (i in bounds and i + n in bounds):
+                            # Inside a word: only a window that straddles one of jieba's cuts, the
+                            # sign that the typo misled it (「公积」 of 公积金 is no typo).
+                            starts = i in bounds or (i in inside and i + n <= inside[i])
+                            ends = i + n in bounds or i + n in inside
+                            straddles = any(b in bounds for b in range(i + 1, i + n))
+                            if not (starts and ends and straddles):
+                                continue
                         if self.tokenizer.rarity(window) < REPAIR_MIN_RARITY:
                             continue  # an everyday word is no typo; and no pinyin is needed for it
                         target = self._by_sound.get(self._readings.sound_of(window))
