@@ -15,7 +15,15 @@ from datetime import date
 from bot.data.knowledge import Event, Knowledge, Passage, Service
 from bot.engine.index import BM25Index
 from bot.engine.text import Tokenizer
-from bot.engine.thresholds import COMPOUND_PART, EVERYDAY_FLOOR, EVERYDAY_RARITY, NOISE_WEIGHT, TOPIC_RARITY
+from bot.engine.thresholds import (
+    COMPOUND_PART,
+    ENGLISH_WEIGHT,
+    ENGLISH_WORD_LETTERS,
+    EVERYDAY_FLOOR,
+    EVERYDAY_RARITY,
+    NOISE_WEIGHT,
+    TOPIC_RARITY,
+)
 
 _HAN = re.compile(r"[\u4e00-\u9fff]+")  # a year or a number (「2024」) is never noise
 
@@ -131,6 +139,11 @@ class KnowledgeSearch:
             return max(self.context_index.idf(token) * self._everyday(token), 0.1)
         if len(token) == 1:
             return 1.0
+        if token.isascii() and token.isalpha() and len(token) >= ENGLISH_WORD_LETTERS:
+            # An English word the glossary does not translate (「service」, 「office」): more often a
+            # word of the question's wording than a topic the knowledge lacks, whose Chinese rarity
+            # (jieba's dictionary has almost no English) would make it the heaviest word of all.
+            return ENGLISH_WEIGHT
         if token not in self.vocabulary and _HAN.fullmatch(token) and self.tokenizer.rarity(token) >= 1.0:
             # Neither the knowledge nor jieba's dictionary has it: jieba glued characters together
             # (「找个」, 「大得」, 「我接」), which is no topic a question could be out of scope for.

@@ -63,6 +63,15 @@ NOISE_WEIGHT = 1.0
 # keeps EVERYDAY_FLOOR of it, a word at or above TOPIC_RARITY (费劲 0.73, 充电桩 0.78, 公积金 0.65)
 # all of it, linearly between.  An article that lacks 「到底」 or 「天天」 is not the less an answer;
 # one that lacks 「公积金」 is.  Not lower a floor: 「老人」 (0.53) and 「孩子」 (0.45) are topics too.
+# An English word neither the glossary nor the stop words know weighs as much as a word jieba glued
+# (NOISE_WEIGHT would be the same value): jieba's dictionary has almost no English, so by rarity it
+# would weigh the most of any word and decline 「any psychological counseling service in …」 for
+# 「service」.  Out-of-scope English still falls back: its topic (weather, passport) is then the
+# only weight, and the knowledge has nothing of it.
+ENGLISH_WEIGHT = 1.0
+# ...from this many letters: shorter ones are mostly acronyms and names of things (GDP, bus, ATM),
+# topics the knowledge lacks, which must keep their full weight.
+ENGLISH_WORD_LETTERS = 4
 EVERYDAY_RARITY = 0.35
 TOPIC_RARITY = 0.65
 EVERYDAY_FLOOR = 0.2
