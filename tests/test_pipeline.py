@@ -153,6 +153,25 @@ def test_a_word_that_only_sounds_like_a_knowledge_word_is_repaired(small: Engine
     assert reply.kind == "events" and sorted(reply.events) == COUPLETS
 
 
+def test_a_typo_that_misled_jieba_is_repaired_inside_the_longer_word(small: Engine) -> None:
+    understood = small.brain.understander.understand("心里咨询室在哪")
+    assert understood.repairs == (("心里咨询", "心理咨询"),)  # the rest, 「室在」, is no window
+    assert understood.text.startswith("心理咨询室")
+
+
+def test_a_single_character_that_makes_no_word_is_the_question_character_of_its_sound(small: Engine) -> None:
+    assert "在哪" in small.brain.understander.understand("写对联的再哪").text
+    assert "再来" in small.brain.understander.understand("明年还再来写春联").text  # 再来 is a word
+
+
+def test_an_untranslated_english_word_weighs_little_but_an_acronym_does_not(small: Engine) -> None:
+    from bot.engine.thresholds import ENGLISH_WEIGHT
+
+    search = small.brain.search
+    assert search.weight("service") == ENGLISH_WEIGHT
+    assert search.weight("gdp") > ENGLISH_WEIGHT
+
+
 def test_common_words_are_not_repaired(small: Engine) -> None:
     assert small.brain.understander.understand("我想知道心理工作室").repairs == ()
 
