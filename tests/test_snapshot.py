@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
+import bot.engine.dictionary as dictionary
 import bot.engine.engine as engine_module
+import bot.engine.sounds as sounds
 from bot.data.knowledge import Knowledge, load_knowledge
 from bot.engine import Engine
 from bot.engine.dialogue import DialogueState
@@ -38,6 +40,7 @@ CONVERSATIONS = [
     ["1月13日峡窝镇开了什么会"],
     ["航展有什么表演"],
     ["找工作去哪里"],
+    ["哪里可以写春连?"],  # a typo: read from the table of characters, or by pypinyin without the cache
 ]
 
 
@@ -88,13 +91,21 @@ def cuts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 @pytest.mark.slow
 def test_replies_identical_with_and_without_cache(tree: Tree, tmp_path: Path, builds: list[Path]) -> None:
     cache = tmp_path / "cache"
+    dictionary._LOADED.clear()  # as in a new process: jieba's dictionary read from its own file
+    sounds._TABLES.clear()  # and each character's reading from pypinyin
     uncached = Engine.load(tree.knowledge, tree.intents, cache_dir=False)
+    assert uncached.brain.tokenizer._jieba.FREQ._base.in_memory
     plain = replies(uncached)
+    dictionary._LOADED.clear()
+    sounds._TABLES.clear()
     first = Engine.load(tree.knowledge, tree.intents, cache_dir=cache)  # builds and stores
+    dictionary._LOADED.clear()
+    sounds._TABLES.clear()
     second = Engine.load(tree.knowledge, tree.intents, cache_dir=cache)  # loads the snapshot
     assert builds == [tree.knowledge, tree.knowledge]  # the third load validated nothing
     assert replies(first) == plain
     assert replies(second) == plain
+    assert not second.brain.tokenizer._jieba.FREQ._base.in_memory  # read from the table
     # The pinyin repair table is the same whether its sounds came from pypinyin or from the cache.
     assert second.brain.understander.sounds == uncached.brain.understander.sounds
     assert second.brain.understander._by_sound == uncached.brain.understander._by_sound

@@ -1,4 +1,4 @@
-"""A private on-disk cache of what a Brain build costs: validated records, index tokens, jieba's dictionary.
+"""A private on-disk cache of what a Brain build costs: validated records, index tokens, sounds.
 
 Start-up used to re-read and re-validate every YAML file, re-cut every passage with jieba and re-read
 jieba's dictionary; for an unchanged knowledge base all of that gives the same result every time. A
@@ -13,7 +13,9 @@ other inputs is logged, deleted and rebuilt. A directory owned by someone else i
 
 Index tokens are cached apart from the snapshot, per tokenizer (lexicon + dictionary + code) and per
 text, so editing one article re-cuts only that article's sentences. So is the pinyin of the knowledge's
-words (per code and pypinyin version): a warm start then never imports pypinyin.
+words (per code and pypinyin version): a warm start then never imports pypinyin. jieba's dictionary
+(``bot.engine.dictionary``) and the characters' readings (``bot.engine.sounds``) are kept in the same
+directory with the same files and digests.
 """
 
 from __future__ import annotations
