@@ -461,9 +461,14 @@ def app_from_environment() -> Starlette:
 
 
 def served_channels() -> list[Channel]:
-    """The other channels ``serve`` mounts beside the web chat: WeChat when its settings are given."""
-    from bot.channels.wechat.route import channel
+    """The other channels ``serve`` mounts beside the web chat: WeChat when its settings are given
+    (its protocol, and cryptography with it, is imported only then)."""
+    from bot.channels.wechat.config import configured
     from bot.settings import load_settings
 
-    wechat = channel(load_settings(require_token=False))
-    return [wechat] if wechat is not None else []
+    config = configured(load_settings(require_token=False))
+    if config is None:
+        return []
+    from bot.channels.wechat.route import channel
+
+    return [channel(config)]

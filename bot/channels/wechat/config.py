@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from bot.channels.wechat.crypto import aes_key_bytes
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
+log = logging.getLogger("bot.channels.wechat.route")
 
 Mode = Literal["plain", "compatible", "safe"]
 MODES: tuple[Mode, ...] = ("plain", "compatible", "safe")
@@ -31,6 +35,8 @@ class WeChatConfig:
         if self.mode not in MODES:
             raise ValueError(f"WECHAT_MODE must be one of {', '.join(MODES)}, got {self.mode!r}")
         if self.aes_key:
+            from bot.channels.wechat.crypto import aes_key_bytes  # cryptography: only with a key
+
             try:
                 aes_key_bytes(self.aes_key)
             except ValueError as exc:
@@ -66,3 +72,16 @@ class WeChatConfig:
             aes_key=aes_key,
             mode=mode,
         )
+
+
+def configured(settings: Settings) -> WeChatConfig | None:
+    """The account's settings, or None (with one log line) when WECHAT_TOKEN is not set.
+
+    Here, apart from the route, so that ``serve`` without WeChat imports none of its protocol."""
+    token = settings.wechat_token.get_secret_value() if settings.wechat_token else ""
+    if not token:
+        log.warning("WeChat is off: set WECHAT_TOKEN (and WECHAT_APPID, WECHAT_AES_KEY) to serve /wechat")
+        return None
+    key = settings.wechat_aes_key.get_secret_value() if settings.wechat_aes_key else ""
+    mode = settings.wechat_mode or ("compatible" if key else "plain")
+    return WeChatConfig(token=token, appid=settings.wechat_appid.strip(), aes_key=key, mode=mode)

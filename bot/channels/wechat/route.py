@@ -26,7 +26,6 @@ from bot.channels.wechat.messages import BadMessage, Incoming
 from bot.channels.wechat.protocol import MAX_BODY_BYTES, SUCCESS, Forbidden, open_post, seal_reply, verify_url
 from bot.channels.wechat.render import render, welcome
 from bot.conversation import Conversation, Message
-from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -34,22 +33,8 @@ CHANNEL = "wechat"
 PSEUDONYM_HEX = 24  # 96 bits of the keyed hash: no collisions among any city's residents
 
 
-def configured(settings: Settings) -> WeChatConfig | None:
-    """The account's settings, or None (with one log line) when WECHAT_TOKEN is not set."""
-    token = settings.wechat_token.get_secret_value() if settings.wechat_token else ""
-    if not token:
-        log.warning("WeChat is off: set WECHAT_TOKEN (and WECHAT_APPID, WECHAT_AES_KEY) to serve /wechat")
-        return None
-    key = settings.wechat_aes_key.get_secret_value() if settings.wechat_aes_key else ""
-    mode = settings.wechat_mode or ("compatible" if key else "plain")
-    return WeChatConfig(token=token, appid=settings.wechat_appid.strip(), aes_key=key, mode=mode)
-
-
-def channel(settings: Settings) -> Callable[[Conversation], list[Route]] | None:
-    """What ``serve`` mounts for WeChat on its conversation service, or None when WeChat is off."""
-    config = configured(settings)
-    if config is None:
-        return None
+def channel(config: WeChatConfig) -> Callable[[Conversation], list[Route]]:
+    """What ``serve`` mounts for WeChat on its conversation service."""
     return lambda conversation: wechat_routes(conversation, config)
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,7 +19,7 @@ from bot.channels.wechat.messages import MAX_CONTENT_BYTES
 from bot.channels.wechat.protocol import MAX_BODY_BYTES
 from bot.channels.wechat.route import pseudonym, wechat_routes
 from bot.conversation import Conversation
-from bot.engine import Engine
+from bot.engine import ROOT, Engine
 from bot.engine.dialogue import DialogueState
 from bot.engine.reply import Reply
 from bot.state.memory import MemoryStore
@@ -170,3 +173,17 @@ async def test_serve_mounts_wechat_only_when_configured(
         assert await wechat.averify()
         reply = await wechat.asend(wechat.text(wechat.openid(), "你好"))
         assert reply.content and "您好" in reply.content
+
+
+def test_serve_without_wechat_imports_none_of_its_protocol(tmp_path: Path) -> None:
+    """No token: neither the route nor cryptography is imported (start-up of `serve`)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WECHAT_")}
+    env["PYTHONPATH"] = str(ROOT)
+    script = (
+        "import sys; from bot.channels.web.app import served_channels;"
+        "print(served_channels(), 'cryptography' in sys.modules, 'bot.channels.wechat.route' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.split() == ["[]", "False", "False"]
