@@ -10,7 +10,6 @@ retried message once, the unanswered log, who is an admin — happens here, once
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
 import threading
@@ -18,7 +17,7 @@ import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.conversation.flood import FloodGate
 from bot.conversation.limits import (
@@ -32,8 +31,11 @@ from bot.engine.reply import Action, Reply, plain_reply, reply_from_state, reply
 from bot.state.base import StateStore
 from bot.wording import SLOW_DOWN, SORRY
 
+if TYPE_CHECKING:
+    import asyncio
+
 log = logging.getLogger(__name__)
-L = TypeVar("L", threading.Lock, asyncio.Lock)
+L = TypeVar("L", threading.Lock, "asyncio.Lock")
 
 DIALOGUE = "dialogue"  # namespace of residents' DialogueState
 MEMO = "memo"  # what a sent reply's buttons act on, by the reply's ref
@@ -113,6 +115,8 @@ class Conversation:
         """:meth:`handle` for event loops: the engine runs in a thread; one resident waits in line."""
         resident = f"{channel}:{user}"
         async with self._async_lock(resident):
+            import asyncio  # here: the console and `ask` never need an event loop (~10 ms of start-up)
+
             return await asyncio.to_thread(self.handle, channel, user, incoming)
 
     def is_admin(self, channel: str, user: str) -> bool:
@@ -201,6 +205,8 @@ class Conversation:
             return _recent(self._locks, resident, threading.Lock)
 
     def _async_lock(self, resident: str) -> asyncio.Lock:
+        import asyncio
+
         return _recent(self._async_locks, resident, asyncio.Lock)
 
 
