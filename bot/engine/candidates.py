@@ -76,14 +76,32 @@ def _clause_candidates(brain: Brain, text: str) -> list[Candidate]:
     out: list[Candidate] = []
     for clause in clauses:
         tokens = brain.tokenizer.tokens(clause)
-        if not tokens:
-            continue
+        topic = _clause_topic(brain, tokens)
+        if topic is None:
+            continue  # 「航海东路这边」 names where, not what: no question of its own
         reading = brain.read(clause)
         found = [*_passages(brain, reading, tokens, clause)]
         if not brain.router.asks_exact(text):
             found.extend(_services(brain, reading, tokens))
-        out.extend(replace(c, confidence=c.confidence * CLAUSE_SHARE) for c in found)
+        out.extend(
+            replace(c, confidence=c.confidence * CLAUSE_SHARE) for c in found if _holds(brain, c, topic)
+        )
     return out
+
+
+def _clause_topic(brain: Brain, tokens: list[str]) -> str | None:
+    """The weightiest word of a clause that the knowledge uses and that is no part of a place name,
+    no event word and no everyday word: what the clause asks about, if it asks about anything."""
+    places = [*brain.tokenizer.place_words, *brain.knowledge.districts()]
+    focus = [
+        t
+        for t in tokens
+        if t in brain.search.vocabulary
+        and t not in brain.event_words
+        and not brain.search.says_little(t)
+        and not any(t in place for place in places)
+    ]
+    return max(focus, key=brain.search.weight) if focus else None
 
 
 def elsewhere_topics(brain: Brain, text: str) -> list[str]:
