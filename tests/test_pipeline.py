@@ -252,6 +252,20 @@ def test_the_clause_that_asks_answers_a_run_on_question(small: Engine) -> None:
     assert reply.kind == "fallback"
 
 
+def test_a_word_the_rows_found_say_counts_though_the_table_index_lacks_it(small: Engine) -> None:
+    """「鼓」 is no word of the table's index (盘鼓, 表演), but the row found for the day says it."""
+    (reply,) = ask(small, "元宵节那天哪有敲鼓的")
+    assert reply.kind == "events" and 4 in reply.events
+
+
+def test_a_clause_naming_a_topic_the_knowledge_lacks_stays(small: Engine) -> None:
+    """「公积金咋提出来」 is no story around 「老人要带啥」: it is what is asked, and it stays."""
+    understood = small.brain.understander.understand("公积金咋提出来,老人要带啥")
+    assert "公积金" in understood.text
+    (reply,) = ask(small, "公积金咋提出来,老人要带啥")
+    assert reply.kind == "fallback"
+
+
 def test_unrelated_questions_fall_back(small: Engine) -> None:
     for question in ("地铁几号线到火车站", "明天天气怎么样", "身份证丢了怎么补办"):
         (reply,) = ask(small, question)

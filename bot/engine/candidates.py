@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
-from bot.data.knowledge import Service
+from bot.data.knowledge import Event, Service
 from bot.engine.dialogue import EventQuery
 from bot.engine.score import is_sure
 from bot.engine.search import PassageHit
@@ -164,18 +164,30 @@ def _events(brain: Brain, reading: Reading, label: str) -> list[Candidate]:
     query = reading.query
     if query.district is not None and query.district not in brain.event_districts:
         return []  # 「惠济区春节有啥活动」: the table is 上街区's only; articles may still answer
-    coverage = reading.event_coverage(brain.search)
     if query.ranges or query.topics:
         found = brain.events(query)
+        coverage = _event_coverage(brain, reading, found)
         return [Candidate("events", coverage, label, query=query, empty=not found)]
     if query.activity or query.places:
         matching = matching_events_query(brain, query)
         if matching is None:
             return []
+        coverage = _event_coverage(brain, reading, brain.events(matching))
         return [Candidate("events", coverage, label, query=matching)]
     if not reading.content and query.district and reading.asks_events:
         return [Candidate("events", 1.0, label, query=query)]
     return []
+
+
+def _event_coverage(brain: Brain, reading: Reading, found: list[Event]) -> float:
+    """How much of the question the event table knows; a word the table's index lacks still counts
+    when the rows found say it (「腊八那天哪儿发粥」: row 12 says 浓粥飘香, though its word is 施粥)."""
+    if reading.foreign_places:
+        return 0.0
+    unknown = [t for t in reading.unknown if not any(t in event.text for event in found)]
+    if not unknown:
+        return 1.0
+    return brain.search.coverage(reading.content, set(reading.content) - set(unknown))
 
 
 def _passages(brain: Brain, reading: Reading, tokens: list[str], text: str) -> list[Candidate]:

@@ -71,6 +71,9 @@ class Understander:
         ]
         self._glossary: list[tuple[re.Pattern[str], str]] | None = None  # compiled on the first English
         self._same_day = speech.same_day
+        # Topics the knowledge is known not to cover (身份证, 公积金): a clause naming one is no story
+        # around the question, it is the question, and it must stay for the question to fall back.
+        self._elsewhere = tuple(w.lower() for w in (*speech.elsewhere, *speech.elsewhere_places))
         self._dialect = sorted(speech.dialect, key=lambda pair: -len(pair[0]))
         # A need word the knowledge itself uses (「矛盾」, 「主题党日」: ``written`` is all its text) is
         # already found as it is: left alone.
@@ -186,7 +189,7 @@ class Understander:
 
     def _names_something(self, clause: str) -> bool:
         """Does the clause name a topic or a date (a digit, a festival), not only feelings and fillers?"""
-        if any(c.isdigit() for c in clause):
+        if any(c.isdigit() for c in clause) or any(w in clause.lower() for w in self._elsewhere):
             return True
         return any(t in self.vocabulary and t not in self.generic for t in self.tokenizer.tokens(clause))
 
