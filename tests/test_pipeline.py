@@ -164,6 +164,11 @@ def test_a_single_character_that_makes_no_word_is_the_question_character_of_its_
     assert "再来" in small.brain.understander.understand("明年还再来写春联").text  # 再来 is a word
 
 
+def test_a_verb_before_an_aspect_particle_is_no_slip_of_a_question_character(small: Engine) -> None:
+    """「喝着」: 喝 sounds like the stop word 和, but 着 after it makes it a verb."""
+    assert "喝着" in small.brain.understander.understand("这水喝着不放心").text
+
+
 def test_an_untranslated_english_word_weighs_little_but_an_acronym_does_not(small: Engine) -> None:
     from bot.engine.thresholds import ENGLISH_WEIGHT
 

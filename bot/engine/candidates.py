@@ -15,7 +15,7 @@ from bot.data.knowledge import Event, Service
 from bot.engine.dialogue import EventQuery
 from bot.engine.score import is_sure
 from bot.engine.search import PassageHit
-from bot.engine.thresholds import CLAUSE_SHARE
+from bot.engine.thresholds import CLAUSE_SHARE, CLAUSE_TOPIC_SHARE
 from bot.engine.understand import CLAUSE_JOIN
 
 if TYPE_CHECKING:
@@ -100,6 +100,7 @@ def _clause_topic(brain: Brain, tokens: list[str]) -> str | None:
         and t not in brain.event_words
         and not brain.search.says_little(t)
         and not any(t in place for place in places)
+        and brain.search.weight(t) >= CLAUSE_TOPIC_SHARE * brain.search.rarest
     ]
     return max(focus, key=brain.search.weight) if focus else None
 

@@ -161,6 +161,11 @@ class KnowledgeSearch:
             return self.weight(stem) + NOISE_WEIGHT
         return max(1.0, self._max_idf * 1.2 * self.tokenizer.rarity(token) * self._everyday(token))
 
+    @property
+    def rarest(self) -> float:
+        """The weight of the knowledge's rarest word: what "much" means for this knowledge."""
+        return self._max_idf
+
     def says_little(self, token: str) -> bool:
         """A single character or an everyday word (「这样」, 「您」, 「先」): it names no topic, so
         「先这样吧,拜拜」 stays a goodbye; 「孩子」, 「手机」, 「春联」 do name one."""

@@ -93,5 +93,11 @@ RRF_K = 60
 # share of its coverage: the clause that asks is most of the question, the story around it not
 # nothing.
 CLAUSE_SHARE = 0.9
+# ...and only when the clause names a word of the knowledge that weighs at least this share of the
+# knowledge's rarest word (KnowledgeSearch.rarest; a share, so that it holds for a knowledge of any
+# size): a word every article uses (「解决」 0.06 of it, 「政策」 0.085) says no topic, and 「有人解决」
+# alone would be answered by any section that says it.  The knowledge's words a need names
+# (「找活干」 → 就业, 0.21) are a clause of their own and must still be asked.
+CLAUSE_TOPIC_SHARE = 0.12
 # How many passages each retriever contributes to the fusion.
 FUSION_DEPTH = 20

@@ -26,6 +26,8 @@ _LATIN_RUN = re.compile(r"[A-Za-z]+(?: [A-Za-z]+)*")
 _BREAK = r"(?=[,，。!！?？;；、~～\s]|$)"
 # A clause that asks for an amount (「…,发了多少人」) stays with the question even when it names no topic:
 # the number it asks for decides which sentence answers.
+# Aspect particles: the character before one is a verb (喝着, 看了, 去过).
+_ASPECT = "着了过"
 _ASKS = re.compile(r"多少|几[个名次项家条架人位天支场点号岁]")
 
 
@@ -220,8 +222,8 @@ class Understander:
         words = self.tokenizer.words(piece)
         stop = self.tokenizer.lexicon.stopwords
         for i, word in enumerate(words[:-1]):
-            if len(word) != 1 or word in stop:
-                continue
+            if len(word) != 1 or word in stop or words[i + 1][0] in _ASPECT:
+                continue  # 「喝着」: a character an aspect particle follows is a verb, no slip of 和
             target = self._little_by_sound.get(self._readings.sound_of(word))
             if target is None or target == word:
                 continue
