@@ -164,6 +164,11 @@ def test_a_single_character_that_makes_no_word_is_the_question_character_of_its_
     assert "再来" in small.brain.understander.understand("明年还再来写春联").text  # 再来 is a word
 
 
+def test_a_verb_before_an_aspect_particle_is_no_slip_of_a_question_character(small: Engine) -> None:
+    """「喝着」: 喝 sounds like the stop word 和, but 着 after it makes it a verb."""
+    assert "喝着" in small.brain.understander.understand("这水喝着不放心").text
+
+
 def test_an_untranslated_english_word_weighs_little_but_an_acronym_does_not(small: Engine) -> None:
     from bot.engine.thresholds import ENGLISH_WEIGHT
 
@@ -249,6 +254,20 @@ def test_the_clause_that_asks_answers_a_run_on_question(small: Engine) -> None:
     (reply,) = ask(small, "俺家老人过年以后天天闷在屋里不出门也不吭声,心理咨询师在哪坐诊")
     assert reply.kind == "passages" and "心理咨询师" in reply.text
     (reply,) = ask(small, "俺家老人过年以后天天闷在屋里不出门也不吭声,地铁几号线到火车站")
+    assert reply.kind == "fallback"
+
+
+def test_a_word_the_rows_found_say_counts_though_the_table_index_lacks_it(small: Engine) -> None:
+    """「鼓」 is no word of the table's index (盘鼓, 表演), but the row found for the day says it."""
+    (reply,) = ask(small, "元宵节那天哪有敲鼓的")
+    assert reply.kind == "events" and 4 in reply.events
+
+
+def test_a_clause_naming_a_topic_the_knowledge_lacks_stays(small: Engine) -> None:
+    """「公积金咋提出来」 is no story around 「老人要带啥」: it is what is asked, and it stays."""
+    understood = small.brain.understander.understand("公积金咋提出来,老人要带啥")
+    assert "公积金" in understood.text
+    (reply,) = ask(small, "公积金咋提出来,老人要带啥")
     assert reply.kind == "fallback"
 
 

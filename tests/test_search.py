@@ -3,6 +3,7 @@
 from datetime import date
 
 from bot.engine import Engine
+from bot.engine.candidates import _clause_topic
 from bot.engine.search import MAX_WINDOW_CHARS
 from tests.fixtures import world
 
@@ -49,3 +50,28 @@ def test_unknown_words_lower_coverage(fixture_engine: Engine) -> None:
     brain = fixture_engine.brain
     hit = brain.search.passages(brain.tokenizer.tokens("今天郑州天气怎么样"))
     assert hit is None or hit.coverage < 0.5
+
+
+def test_a_knowledge_word_with_one_character_more_counts_as_that_word(fixture_engine: Engine) -> None:
+    """「老人家」 is the knowledge's 老人 with one character more: found where 老人 is, all but that
+    character; a word the knowledge has no part of (天气) is not."""
+    search = fixture_engine.brain.search
+    assert search.stem("老人家") == "老人"
+    assert search.stem("天气") is None and search.stem("老人") is None
+    assert search.weight("老人家") == search.weight("老人") + 1.0  # the added character is a glued one
+    share = search.coverage(["老人家"], {"老人"})
+    assert share == search.weight("老人") / search.weight("老人家")
+    assert search.coverage(["天气"], {"老人"}) == 0.0
+
+
+def test_a_service_word_cut_otherwise_is_found_in_its_text(fixture_engine: Engine) -> None:
+    """The service says 「午餐」 inside 「每餐5元的午餐」; a question's 「每餐」 is found in its text."""
+    hits = fixture_engine.brain.search.service_hits(["每餐", "午餐"])
+    assert hits and hits[0].service.id == "love-canteen" and hits[0].coverage == 1.0
+
+
+def test_a_clause_that_only_says_where_has_no_topic(fixture_engine: Engine) -> None:
+    """「光明路这边」 is part of the street 光明路街道: where, not what (the run-on test of
+    tests/test_pipeline.py shows a clause that names its topic still asked)."""
+    brain = fixture_engine.brain
+    assert _clause_topic(brain, brain.tokenizer.tokens("光明路这边")) is None

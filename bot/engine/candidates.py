@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
-from bot.data.knowledge import Service
+from bot.data.knowledge import Event, Service
 from bot.engine.dialogue import EventQuery
 from bot.engine.score import is_sure
 from bot.engine.search import PassageHit
-from bot.engine.thresholds import CLAUSE_SHARE
+from bot.engine.thresholds import CLAUSE_SHARE, CLAUSE_TOPIC_SHARE
 from bot.engine.understand import CLAUSE_JOIN
 
 if TYPE_CHECKING:
@@ -76,14 +76,33 @@ def _clause_candidates(brain: Brain, text: str) -> list[Candidate]:
     out: list[Candidate] = []
     for clause in clauses:
         tokens = brain.tokenizer.tokens(clause)
-        if not tokens:
-            continue
+        topic = _clause_topic(brain, tokens)
+        if topic is None:
+            continue  # 「航海东路这边」 names where, not what: no question of its own
         reading = brain.read(clause)
         found = [*_passages(brain, reading, tokens, clause)]
         if not brain.router.asks_exact(text):
             found.extend(_services(brain, reading, tokens))
-        out.extend(replace(c, confidence=c.confidence * CLAUSE_SHARE) for c in found)
+        out.extend(
+            replace(c, confidence=c.confidence * CLAUSE_SHARE) for c in found if _holds(brain, c, topic)
+        )
     return out
+
+
+def _clause_topic(brain: Brain, tokens: list[str]) -> str | None:
+    """The weightiest word of a clause that the knowledge uses and that is no part of a place name,
+    no event word and no everyday word: what the clause asks about, if it asks about anything."""
+    places = [*brain.tokenizer.place_words, *brain.knowledge.districts()]
+    focus = [
+        t
+        for t in tokens
+        if t in brain.search.vocabulary
+        and t not in brain.event_words
+        and not brain.search.says_little(t)
+        and not any(t in place for place in places)
+        and brain.search.weight(t) >= CLAUSE_TOPIC_SHARE * brain.search.rarest
+    ]
+    return max(focus, key=brain.search.weight) if focus else None
 
 
 def elsewhere_topics(brain: Brain, text: str) -> list[str]:
@@ -146,18 +165,30 @@ def _events(brain: Brain, reading: Reading, label: str) -> list[Candidate]:
     query = reading.query
     if query.district is not None and query.district not in brain.event_districts:
         return []  # 「惠济区春节有啥活动」: the table is 上街区's only; articles may still answer
-    coverage = reading.event_coverage(brain.search)
     if query.ranges or query.topics:
         found = brain.events(query)
+        coverage = _event_coverage(brain, reading, found)
         return [Candidate("events", coverage, label, query=query, empty=not found)]
     if query.activity or query.places:
         matching = matching_events_query(brain, query)
         if matching is None:
             return []
+        coverage = _event_coverage(brain, reading, brain.events(matching))
         return [Candidate("events", coverage, label, query=matching)]
     if not reading.content and query.district and reading.asks_events:
         return [Candidate("events", 1.0, label, query=query)]
     return []
+
+
+def _event_coverage(brain: Brain, reading: Reading, found: list[Event]) -> float:
+    """How much of the question the event table knows; a word the table's index lacks still counts
+    when the rows found say it (「腊八那天哪儿发粥」: row 12 says 浓粥飘香, though its word is 施粥)."""
+    if reading.foreign_places:
+        return 0.0
+    unknown = [t for t in reading.unknown if not any(t in event.text for event in found)]
+    if not unknown:
+        return 1.0
+    return brain.search.coverage(reading.content, set(reading.content) - set(unknown))
 
 
 def _passages(brain: Brain, reading: Reading, tokens: list[str], text: str) -> list[Candidate]:

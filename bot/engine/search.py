@@ -22,6 +22,7 @@ from bot.engine.thresholds import (
     EVERYDAY_FLOOR,
     EVERYDAY_RARITY,
     NOISE_WEIGHT,
+    STEM_MIN_CHARS,
     TOPIC_RARITY,
 )
 
@@ -119,6 +120,11 @@ class KnowledgeSearch:
             for s in knowledge.services
         ]
         self.service_index = BM25Index(self.service_docs)
+        # A service's words as written, for a question word jieba cuts otherwise (「大病」 of 大病患者).
+        self._service_words = frozenset().union(*map(frozenset, self.service_docs))
+        self._service_text = [
+            " ".join([s.name, s.offers, s.how, s.quote, *s.keywords, *s.asks]) for s in knowledge.services
+        ]
 
         self.event_tokens = [frozenset(tokenizer.tokens(e.text, for_index=True)) for e in knowledge.events]
         self.event_vocabulary = frozenset().union(*self.event_tokens) if self.event_tokens else frozenset()
@@ -148,7 +154,17 @@ class KnowledgeSearch:
             # Neither the knowledge nor jieba's dictionary has it: jieba glued characters together
             # (「找个」, 「大得」, 「我接」), which is no topic a question could be out of scope for.
             return NOISE_WEIGHT
+        stem = self.stem(token)
+        if stem is not None:
+            # 「咨询室」 is the knowledge's 咨询 and one character more: that character is what the
+            # knowledge may lack, not the whole word (see coverage).
+            return self.weight(stem) + NOISE_WEIGHT
         return max(1.0, self._max_idf * 1.2 * self.tokenizer.rarity(token) * self._everyday(token))
+
+    @property
+    def rarest(self) -> float:
+        """The weight of the knowledge's rarest word: what "much" means for this knowledge."""
+        return self._max_idf
 
     def says_little(self, token: str) -> bool:
         """A single character or an everyday word (「这样」, 「您」, 「先」): it names no topic, so
@@ -169,8 +185,25 @@ class KnowledgeSearch:
         total = sum(self.weight(t) for t in tokens)
         if not total:
             return 0.0
-        found = sum(self.weight(t) for t in tokens if t in known or self._inside(t, text))
+        found = 0.0
+        for token in tokens:
+            if token in known or self._inside(token, text):
+                found += self.weight(token)
+                continue
+            stem = self.stem(token)
+            if stem is not None and (stem in known or self._inside(stem, text)):
+                found += self.weight(stem)
         return found / total
+
+    def stem(self, token: str) -> str | None:
+        """The knowledge's word a question word is with one character added (咨询室 → 咨询, 服务站点
+        → 服务站), when the question word itself is none of the knowledge's words."""
+        if len(token) < STEM_MIN_CHARS + 1 or token in self.vocabulary or not _HAN.fullmatch(token):
+            return None
+        for stem in (token[:-1], token[1:]):
+            if stem in self.context_index or stem in self._service_words:
+                return stem
+        return None
 
     @staticmethod
     def _inside(token: str, text: str) -> bool:
@@ -287,7 +320,9 @@ class KnowledgeSearch:
             hits = [h for h in hits if self.knowledge.services[h.doc].district == district]
         found = [
             ServiceHit(
-                self.knowledge.services[h.doc], h.score, self.coverage(tokens, set(self.service_docs[h.doc]))
+                self.knowledge.services[h.doc],
+                h.score,
+                self.coverage(tokens, set(self.service_docs[h.doc]), self._service_text[h.doc]),
             )
             for h in hits
         ]

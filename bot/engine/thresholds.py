@@ -75,6 +75,12 @@ ENGLISH_WORD_LETTERS = 4
 EVERYDAY_RARITY = 0.35
 TOPIC_RARITY = 0.65
 EVERYDAY_FLOOR = 0.2
+# A question word the knowledge lacks that is one of its words with one character more (咨询室 =
+# 咨询 + 室, 养老院 = 养老 + 院) weighs as that word plus one glued character (NOISE_WEIGHT), and a
+# candidate holding the word is credited with all but that character: a resident's 「心理咨询室」 is
+# the article's 心理咨询, not a topic the knowledge never mentions.  The word must keep at least this
+# many characters: one character (「证」 of 身份证) would match almost anything.
+STEM_MIN_CHARS = 2
 # A compound question word (「街道社区」) is found when it splits into parts of at least this many
 # characters that the candidate's text holds; single characters would match almost anything.
 COMPOUND_PART = 2
@@ -87,5 +93,11 @@ RRF_K = 60
 # share of its coverage: the clause that asks is most of the question, the story around it not
 # nothing.
 CLAUSE_SHARE = 0.9
+# ...and only when the clause names a word of the knowledge that weighs at least this share of the
+# knowledge's rarest word (KnowledgeSearch.rarest; a share, so that it holds for a knowledge of any
+# size): a word every article uses (「解决」 0.06 of it, 「政策」 0.085) says no topic, and 「有人解决」
+# alone would be answered by any section that says it.  The knowledge's words a need names
+# (「找活干」 → 就业, 0.21) are a clause of their own and must still be asked.
+CLAUSE_TOPIC_SHARE = 0.12
 # How many passages each retriever contributes to the fusion.
 FUSION_DEPTH = 20

@@ -26,6 +26,8 @@ _LATIN_RUN = re.compile(r"[A-Za-z]+(?: [A-Za-z]+)*")
 _BREAK = r"(?=[,，。!！?？;；、~～\s]|$)"
 # A clause that asks for an amount (「…,发了多少人」) stays with the question even when it names no topic:
 # the number it asks for decides which sentence answers.
+# Aspect particles: the character before one is a verb (喝着, 看了, 去过).
+_ASPECT = "着了过"
 _ASKS = re.compile(r"多少|几[个名次项家条架人位天支场点号岁]")
 
 
@@ -71,6 +73,9 @@ class Understander:
         ]
         self._glossary: list[tuple[re.Pattern[str], str]] | None = None  # compiled on the first English
         self._same_day = speech.same_day
+        # Topics the knowledge is known not to cover (身份证, 公积金): a clause naming one is no story
+        # around the question, it is the question, and it must stay for the question to fall back.
+        self._elsewhere = tuple(w.lower() for w in (*speech.elsewhere, *speech.elsewhere_places))
         self._dialect = sorted(speech.dialect, key=lambda pair: -len(pair[0]))
         # A need word the knowledge itself uses (「矛盾」, 「主题党日」: ``written`` is all its text) is
         # already found as it is: left alone.
@@ -186,7 +191,7 @@ class Understander:
 
     def _names_something(self, clause: str) -> bool:
         """Does the clause name a topic or a date (a digit, a festival), not only feelings and fillers?"""
-        if any(c.isdigit() for c in clause):
+        if any(c.isdigit() for c in clause) or any(w in clause.lower() for w in self._elsewhere):
             return True
         return any(t in self.vocabulary and t not in self.generic for t in self.tokenizer.tokens(clause))
 
@@ -217,8 +222,8 @@ class Understander:
         words = self.tokenizer.words(piece)
         stop = self.tokenizer.lexicon.stopwords
         for i, word in enumerate(words[:-1]):
-            if len(word) != 1 or word in stop:
-                continue
+            if len(word) != 1 or word in stop or words[i + 1][0] in _ASPECT:
+                continue  # 「喝着」: a character an aspect particle follows is a verb, no slip of 和
             target = self._little_by_sound.get(self._readings.sound_of(word))
             if target is None or target == word:
                 continue
