@@ -163,6 +163,11 @@ class FakeBotAPI:
         """What to give ApplicationBuilder().base_url(...) or TELEGRAM_BASE_URL."""
         return f"http://127.0.0.1:{self.port}/bot"
 
+    def server_thread_id(self) -> int | None:
+        """The native id of the loopback server's thread: benchmarks read its CPU time, to show the
+        fake Bot API is not what limits a load figure (it shares the benchmark's process)."""
+        return self._server.thread_id if self._server is not None else None
+
     # -- feeding the bot --------------------------------------------------------------------------
 
     def push(self, update: dict[str, Any]) -> int:
@@ -451,6 +456,10 @@ class _Loopback:
         self._thread.start()
         if not self._ready.wait(10):
             raise RuntimeError("the fake Bot API did not start")
+
+    @property
+    def thread_id(self) -> int | None:
+        return self._thread.native_id
 
     def stop(self) -> None:
         if self._thread.is_alive():

@@ -30,6 +30,7 @@ TARGET_NAMES = {
     "100k bm25s numba / ours p50",
     "100k ours index build",
     "100k ours peak memory",
+    "telegram updates/s",
 }
 
 
@@ -72,13 +73,18 @@ def test_quick_bench_writes_json(quick_run: tuple[int, dict, str]) -> None:
     assert [run["docs"] for run in data["scale"]["runs"]] == [2_000]
     assert data["scale"]["agree"] is True
 
-    assert data["telegram"]["measured"] is False  # the hook for the state-store work
+    telegram = data["telegram"]
+    assert telegram["measured"] is True, telegram.get("reason")
+    assert telegram["updates"] == telegram["residents"] * 10 and telegram["updates_per_s"] > 0
+    assert telegram["lost"] == telegram["duplicated"] == telegram["misrouted"] == telegram["wrong_text"] == 0
+    assert 0 < telegram["latency_p50_s"] <= telegram["latency_p99_s"]
 
     targets = {t["name"]: t for t in data["targets"]}
     assert set(targets) == TARGET_NAMES
     assert all(t["met"] in (True, False, None) for t in targets.values())
     assert targets["100k ours query p50"]["met"] is None  # quick runs no 100k corpus
     assert targets["engine p50"]["met"] is not None
+    assert targets["telegram updates/s"]["met"] is not None
 
 
 @pytest.mark.slow
@@ -116,6 +122,25 @@ def test_missed_and_unmeasured_targets() -> None:
     assert met["start-up telegram / baseline"] is None
     assert met["reload, one edit"] is True
     assert met["10x warm / 1x cold start"] is True
+    assert met["telegram updates/s"] is None  # not measured
+
+
+def test_telegram_target_needs_the_rate_and_sound_replies() -> None:
+    """200 updates/s counts only when every reply arrived once, in order, to its resident."""
+    base = {
+        "latency": {"p50_ms": 0.5, "p99_ms": 1.0},
+        "startup": {},
+        "scale": {"runs": []},
+    }
+    fast = {"updates_per_s": 250.0, "lost": 0, "duplicated": 0, "misrouted": 0, "wrong_text": 0}
+    met = {t["name"]: t["met"] for t in evaluate_targets({**base, "telegram": fast})}
+    assert met["telegram updates/s"] is True
+    met = {t["name"]: t["met"] for t in evaluate_targets({**base, "telegram": {**fast, "lost": 3}})}
+    assert met["telegram updates/s"] is False
+    met = {
+        t["name"]: t["met"] for t in evaluate_targets({**base, "telegram": {**fast, "updates_per_s": 150.0}})
+    }
+    assert met["telegram updates/s"] is False
 
 
 def test_profile_lists_where_time_goes() -> None:

@@ -7,11 +7,13 @@ tampered store can at worst lose a conversation. Tuples come back as lists.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from types import TracebackType
 from typing import Any, Self
 
@@ -71,6 +73,14 @@ class StateStore(ABC):
     @abstractmethod
     def close(self) -> None:
         """Release connections; the store is unusable afterwards."""
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Writes in the block are committed together where the backend can (SQLite: one transaction,
+        so a burst costs one commit instead of one per write); elsewhere each write stands alone.
+
+        Callers batch the writes of one unit of work, e.g. every update of one getUpdates answer."""
+        yield
 
     def wait_for(self, namespace: str, key: str, timeout: float, poll: float = WAIT_POLL) -> Any | None:
         """Wait until another worker stores the value (the result of a claimed message), or None.

@@ -104,6 +104,7 @@ class SQLiteStore(StateStore):
         self._clock = clock
         self._purge_every = max(1, int(purge_every))
         self._writes = 0
+        self._batched = 0  # depth of batch() blocks open in the thread holding the lock
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = self._open()
 
@@ -182,10 +183,42 @@ class SQLiteStore(StateStore):
     # --- plumbing ------------------------------------------------------------------------------
 
     @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Every write in the block in one transaction: all committed at the end, or none if it raises.
+
+        The lock is held throughout, so other threads' writes wait for the commit; nested blocks
+        join the outer one."""
+        with self._lock:
+            if self._batched:
+                self._batched += 1
+                try:
+                    yield
+                finally:
+                    self._batched -= 1
+                return
+            conn = self._connection()
+            conn.execute("BEGIN IMMEDIATE")
+            self._batched = 1
+            try:
+                yield
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            finally:
+                self._batched = 0
+            if not conn.in_transaction:  # SQLite rolled back by itself (a full disk, an I/O error)
+                raise sqlite3.OperationalError(f"state store {self.path}: a batch of writes was rolled back")
+            conn.execute("COMMIT")
+
+    @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, taken at once so concurrent writers queue instead of deadlocking."""
         with self._lock:
             conn = self._connection()
+            if self._batched:  # inside batch(): its transaction, committed when the block ends
+                yield conn
+                return
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn

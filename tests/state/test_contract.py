@@ -376,3 +376,16 @@ def test_a_closed_store_refuses_use(backend: Backend) -> None:
     with pytest.raises(RuntimeError, match="closed"):
         store.get("chat", "1")
     store.close()  # closing twice is fine
+
+
+def test_writes_in_a_batch_are_all_stored(store: StateStore) -> None:
+    """batch() groups one unit of work's writes; whatever the backend, each of them is kept."""
+    with store.batch():
+        store.put("dialogue", "telegram:1", {"page": 2})
+        store.journal_add("updates", "7", {"update_id": 7})
+        with store.batch():  # nested: part of the outer one
+            store.put("answered", "6", True)
+        store.journal_done("updates", "6")
+    assert store.get("dialogue", "telegram:1") == {"page": 2}
+    assert store.get("answered", "6") is True
+    assert store.journal_pending("updates") == [("7", {"update_id": 7})]

@@ -268,3 +268,23 @@ def test_entry_counts_stay_exact_through_overwrites_and_deletes(
         db, "SELECT count(*) FROM kv WHERE ns = 'chat'"
     )
     assert _rows(db, "SELECT count(*) FROM kv") == [(4,)]
+
+
+def test_a_batch_is_one_transaction_kept_whole_or_not_at_all(
+    db: Path, open_sqlite: list[SQLiteStore]
+) -> None:
+    """Another connection sees none of a batch until it ends; a batch that raises leaves nothing."""
+    writer, reader = SQLiteStore(db), SQLiteStore(db)
+    open_sqlite += [writer, reader]
+    with writer.batch():
+        writer.journal_add("updates", "1", {"update_id": 1})
+        writer.put("answered", "0", True)
+        assert reader.journal_pending("updates") == [] and reader.get("answered", "0") is None
+    assert reader.journal_pending("updates") == [("1", {"update_id": 1})] and reader.get("answered", "0")
+    with pytest.raises(RuntimeError), writer.batch():
+        writer.journal_add("updates", "2", {"update_id": 2})
+        writer.journal_done("updates", "1")
+        raise RuntimeError("killed half-way")
+    assert reader.journal_pending("updates") == [("1", {"update_id": 1})]
+    writer.put("dialogue", "telegram:1", {"page": 1})  # the store goes on after a failed batch
+    assert reader.get("dialogue", "telegram:1") == {"page": 1}

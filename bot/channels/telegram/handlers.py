@@ -50,6 +50,7 @@ from bot.settings import Settings
 from . import catalogue
 from .callbacks import Buttons, days_keyboard, decode, keyboard
 from .journal import UpdateJournal
+from .limits import TYPING_AFTER_SECONDS
 from .logs import redact
 from .render import render_greeting, render_plain, render_problems, render_reply
 
@@ -113,6 +114,8 @@ class TelegramBot:
         settings: Settings,
         watcher: Watcher | None = None,
         journal: UpdateJournal | None = None,
+        *,
+        typing_after: float = TYPING_AFTER_SECONDS,
     ) -> None:
         self.conversation = conversation
         self.engine = conversation.engine
@@ -120,6 +123,7 @@ class TelegramBot:
         self.watcher = watcher or Watcher(self.engine, settings.watch_interval)
         self.buttons = Buttons(conversation.store, conversation.ttl)
         self.journal = journal or UpdateJournal(conversation.store, CHANNEL)
+        self.typing_after = typing_after  # seconds an answer may take before "typing…" is shown
 
     def register(self, application: Application) -> None:
         """Add every handler, most specific first, and the error handler."""
@@ -383,13 +387,26 @@ class TelegramBot:
         return reply
 
     async def _answer(self, update: Update, context: Context, target: Target, said: Said) -> None:
-        """Show typing, ask the conversation service, send the reply with its buttons."""
+        """Ask the conversation service and send the reply with its buttons; "typing…" if it is slow.
+
+        The indicator is a timer, not a call per question: most answers are ready long before
+        ``typing_after``, and a typing call then would only cost a Bot API round trip."""
         user = update.effective_user
         if user is None or user.is_bot:
             return
-        typing = asyncio.create_task(self._typing(context, target))  # shown while the service answers
-        reply = await self._ask(user.id, said)
-        await typing  # never after the answer: Telegram would show "typing…" under it
+        typing: asyncio.Task[None] | None = None
+
+        def show_typing() -> None:
+            nonlocal typing
+            typing = asyncio.create_task(self._typing(context, target))
+
+        timer = asyncio.get_running_loop().call_later(self.typing_after, show_typing)
+        try:
+            reply = await self._ask(user.id, said)
+        finally:
+            timer.cancel()
+            if typing is not None:
+                await typing  # never after the answer: Telegram would show "typing…" under it
         if not reply.silent:
             await self._send(context, target, render_reply(reply), keyboard(reply))
 

@@ -76,6 +76,21 @@ class UpdateJournal:
         self._in_flight.add(update_id)
         return True
 
+    def admit_all(self, raws: list[dict[str, Any]]) -> list[bool]:
+        """:meth:`admit` for each of a getUpdates answer, in one commit; if it fails none is in flight
+        (so PTB's retry of the same getUpdates finds them new)."""
+        results: list[bool] = []
+        try:
+            with self.store.batch():
+                for raw in raws:
+                    results.append(self.admit(raw))
+        except BaseException:
+            self._in_flight.difference_update(
+                raw["update_id"] for raw, ok in zip(raws, results, strict=False) if ok
+            )
+            raise
+        return results
+
     def poisoned(self, update_id: int, error: BaseException) -> None:
         """Log an update the library cannot read, once (its id and the error's type: no personal data)."""
         if update_id in self._poison:
@@ -111,8 +126,9 @@ class UpdateJournal:
         """The update's handlers are done: never answer it again, even if Telegram sends it again."""
         if update_id not in self._in_flight:
             return
-        self.store.put(ANSWERED, str(update_id), True, ANSWERED_TTL_SECONDS)
-        self.store.journal_done(STREAM, str(update_id))
+        with self.store.batch():  # one commit: a kill cannot fall between the marker and the journal
+            self.store.put(ANSWERED, str(update_id), True, ANSWERED_TTL_SECONDS)
+            self.store.journal_done(STREAM, str(update_id))
         self._in_flight.discard(update_id)
 
     @property
@@ -159,8 +175,11 @@ class IntakeRequest(WrappingRequest):
         return status, json.dumps(payload, ensure_ascii=False).encode()
 
     def _take(self, updates: list[Any]) -> list[dict[str, Any]]:
-        """Each update checked, journalled or replaced by a stand-in; in a thread (store writes block)."""
-        taken: list[dict[str, Any]] = []
+        """Each update checked, journalled or replaced by a stand-in; in a thread (store writes block).
+
+        The whole answer is journalled in one commit (not one per update), still before the Updater
+        can confirm any of it."""
+        readable: list[tuple[dict[str, Any], bool]] = []  # each update, and whether the library reads it
         for raw in updates:
             update_id = raw.get("update_id") if isinstance(raw, dict) else None
             if not isinstance(update_id, int):
@@ -170,7 +189,13 @@ class IntakeRequest(WrappingRequest):
                 Update.de_json(raw, None)
             except Exception as exc:  # whatever the library chokes on: the batch must go on
                 self.journal.poisoned(update_id, exc)
-                taken.append(stand_in(update_id, "unreadable"))
+                readable.append((raw, False))
                 continue
-            taken.append(raw if self.journal.admit(raw) else stand_in(update_id, "duplicate"))
-        return taken
+            readable.append((raw, True))
+        admitted = iter(self.journal.admit_all([raw for raw, ok in readable if ok]))
+        return [
+            (raw if next(admitted) else stand_in(raw["update_id"], "duplicate"))
+            if ok
+            else stand_in(raw["update_id"], "unreadable")
+            for raw, ok in readable
+        ]

@@ -11,10 +11,12 @@ context that leaks from one resident to another shows up as a wrong answer. The 
 
 from __future__ import annotations
 
+import importlib.abc
 import json
 import logging
 import random
 import statistics
+import sys
 import threading
 import time
 from collections import defaultdict
@@ -176,3 +178,31 @@ async def test_a_slow_answer_holds_up_only_its_own_resident(
         release.set()
     first, follow_up = (c.params["text"] for c in riddler.sent())
     assert "共13场" in first and "2020年2月5日" in follow_up and "共6场" in follow_up
+
+
+class _FailedImports(importlib.abc.MetaPathFinder):
+    """Last on sys.meta_path, so asked only when no real finder has the module: an import failing."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def find_spec(self, name: str, path: Any, target: Any = None) -> None:
+        self.names.append(name)
+
+
+async def test_answering_tries_no_import_that_fails(
+    launch: Launch, api: FakeBotAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once running, answering over httpx (questions, follow-ups, paging, commands, the rate limiter
+    on) imports nothing that is missing: an optional module tried per request (httpcore looking
+    for ``sniffio``, say) would cost every update a search of the whole path."""
+    residents = [Resident(api, 40_001 + i) for i in range(4)]
+    failed = _FailedImports()
+    async with launch(rate_limit=None, rate_limiter=True, concurrent_updates=CONCURRENT, http=True):
+        await residents[0].say("/start")  # the first round trip may import lazily; not counted
+        monkeypatch.setattr(sys, "meta_path", [*sys.meta_path, failed])
+        for resident in residents:
+            await resident.say("哪里可以写春联?")
+            await resident.say("下一页")
+            await resident.say("/help")
+    assert failed.names == []

@@ -200,6 +200,31 @@ async def test_what_a_killed_run_left_unanswered_is_answered_once_at_start(
     assert {store.get(ANSWERED, str(i)) for i in (first, second, answered)} == {True}
 
 
+async def test_a_journal_write_that_fails_loses_no_update_of_the_batch(
+    launch: Launch, api: FakeBotAPI, store: StateStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A getUpdates answer is journalled in one batch; when a write fails, none of its updates is
+    taken for in flight, so PTB's retry of the same getUpdates journals and answers each once."""
+    residents = [Resident(api, 1551 + i) for i in range(3)]
+    journal_add, failures = store.journal_add, [1]
+
+    def flaky(stream: str, item_id: str, payload: Any) -> None:
+        if stream == STREAM and failures and len(store.journal_pending(STREAM)) == 1:
+            failures.pop()
+            raise OSError("disk full")
+        journal_add(stream, item_id, payload)
+
+    monkeypatch.setattr(store, "journal_add", flaky)
+    for resident in residents:  # queued before the first poll: one getUpdates answer holds all three
+        api.push(message_update("哪里可以写春联?", user_id=resident.user_id))
+    async with launch():
+        await api.wait_until(lambda: all(r.sent() for r in residents), timeout=15, what="every answer")
+        await settle(api)
+    assert failures == [], "the write did fail once"
+    assert [len(r.sent()) for r in residents] == [1, 1, 1]
+    assert store.journal_pending(STREAM) == []
+
+
 # -- one unreadable update ----------------------------------------------------------------------------
 
 

@@ -159,8 +159,28 @@ async def test_couplets_question_is_html_dated_cited_with_next_button(
     assert all(
         len(b["callback_data"].encode()) < MAX_DATA_BYTES for row in markup["inline_keyboard"] for b in row
     )
+
+
+async def test_a_slow_answer_shows_typing_before_it(
+    launch: Any, api: FakeBotAPI, engine: Engine, settings: Settings, store: StateStore, resident: Resident
+) -> None:
+    """An answer not ready within ``typing_after`` (0 here: none is) is preceded by "typing…"."""
+    bot = TelegramBot(conversation_for(engine, settings, store), settings, typing_after=0.0)
+    async with launch(bot=bot):
+        [answer] = await resident.say("哪里可以写春联?")
     typing = [c for c in api.calls("sendChatAction") if c.params["chat_id"] == resident.chat_id]
-    assert typing and typing[0].params["action"] == "typing" and typing[0].at <= answer.at
+    assert len(typing) == 1 and typing[0].params["action"] == "typing" and typing[0].at <= answer.at
+
+
+async def test_a_quick_answer_comes_without_a_typing_call(
+    launch: Any, api: FakeBotAPI, engine: Engine, settings: Settings, store: StateStore, resident: Resident
+) -> None:
+    """An answer ready within ``typing_after`` needs no indicator: no sendChatAction round trip."""
+    bot = TelegramBot(conversation_for(engine, settings, store), settings, typing_after=60.0)
+    async with launch(bot=bot):
+        await resident.say("哪里可以写春联?")
+        await resident.say("那2月5日呢?")
+    assert api.calls("sendChatAction") == []
 
 
 async def test_paging_edits_the_list_in_place(app: Any, resident: Resident) -> None:
