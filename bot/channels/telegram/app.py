@@ -22,7 +22,7 @@ from typing import Any
 from telegram import Update
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import AIORateLimiter, Application, BaseUpdateProcessor
-from telegram.request import BaseRequest, HTTPXRequest
+from telegram.request import BaseRequest
 
 import bot.state
 from bot.conversation import Conversation
@@ -43,6 +43,7 @@ from .limits import (
     SEND_CONNECTIONS,
 )
 from .logs import protect_handlers, quiet_loggers, redact
+from .transport import AiohttpRequest
 
 log = logging.getLogger(__name__)
 
@@ -156,8 +157,8 @@ def build_application(
     if isinstance(conversation, Engine):
         conversation = conversation_for(conversation, settings)
     bot = bot or TelegramBot(conversation, settings)
-    sends = request() if request else HTTPXRequest(connection_pool_size=SEND_CONNECTIONS)
-    polls = request() if request else HTTPXRequest(connection_pool_size=1)
+    sends = request() if request else AiohttpRequest(connection_pool_size=SEND_CONNECTIONS)
+    polls = request() if request else AiohttpRequest(connection_pool_size=1)
     builder = (
         Application.builder()
         .token(settings.token.get_secret_value())
