@@ -82,6 +82,9 @@ class Understander:
         self._needs = {
             said: words for said, words in speech.needs if said not in vocabulary and said not in written
         }
+        # The knowledge's texts one a line (a passage, an event, a service): a repair must make sense
+        # beside the question's other words (see _fits).
+        self._texts = tuple(line for line in written.split("\n") if line)
         saids = sorted(self._needs, key=len, reverse=True)
         self._need_words = re.compile("|".join(map(re.escape, saids))) if saids else None
         long_fillers = sorted((f for f in speech.fillers if len(f) > 1), key=len, reverse=True)
@@ -231,6 +234,30 @@ class Understander:
                 words[i] = target
         return "".join(words)
 
+    def _fits(self, target: str, others_said: list[str], rest: str) -> bool:
+        """A repair must make sense beside the question's other topic words: when the question names
+        any (words of the knowledge, no place, no question or event word), one text of the knowledge
+        must hold the repaired word with one of them.  「呛死人了」 beside 餐饮 is no 私人 (the knowledge
+        says 私人 only of private planes); 「心里咨询室在哪」 names nothing else and is repaired."""
+        if not self._texts:
+            return True
+        places = self.tokenizer.place_words
+        others = {
+            t
+            for clause in (*others_said, rest)
+            for t in self.tokenizer.tokens(clause)
+            if len(t) > 1
+            and t in self.vocabulary
+            and t not in self.generic
+            and t not in places
+            and t != target
+            and t not in target
+            and target not in t
+        }
+        if not others:
+            return True
+        return any(target in text and any(o in text for o in others) for text in self._texts)
+
     def _repair(self, clauses: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
         """A word not in the knowledge that sounds exactly like one word that is becomes that word.
 
@@ -267,7 +294,15 @@ class Understander:
                         if self.tokenizer.rarity(window) < REPAIR_MIN_RARITY:
                             continue  # an everyday word is no typo; and no pinyin is needed for it
                         target = self._by_sound.get(self._readings.sound_of(window))
-                        if target is not None and target != window:
+                        if (
+                            target is not None
+                            and target != window
+                            and self._fits(
+                                target,
+                                [c for c in clauses if c is not clause],
+                                clause.replace(window, CLAUSE_JOIN, 1),
+                            )
+                        ):
                             chars.append(target)
                             repairs.append((window, target))
                             step = n
