@@ -135,6 +135,8 @@ class Understander:
                 said = self.sounds[word] = known.get(word) or sound(word)
                 little.setdefault(said, set()).add(word)
         self._little_by_sound = {said: min(chars) for said, chars in little.items() if len(chars) == 1}
+        # The first two characters of the stop phrases (在哪儿 → 在哪): where a slip can be told.
+        self._phrase_starts = frozenset(w[:2] for w in stop if len(w) > 2 and _CJK.fullmatch(w))
 
     def understand(self, message: str) -> Understanding:
         text = message
@@ -230,7 +232,15 @@ class Understander:
             target = self._little_by_sound.get(self._readings.sound_of(word))
             if target is None or target == word:
                 continue
-            if self.tokenizer.rarity(word + words[i + 1]) >= 1.0:
+            before = words[i - 1][-1:] if i else ""
+            after = words[i + 1][:1]
+            rarity = self.tokenizer.rarity
+            # The character makes no word with either neighbour (「写对子」, 「坐一块」 are words), and
+            # the character of its sound begins a question phrase with what follows (「再哪儿」 →
+            # 在哪儿, a stop phrase); 「又不想跑」, 「商量事的」, 「这种事怎么办」 begin none.
+            if rarity(word + words[i + 1]) < 1.0 or (before and rarity(before + word) < 1.0):
+                continue
+            if target + after in self._phrase_starts:
                 words[i] = target
         return "".join(words)
 
