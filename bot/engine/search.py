@@ -159,7 +159,10 @@ class KnowledgeSearch:
             # 「咨询室」 is the knowledge's 咨询 and one character more: that character is what the
             # knowledge may lack, not the whole word (see coverage).
             return self.weight(stem) + NOISE_WEIGHT
-        return max(1.0, self._max_idf * 1.2 * self.tokenizer.rarity(token) * self._everyday(token))
+        everyday = self._everyday(token)
+        # An everyday word (「这种」, 「以后」, 「一直」) keeps the share of a glued word's weight that an
+        # everyday word of the knowledge keeps of its own: lacking it says nothing against an answer.
+        return max(NOISE_WEIGHT * everyday, self._max_idf * 1.2 * self.tokenizer.rarity(token) * everyday)
 
     @property
     def rarest(self) -> float:
