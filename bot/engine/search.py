@@ -378,9 +378,13 @@ class KnowledgeSearch:
         an event on the day *or* about the festival matches."""
         out: list[Event] = []
         for event, tokens in zip(self.knowledge.events, self.event_tokens, strict=True):
-            if activity and not (any if any_activity else all)(t in tokens for t in activity):
+            if activity and not (any if any_activity else all)(
+                t in tokens or _in_area(t, event.place) for t in activity
+            ):
                 continue
-            if places and not all(p in event.place or p in event.organiser for p in places):
+            if places and not all(
+                p in event.place or p in event.organiser or _in_area(p, event.place) for p in places
+            ):
                 continue
             if district and event.district != district:
                 continue
@@ -392,6 +396,19 @@ class KnowledgeSearch:
             out.append(event)
         out.sort(key=lambda e: (e.start, e.number))
         return out
+
+
+# A street office is named for its area (矿山办, 工业路街道): what is held at a place of that name is
+# held in its area, whoever organised it.
+_OFFICE = ("街道办事处", "办事处", "街道办", "街道", "办")
+
+
+def _in_area(place: str, where: str) -> bool:
+    """Is ``where`` (an event's place) in the area of the street office ``place`` names?"""
+    for suffix in _OFFICE:
+        if place.endswith(suffix) and len(place) - len(suffix) >= 2:
+            return place[: -len(suffix)] in where
+    return False
 
 
 def _substrings(texts: list[str], shortest: int = 3, longest: int = 24) -> frozenset[str]:
