@@ -21,6 +21,7 @@ from bot.engine.thresholds import (
     ENGLISH_WORD_LETTERS,
     EVERYDAY_FLOOR,
     EVERYDAY_RARITY,
+    LACKED_EVERYDAY,
     NOISE_WEIGHT,
     STEM_MIN_CHARS,
     TOPIC_RARITY,
@@ -162,7 +163,8 @@ class KnowledgeSearch:
         everyday = self._everyday(token)
         # An everyday word (「这种」, 「以后」, 「一直」) keeps the share of a glued word's weight that an
         # everyday word of the knowledge keeps of its own: lacking it says nothing against an answer.
-        return max(NOISE_WEIGHT * everyday, self._max_idf * 1.2 * self.tokenizer.rarity(token) * everyday)
+        floor = NOISE_WEIGHT * everyday if everyday < LACKED_EVERYDAY else NOISE_WEIGHT
+        return max(floor, self._max_idf * 1.2 * self.tokenizer.rarity(token) * everyday)
 
     @property
     def rarest(self) -> float:
