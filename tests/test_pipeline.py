@@ -159,6 +159,14 @@ def test_a_typo_that_misled_jieba_is_repaired_inside_the_longer_word(small: Engi
     assert understood.text.startswith("心理咨询室")
 
 
+def test_a_repair_must_make_sense_beside_the_questions_other_words(small: Engine) -> None:
+    """炸骗 sounds like 诈骗; beside 防范 (said with 诈骗) it is that word, beside 日间照料 (never said
+    with 诈骗) it is no typo of it."""
+    understander = small.brain.understander
+    assert understander.understand("防范炸骗宣传在哪").repairs == (("炸骗", "诈骗"),)
+    assert understander.understand("日间照料中心炸骗").repairs == ()
+
+
 def test_a_single_character_that_makes_no_word_is_the_question_character_of_its_sound(small: Engine) -> None:
     assert "在哪" in small.brain.understander.understand("写对联的再哪").text
     assert "再来" in small.brain.understander.understand("明年还再来写春联").text  # 再来 is a word

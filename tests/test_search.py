@@ -19,6 +19,21 @@ def test_events_filter_by_activity_date_and_place(fixture_engine: Engine) -> Non
     assert both == world.RIDDLES_FEB5_STREET_A
 
 
+def test_a_street_office_finds_the_events_held_in_its_area(fixture_engine: Engine) -> None:
+    """幸福路办 organised one row, but every row held at a place of 幸福路 is in its area."""
+    search = fixture_engine.brain.search
+    assert sorted(e.number for e in search.events(["灯谜"], places=["幸福路办"])) == [13, 14, 16]
+    assert sorted(e.number for e in search.events(["幸福路街道办", "灯谜"])) == [13, 14, 16]
+
+
+def test_everyday_words_the_knowledge_lacks_weigh_less_than_a_glued_word(fixture_engine: Engine) -> None:
+    from bot.engine.thresholds import NOISE_WEIGHT
+
+    search = fixture_engine.brain.search
+    assert search.weight("以后") < NOISE_WEIGHT  # everyday Chinese, no topic
+    assert search.weight("公积金") > 2 * search.weight("以后")  # a topic the knowledge lacks keeps its weight
+
+
 def test_events_are_listed_by_date(fixture_engine: Engine) -> None:
     events = fixture_engine.brain.search.events(["灯谜"])
     assert [e.start for e in events] == sorted(e.start for e in events)

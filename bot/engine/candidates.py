@@ -110,7 +110,24 @@ def elsewhere_topics(brain: Brain, text: str) -> list[str]:
     the question names.  A candidate that does not speak of them answers something else: 「公积金咋提」
     shares only 「提」 with any article, and a near score from such stray words is no answer."""
     lowered, speech = text.lower(), brain.knowledge.speech
-    return [word for word in (*speech.elsewhere, *speech.elsewhere_places) if word.lower() in lowered]
+    named = [word for word in (*speech.elsewhere, *speech.elsewhere_places) if word.lower() in lowered]
+    clauses = [c for c in lowered.split(CLAUSE_JOIN) if c.strip()]
+    if not named or len(clauses) < 3:
+        return named
+    # A topic named only in the middle of a resident's story (「拆迁了,在外头租房子等着,有没有人关心」),
+    # while another clause names one of the knowledge's own topics, is the story around the question;
+    # the first clause sets what is asked about (「孩子上小学咋划片,…」), the last asks.
+    story = [
+        word
+        for word in named
+        if word.lower() not in clauses[-1]
+        and word.lower() not in clauses[0]
+        and any(
+            word.lower() not in clause and _clause_topic(brain, brain.tokenizer.tokens(clause)) is not None
+            for clause in clauses
+        )
+    ]
+    return [word for word in named if word not in story]
 
 
 def _answers_despite(brain: Brain, candidate: Candidate, elsewhere: list[str]) -> bool:

@@ -21,6 +21,7 @@ from bot.engine.thresholds import (
     ENGLISH_WORD_LETTERS,
     EVERYDAY_FLOOR,
     EVERYDAY_RARITY,
+    LACKED_EVERYDAY,
     NOISE_WEIGHT,
     STEM_MIN_CHARS,
     TOPIC_RARITY,
@@ -159,7 +160,11 @@ class KnowledgeSearch:
             # 「咨询室」 is the knowledge's 咨询 and one character more: that character is what the
             # knowledge may lack, not the whole word (see coverage).
             return self.weight(stem) + NOISE_WEIGHT
-        return max(1.0, self._max_idf * 1.2 * self.tokenizer.rarity(token) * self._everyday(token))
+        everyday = self._everyday(token)
+        # An everyday word (「这种」, 「以后」, 「一直」) keeps the share of a glued word's weight that an
+        # everyday word of the knowledge keeps of its own: lacking it says nothing against an answer.
+        floor = NOISE_WEIGHT * everyday if everyday < LACKED_EVERYDAY else NOISE_WEIGHT
+        return max(floor, self._max_idf * 1.2 * self.tokenizer.rarity(token) * everyday)
 
     @property
     def rarest(self) -> float:
@@ -375,9 +380,13 @@ class KnowledgeSearch:
         an event on the day *or* about the festival matches."""
         out: list[Event] = []
         for event, tokens in zip(self.knowledge.events, self.event_tokens, strict=True):
-            if activity and not (any if any_activity else all)(t in tokens for t in activity):
+            if activity and not (any if any_activity else all)(
+                t in tokens or _in_area(t, event.place) for t in activity
+            ):
                 continue
-            if places and not all(p in event.place or p in event.organiser for p in places):
+            if places and not all(
+                p in event.place or p in event.organiser or _in_area(p, event.place) for p in places
+            ):
                 continue
             if district and event.district != district:
                 continue
@@ -389,6 +398,19 @@ class KnowledgeSearch:
             out.append(event)
         out.sort(key=lambda e: (e.start, e.number))
         return out
+
+
+# A street office is named for its area (矿山办, 工业路街道): what is held at a place of that name is
+# held in its area, whoever organised it.
+_OFFICE = ("街道办事处", "办事处", "街道办", "街道", "办")
+
+
+def _in_area(place: str, where: str) -> bool:
+    """Is ``where`` (an event's place) in the area of the street office ``place`` names?"""
+    for suffix in _OFFICE:
+        if place.endswith(suffix) and len(place) - len(suffix) >= 2:
+            return place[: -len(suffix)] in where
+    return False
 
 
 def _substrings(texts: list[str], shortest: int = 3, longest: int = 24) -> frozenset[str]:

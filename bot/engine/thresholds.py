@@ -72,6 +72,13 @@ ENGLISH_WEIGHT = 1.0
 # ...from this many letters: shorter ones are mostly acronyms and names of things (GDP, bus, ATM),
 # topics the knowledge lacks, which must keep their full weight.
 ENGLISH_WORD_LETTERS = 4
+# A word of everyday Chinese the knowledge lacks (「这种」, 「以后」, 「一直」) weighs NOISE_WEIGHT times the
+# same share: as little as a glued word times what an everyday word of the knowledge keeps.  It was a
+# flat NOISE_WEIGHT, so a resident's 「以后再碰上这种事」 weighed more than the knowledge's own 又 or 让.
+# Only below LACKED_EVERYDAY of the share (rarity under 0.5: 这种 0.41, 一直 0.45, 根本 0.49): a word
+# rarer than that (天气 0.56, 房价 0.64) may be the very topic the knowledge lacks and keeps at least
+# NOISE_WEIGHT, so that a question about it still falls back on a small knowledge too.
+LACKED_EVERYDAY = 0.5
 EVERYDAY_RARITY = 0.35
 TOPIC_RARITY = 0.65
 EVERYDAY_FLOOR = 0.2

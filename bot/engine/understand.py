@@ -82,6 +82,9 @@ class Understander:
         self._needs = {
             said: words for said, words in speech.needs if said not in vocabulary and said not in written
         }
+        # The knowledge's texts one a line (a passage, an event, a service): a repair must make sense
+        # beside the question's other words (see _fits).
+        self._texts = tuple(line for line in written.split("\n") if line)
         saids = sorted(self._needs, key=len, reverse=True)
         self._need_words = re.compile("|".join(map(re.escape, saids))) if saids else None
         long_fillers = sorted((f for f in speech.fillers if len(f) > 1), key=len, reverse=True)
@@ -132,6 +135,8 @@ class Understander:
                 said = self.sounds[word] = known.get(word) or sound(word)
                 little.setdefault(said, set()).add(word)
         self._little_by_sound = {said: min(chars) for said, chars in little.items() if len(chars) == 1}
+        # The first two characters of the stop phrases (在哪儿 → 在哪): where a slip can be told.
+        self._phrase_starts = frozenset(w[:2] for w in stop if len(w) > 2 and _CJK.fullmatch(w))
 
     def understand(self, message: str) -> Understanding:
         text = message
@@ -227,9 +232,41 @@ class Understander:
             target = self._little_by_sound.get(self._readings.sound_of(word))
             if target is None or target == word:
                 continue
-            if self.tokenizer.rarity(word + words[i + 1]) >= 1.0:
+            before = words[i - 1][-1:] if i else ""
+            after = words[i + 1][:1]
+            rarity = self.tokenizer.rarity
+            # The character makes no word with either neighbour (「写对子」, 「坐一块」 are words), and
+            # the character of its sound begins a question phrase with what follows (「再哪儿」 →
+            # 在哪儿, a stop phrase); 「又不想跑」, 「商量事的」, 「这种事怎么办」 begin none.
+            if rarity(word + words[i + 1]) < 1.0 or (before and rarity(before + word) < 1.0):
+                continue
+            if target + after in self._phrase_starts:
                 words[i] = target
         return "".join(words)
+
+    def _fits(self, target: str, others_said: list[str], rest: str) -> bool:
+        """A repair must make sense beside the question's other topic words: when the question names
+        any (words of the knowledge, no place, no question or event word), one text of the knowledge
+        must hold the repaired word with one of them.  「呛死人了」 beside 餐饮 is no 私人 (the knowledge
+        says 私人 only of private planes); 「心里咨询室在哪」 names nothing else and is repaired."""
+        if not self._texts:
+            return True
+        places = self.tokenizer.place_words
+        others = {
+            t
+            for clause in (*others_said, rest)
+            for t in self.tokenizer.tokens(clause)
+            if len(t) > 1
+            and t in self.vocabulary
+            and t not in self.generic
+            and t not in places
+            and t != target
+            and t not in target
+            and target not in t
+        }
+        if not others:
+            return True
+        return any(target in text and any(o in text for o in others) for text in self._texts)
 
     def _repair(self, clauses: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
         """A word not in the knowledge that sounds exactly like one word that is becomes that word.
@@ -267,7 +304,15 @@ class Understander:
                         if self.tokenizer.rarity(window) < REPAIR_MIN_RARITY:
                             continue  # an everyday word is no typo; and no pinyin is needed for it
                         target = self._by_sound.get(self._readings.sound_of(window))
-                        if target is not None and target != window:
+                        if (
+                            target is not None
+                            and target != window
+                            and self._fits(
+                                target,
+                                [c for c in clauses if c is not clause],
+                                clause.replace(window, CLAUSE_JOIN, 1),
+                            )
+                        ):
                             chars.append(target)
                             repairs.append((window, target))
                             step = n
