@@ -78,6 +78,10 @@ class Lexicon:
         return mapping
 
 
+# Texts whose tokens each Tokenizer remembers (a few hundred questions' worth; a few MB at most).
+MEMO_TEXTS = 4096
+
+
 @dataclass
 class TokenMemo:
     """Index tokens by text: ``known`` from earlier builds, ``used`` by this one, ``added`` newly cut."""
@@ -118,6 +122,11 @@ class Tokenizer:
         self.place_words = frozenset(word for word, _, tag in lexicon.words if tag in ("ns", "nt"))
         self._phrases = sorted((v for v in self._canonical if " " in v), key=len, reverse=True)
         self._lock = threading.Lock()
+        # A question is cut several times on its way (understand, route, each candidate source), and
+        # residents ask the same things: the tokenizer never changes, so its answers are remembered.
+        self._tokens_of = functools.lru_cache(maxsize=MEMO_TEXTS)(self._cut_tokens)
+        self._words_of = functools.lru_cache(maxsize=MEMO_TEXTS)(self._cut_words)
+        self.rarity = functools.lru_cache(maxsize=MEMO_TEXTS)(self._rarity)  # type: ignore[method-assign]
 
     def tokens(self, text: str, keep_stopwords: bool = False, for_index: bool = False) -> list[str]:
         """Normalised, canonical tokens of ``text``: no punctuation, English lower-cased.
@@ -126,7 +135,7 @@ class Tokenizer:
         jieba's search mode does, so a question's plain word finds a document's compound."""
         memo = self.index_memo if for_index and not keep_stopwords else None
         if memo is None:
-            return self._tokens(text, keep_stopwords, for_index)
+            return list(self._tokens_of(text, keep_stopwords, for_index))
         tokens = memo.used.get(text)
         if tokens is None:
             tokens = memo.known.get(text)
@@ -135,6 +144,9 @@ class Tokenizer:
                 memo.added += 1
             memo.used[text] = tokens
         return list(tokens)
+
+    def _cut_tokens(self, text: str, keep_stopwords: bool, for_index: bool) -> tuple[str, ...]:
+        return tuple(self._tokens(text, keep_stopwords, for_index))
 
     def _tokens(self, text: str, keep_stopwords: bool, for_index: bool) -> list[str]:
         text = normalise(text).lower()
@@ -162,11 +174,16 @@ class Tokenizer:
 
     def words(self, text: str) -> list[str]:
         """jieba's plain cut of ``text``, nothing folded or dropped (for offsets into the text)."""
+        return list(self._words_of(text))
+
+    def _cut_words(self, text: str) -> tuple[str, ...]:
         with self._lock:
-            words: list[str] = self._jieba.lcut(text)
-        return words
+            return tuple(self._jieba.lcut(text))
 
     def rarity(self, token: str) -> float:
+        return self._rarity(token)  # replaced by a remembering copy in __init__
+
+    def _rarity(self, token: str) -> float:
         """How rare a word is in everyday Chinese (jieba's dictionary counts), from 0 to 1: 「有人」
         says little, a word jieba has never seen says the most."""
         total = self._jieba.total or 1
