@@ -120,7 +120,9 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     for name in ("stopwords.yaml", "festivals.yaml"):
         shutil.copy(ROOT / "knowledge" / "lexicon" / name, lexicon / name)
     (lexicon / "colloquial.yaml").write_text(COLLOQUIAL, encoding="utf-8")
-    (lexicon / "glossary.yaml").write_text("glossary:\n  day care: 日间照料\n", encoding="utf-8")
+    (lexicon / "glossary.yaml").write_text(
+        "glossary:\n  day care: 日间照料\n  renovate: 改造\n", encoding="utf-8"
+    )
     (lexicon / "needs.yaml").write_text(NEEDS, encoding="utf-8")
     (lexicon / "elsewhere.yaml").write_text(
         "topics: [公积金, 报警, 公交]\nplaces: [北京]\n", encoding="utf-8"
@@ -191,6 +193,14 @@ def test_common_words_are_not_repaired(small: Engine) -> None:
 
 def test_english_key_terms_through_the_glossary(small: Engine) -> None:
     assert "日间照料" in small.brain.understander.understand("Is there day care?").text
+
+
+def test_english_endings_are_folded_before_the_glossary(small: Engine) -> None:
+    understand = small.brain.understander.understand
+    assert "改造" in understand("Who is renovating old homes?").text  # -ing, the e it dropped
+    assert "改造" in understand("Renovated yet?").text  # -ed
+    assert "helped" not in understand("Who helped with renovates?").text  # a stop word's -ed
+    assert "homes" in understand("Who is renovating old homes?").text  # unknown words stay
 
 
 def test_place_names_spelled_in_pinyin_are_the_knowledge_words(small: Engine) -> None:

@@ -23,6 +23,20 @@ _CJK = re.compile(r"[\u4e00-\u9fff]+")
 # (「放假了孩子天天在家玩手机」) from the question (「社区有没有让小孩去活动的地方」).
 CLAUSE_JOIN = ","
 _LATIN_RUN = re.compile(r"[A-Za-z]+(?: [A-Za-z]+)*")
+_LATIN_WORD = re.compile(r"[A-Za-z]+(?:['’]s)?")
+# English endings and how to undo them, longest first: a plural, a possessive, -ing and -ed (with the
+# e they drop and the consonant they double), so that 「riddles」, 「renovating」, 「neighbour's」 find the
+# glossary's 「riddle」, 「renovate」, 「neighbour」 and 「helped」 is the stop word 「help」.
+_ENDINGS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("'s", ("",)),
+    ("’s", ("",)),
+    ("ies", ("y",)),
+    ("ied", ("y",)),
+    ("ing", ("", "e", "-")),
+    ("es", ("", "e")),
+    ("ed", ("", "e", "-")),
+    ("s", ("",)),
+)
 _BREAK = r"(?=[,，。!！?？;；、~～\s]|$)"
 # A clause that asks for an amount (「…,发了多少人」) stays with the question even when it names no topic:
 # the number it asks for decides which sentence answers.
@@ -72,6 +86,8 @@ class Understander:
             if en.lower() not in folded
         ]
         self._glossary: list[tuple[re.Pattern[str], str]] | None = None  # compiled on the first English
+        self._glossary_words = {en.lower(): zh for en, zh in self._glossary_terms if " " not in en}
+        self._english_stop = frozenset(w for w in tokenizer.lexicon.stopwords if w.isascii())
         self._same_day = speech.same_day
         # Topics the knowledge is known not to cover (身份证, 公积金): a clause naming one is no story
         # around the question, it is the question, and it must stay for the question to fall back.
@@ -148,6 +164,7 @@ class Understander:
                 ]
             for pattern, zh in self._glossary:
                 text = pattern.sub(zh, text)
+            text = _LATIN_WORD.sub(self._folded, text)
             text = self._spelled(text)
         for word, plain in self._dialect:
             text = text.replace(word, plain)
@@ -165,6 +182,26 @@ class Understander:
         kept = topical if topical and len(topical) < len(clauses) else clauses
         refers = any(w in plain for w in self._same_day)
         return Understanding(message, plain, CLAUSE_JOIN.join(kept) or plain, tuple(repairs), refers)
+
+    def _folded(self, match: re.Match[str]) -> str:
+        """An inflected English word the glossary or the stop words know in its plain form → that
+        form's Chinese, or nothing for a stop word; any other word is left as it is."""
+        word = match.group(0)
+        lowered = word.lower()
+        if lowered in self._english_stop or lowered in self._glossary_words:
+            return word
+        for ending, replacements in _ENDINGS:
+            if not lowered.endswith(ending) or len(lowered) - len(ending) < 2:
+                continue
+            stem = lowered[: -len(ending)]
+            for replacement in replacements:
+                plain = stem[:-1] if replacement == "-" and len(stem) > 2 and stem[-1] == stem[-2] else stem
+                plain = plain + replacement if replacement != "-" else plain
+                if plain in self._glossary_words:
+                    return f" {self._glossary_words[plain]} "
+                if plain in self._english_stop:
+                    return " "
+        return word
 
     def _spelled(self, text: str) -> str:
         """Pinyin written as English (「Kangle community」, 「Shang Jie」) → the knowledge's word with
