@@ -36,6 +36,16 @@ class Router:
         self.by_kind: dict[str, list[Intent]] = {}
         for intent in intents:
             self.by_kind.setdefault(intent.kind, []).append(intent)
+        # Paging and small-talk keywords, lower-cased once: words found inside the message, single
+        # characters that must be the whole message, English words matched as whole words.
+        self._short: list[tuple[Intent, list[str], list[str], re.Pattern[str] | None]] = []
+        for intent in [*self.by_kind.get("paging", []), *self.by_kind.get("chitchat", [])]:
+            lowered = [k.lower() for k in intent.keywords]
+            english = [k for k in lowered if k.isascii() and k.isalpha()]
+            alone = [k for k in lowered if len(k) == 1 and k not in english]
+            words = [k for k in lowered if k not in english and k not in alone]
+            pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, english)) + r")\b") if english else None
+            self._short.append((intent, words, alone, pattern))
         for kind in ("events", "passages", "fallback"):
             if kind not in self.by_kind:
                 raise KnowledgeError(
@@ -57,20 +67,20 @@ class Router:
 
         Returns the intent and the keyword, so the caller can check what else the message says."""
         length = message_length(text)
+        lowered = text.lower()
+        bare: str | None = None
         best: tuple[int, Intent, str] | None = None
-        for intent in [*self.by_kind.get("paging", []), *self.by_kind.get("chitchat", [])]:
+        for intent, words, alone, english in self._short:
             if intent.max_length is not None and length > intent.max_length:
                 continue
-            lowered = text.lower()
-            for keyword in intent.keywords:
-                k = keyword.lower()
-                if k.isascii() and k.isalpha():
-                    hit = re.search(rf"\b{re.escape(k)}\b", lowered) is not None
-                elif len(k) == 1:  # 「早」 greets only said alone: 「早上有啥活动」 is a question
-                    hit = _PUNCTUATION.sub("", lowered) == k
-                else:
-                    hit = k in lowered
-                if hit and (best is None or len(k) > best[0]):
+            found = [k for k in words if k in lowered]
+            if alone:  # 「早」 greets only said alone: 「早上有啥活动」 is a question
+                bare = _PUNCTUATION.sub("", lowered) if bare is None else bare
+                found += [k for k in alone if k == bare]
+            if english is not None:
+                found += [m.group(0) for m in english.finditer(lowered)]
+            for k in found:
+                if best is None or len(k) > best[0]:
                     best = (len(k), intent, k)
         return (best[1], best[2]) if best else None
 
