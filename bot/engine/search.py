@@ -7,6 +7,7 @@ sentences) and its paragraph with the article title, section heading and distric
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from datetime import date
 
 from bot.data.knowledge import Event, Knowledge, Passage, Service
 from bot.engine.index import BM25Index
-from bot.engine.text import Tokenizer
+from bot.engine.text import MEMO_TEXTS, Tokenizer
 from bot.engine.thresholds import (
     COMPOUND_PART,
     ENGLISH_WEIGHT,
@@ -70,6 +71,8 @@ class KnowledgeSearch:
     def __init__(self, knowledge: Knowledge, tokenizer: Tokenizer) -> None:
         self.knowledge = knowledge
         self.tokenizer = tokenizer
+        # A word's weight depends only on this knowledge and tokenizer: asked often, computed once.
+        self.weight = functools.lru_cache(maxsize=MEMO_TEXTS)(self._weight)  # type: ignore[method-assign]
         self.sentences: list[SentenceRef] = []
         sentence_docs: list[list[str]] = []
         context_docs: list[list[str]] = []
@@ -139,6 +142,9 @@ class KnowledgeSearch:
     # -- articles ---------------------------------------------------------------------------------
 
     def weight(self, token: str) -> float:
+        return self._weight(token)  # replaced by a remembering copy in __init__
+
+    def _weight(self, token: str) -> float:
         """How much a question word says: rare words a lot; words the knowledge does not have,
         by how rare they are in everyday Chinese (they make a question out of scope), single
         characters (「开」, 「打」) little."""
@@ -379,13 +385,16 @@ class KnowledgeSearch:
         """Events matching every filter given. ``topics`` (festival words) widen the date filter:
         an event on the day *or* about the festival matches."""
         out: list[Event] = []
+        activity_areas = [(t, _area(t)) for t in activity]
+        place_areas = [(p, _area(p)) for p in places]
         for event, tokens in zip(self.knowledge.events, self.event_tokens, strict=True):
             if activity and not (any if any_activity else all)(
-                t in tokens or _in_area(t, event.place) for t in activity
+                t in tokens or (area is not None and area in event.place) for t, area in activity_areas
             ):
                 continue
             if places and not all(
-                p in event.place or p in event.organiser or _in_area(p, event.place) for p in places
+                p in event.place or p in event.organiser or (area is not None and area in event.place)
+                for p, area in place_areas
             ):
                 continue
             if district and event.district != district:
@@ -405,12 +414,13 @@ class KnowledgeSearch:
 _OFFICE = ("街道办事处", "办事处", "街道办", "街道", "办")
 
 
-def _in_area(place: str, where: str) -> bool:
-    """Is ``where`` (an event's place) in the area of the street office ``place`` names?"""
+def _area(place: str) -> str | None:
+    """The area a street office is named for (矿山办 → 矿山), or None when ``place`` names no office:
+    an event held at a place containing it is in that office's area."""
     for suffix in _OFFICE:
         if place.endswith(suffix) and len(place) - len(suffix) >= 2:
-            return place[: -len(suffix)] in where
-    return False
+            return place[: -len(suffix)]
+    return None
 
 
 def _substrings(texts: list[str], shortest: int = 3, longest: int = 24) -> frozenset[str]:
