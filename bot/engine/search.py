@@ -71,8 +71,9 @@ class KnowledgeSearch:
     def __init__(self, knowledge: Knowledge, tokenizer: Tokenizer) -> None:
         self.knowledge = knowledge
         self.tokenizer = tokenizer
-        # A word's weight depends only on this knowledge and tokenizer: asked often, computed once.
+        # A word's weight and stem depend only on this knowledge and tokenizer: asked often, computed once.
         self.weight = functools.lru_cache(maxsize=MEMO_TEXTS)(self._weight)  # type: ignore[method-assign]
+        self.stem = functools.lru_cache(maxsize=MEMO_TEXTS)(self._stem)  # type: ignore[method-assign]
         self.sentences: list[SentenceRef] = []
         sentence_docs: list[list[str]] = []
         context_docs: list[list[str]] = []
@@ -109,7 +110,7 @@ class KnowledgeSearch:
             self._context_sets.append(section_sets[key])
             self._context_text.append(section_text[key])
         self._source_districts = frozenset(s.district for s in knowledge.sources.values())
-        self._sentence_tokens = sentence_docs
+        self._sentence_sets = [frozenset(doc) for doc in sentence_docs]
         self.sentence_index = BM25Index(sentence_docs)
         self.context_index = BM25Index(context_docs)
         self._first_sentence: dict[int, int] = {}
@@ -207,6 +208,9 @@ class KnowledgeSearch:
         return found / total
 
     def stem(self, token: str) -> str | None:
+        return self._stem(token)  # replaced by a remembering copy in __init__
+
+    def _stem(self, token: str) -> str | None:
         """The knowledge's word a question word is with one character added (咨询室 → 咨询, 服务站点
         → 服务站), when the question word itself is none of the knowledge's words."""
         if len(token) < STEM_MIN_CHARS + 1 or token in self.vocabulary or not _HAN.fullmatch(token):
@@ -275,7 +279,7 @@ class KnowledgeSearch:
             passage = self.knowledge.passages[ref.passage]
             score = sentence_scores[number] + _CONTEXT_WEIGHT * context_score.get(ref.passage, 0.0)
             # A short caption that shares two words must not beat the sentence that answers.
-            score *= 0.5 + self.coverage(focus, set(self._sentence_tokens[number]))
+            score *= 0.5 + self.coverage(focus, self._sentence_sets[number])
             sentence = passage.sentences[ref.sentence]
             if cues and any(cue in self._without(sentence, asked) for cue in cues):
                 score += 0.25 * top_sentence
