@@ -109,7 +109,7 @@ class Conversation:
         if isinstance(incoming, Message) and incoming.id is not None:
             return self._once(resident, incoming)
         with self._lock(resident):
-            return self._answer(resident, incoming)
+            return self._answer(resident, incoming)[0]
 
     async def handle_async(self, channel: str, user: str, incoming: Incoming) -> Reply:
         """:meth:`handle` for event loops: the engine runs in a thread; one resident waits in line."""
@@ -142,11 +142,15 @@ class Conversation:
                 return plain_reply("fallback", "ignored", "")
             return reply_from_state(stored)
         with self._lock(resident):
-            reply = self._answer(resident, message)
-        self._save(ANSWERS, key, reply_to_state(reply), SEEN_TTL_SECONDS)
+            reply, _ = self._answer(resident, message, (ANSWERS, key, SEEN_TTL_SECONDS))
         return reply
 
-    def _answer(self, resident: str, incoming: Incoming) -> Reply:
+    def _answer(
+        self, resident: str, incoming: Incoming, answer_key: tuple[str, str, float] | None = None
+    ) -> tuple[Reply, bool]:
+        """The reply, and whether what it leaves behind was stored: the resident's dialogue, the memo
+        behind its buttons and (``answer_key``) the reply itself for retries, in one batch of writes
+        (one SQLite commit instead of three), after the engine has answered."""
         self.stats.messages += 1
         state = DialogueState.from_json(self.store.get(DIALOGUE, resident) or {})
         try:
@@ -159,33 +163,44 @@ class Conversation:
         except Exception:
             self.stats.errors += 1
             log.exception("a message could not be answered")
-            return plain_reply("fallback", "error", SORRY)
+            return plain_reply("fallback", "error", SORRY), False
         if reply.passage:
             state.passage = reply.passage
-        self._save(DIALOGUE, resident, state.to_json(), self.ttl)
         self.stats.kinds[reply.kind] += 1
-        if reply.actions:
-            reply = reply.with_(ref=self._remember(state, reply))
-        return reply
+        ref = secrets.token_urlsafe(6) if reply.actions else ""
+        if ref:
+            reply = reply.with_(ref=ref)
+        writes: list[tuple[str, str, Any, float | None]] = [(DIALOGUE, resident, state.to_json(), self.ttl)]
+        if ref:
+            writes.append((MEMO, ref, self._memo(state, reply), self.ttl))
+        if answer_key is not None:
+            namespace, key, ttl = answer_key
+            writes.append((namespace, key, reply_to_state(reply), ttl))
+        if self._save_all(writes):
+            return reply, True
+        return (reply.with_(ref="") if ref else reply), False  # no memo behind its buttons
 
-    def _save(self, namespace: str, key: str, value: Any, ttl: float | None) -> bool:
-        """Write to the store; a store that cannot write (a full disk, Redis gone) costs the resident
-        the context of a follow-up, never the answer, and the operator gets one line per failure."""
+    def _save_all(self, writes: list[tuple[str, str, Any, float | None]]) -> bool:
+        """Write together; a store that cannot write (a full disk, Redis gone) costs the resident the
+        context of a follow-up, never the answer, and the operator gets one line per failure."""
         try:
-            self.store.put(namespace, key, value, ttl)
+            with self.store.batch():
+                for namespace, key, value, ttl in writes:
+                    self.store.put(namespace, key, value, ttl)
         except Exception as exc:
             self.stats.errors += 1
-            log.warning("state store: %s not saved (%s: %s)", namespace, type(exc).__name__, exc)
+            names = ", ".join(sorted({namespace for namespace, *_ in writes}))
+            log.warning("state store: %s not saved (%s: %s)", names, type(exc).__name__, exc)
             return False
         return True
 
-    def _remember(self, state: DialogueState, reply: Reply) -> str:
-        """Keep what the reply's buttons act on, so a press on an older message still works."""
-        ref = secrets.token_urlsafe(6)
+    @staticmethod
+    def _memo(state: DialogueState, reply: Reply) -> dict[str, Any]:
+        """What the reply's buttons act on, so a press on an older message still works."""
         memo: dict[str, Any] = {"query": None, "choices": [c.to_json() for c in state.choices]}
         if reply.kind == "events" and state.query is not None:
             memo["query"] = state.query.to_json()
-        return ref if self._save(MEMO, ref, memo, self.ttl) else ""
+        return memo
 
     def _recall(self, ref: str, state: DialogueState) -> None:
         """Point the state at the list or choices of the reply whose button was pressed."""

@@ -139,3 +139,22 @@ async def test_one_resident_in_order_others_in_parallel(conversation: Conversati
     )
     assert [r.page for r in replies[:3]] == [0, 1, 2]
     assert replies[3].kind == "events"
+
+
+def test_what_an_answer_leaves_behind_is_written_in_one_batch(engine: Engine, tmp_path: Path) -> None:
+    """Dialogue, the memo behind the buttons and the reply kept for retries: one SQLite commit, written
+    after the engine answered (the claim of the message id comes first, on its own)."""
+    store = SQLiteStore(tmp_path / "state.sqlite3")
+    writes: list[tuple[str, bool]] = []
+    put = store.put
+
+    def spy(namespace: str, key: str, value: object, ttl: float | None = None) -> None:
+        writes.append((namespace, store._batched > 0))
+        put(namespace, key, value, ttl)
+
+    store.put = spy  # type: ignore[method-assign]  # a spy on the real store
+    with store:
+        reply = Conversation(engine, store).handle("test", "u", Message("哪里可以写春联?", id="m1"))
+        assert reply.ref, "a paged list has buttons, and their memo"
+        assert writes == [("dialogue", True), ("memo", True), ("answers", True)]
+        assert store.get("memo", reply.ref) is not None
