@@ -8,6 +8,7 @@ they are recognised before, on the resident's own words.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
@@ -105,12 +106,18 @@ def _clause_topic(brain: Brain, tokens: list[str]) -> str | None:
     return max(focus, key=brain.search.weight) if focus else None
 
 
+@functools.lru_cache(maxsize=8)
+def _lowered(words: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """Each word with its lower-case form, computed once per knowledge version's word list."""
+    return tuple((word, word.lower()) for word in words)
+
+
 def elsewhere_topics(brain: Brain, text: str) -> list[str]:
     """The city-service topics the knowledge does not cover (knowledge/lexicon/elsewhere.yaml) that
     the question names.  A candidate that does not speak of them answers something else: 「公积金咋提」
     shares only 「提」 with any article, and a near score from such stray words is no answer."""
     lowered, speech = text.lower(), brain.knowledge.speech
-    named = [word for word in (*speech.elsewhere, *speech.elsewhere_places) if word.lower() in lowered]
+    named = [word for word, low in _lowered((*speech.elsewhere, *speech.elsewhere_places)) if low in lowered]
     clauses = [c for c in lowered.split(CLAUSE_JOIN) if c.strip()]
     if not named or len(clauses) < 3:
         return named

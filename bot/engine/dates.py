@@ -215,13 +215,14 @@ class DateParser:
     ) -> None:
         self.period = period
         self.festivals = festivals
-        self._names = sorted(
-            ((alias, f) for f in festivals for alias in (f.name, *f.aliases)),
+        self._names = sorted(  # lower-cased once: questions are matched lower-cased
+            ((alias.lower(), f) for f in festivals for alias in (f.name, *f.aliases)),
             key=lambda p: len(p[0]),
             reverse=True,
         )
         self.relative_words = sorted(relative_words, key=len, reverse=True)
         self.period_words = sorted(period_words, key=len, reverse=True)
+        self._period_words = [(word, word.lower()) for word in self.period_words]
 
     def parse(self, text: str) -> DateQuery:
         """Every date in ``text``; ``DateQuery.rest`` is the text without them."""
@@ -233,17 +234,17 @@ class DateParser:
             # 「2021年春节」: the festival of the year said, even outside what the knowledge covers.
             year = int(year_match["y"])
             period = (date(year, 1, 1), date(year, 12, 31))
-        for word in self.period_words:
-            if word.lower() in work:
+        for word, lowered in self._period_words:
+            if lowered in work:
                 query.ranges.append(DateRange(*self.period, word, named=True))
-                work = self._take(query, work, word.lower())
+                work = self._take(query, work, lowered)
         for alias, festival in self._names:
-            at = work.find(alias.lower())
+            at = work.find(alias)
             if at < 0:
                 continue
             festival_day = festival_date(festival, period)
             shift = _SHIFT.match(work, at + len(alias))
-            span = work[at : shift.end()] if shift else alias.lower()
+            span = work[at : shift.end()] if shift else alias
             moved = _shifted(festival_day, shift["word"], self.period, span) if shift else None
             if moved is not None:  # 「元宵节前一天」, 「元宵节过后」: other days than the festival's
                 query.ranges.append(moved)

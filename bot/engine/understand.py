@@ -233,7 +233,8 @@ class Understander:
 
     def _names_something(self, clause: str) -> bool:
         """Does the clause name a topic or a date (a digit, a festival), not only feelings and fillers?"""
-        if any(c.isdigit() for c in clause) or any(w in clause.lower() for w in self._elsewhere):
+        lowered = clause.lower()
+        if any(c.isdigit() for c in clause) or any(w in lowered for w in self._elsewhere):
             return True
         return any(t in self.vocabulary and t not in self.generic for t in self.tokenizer.tokens(clause))
 
