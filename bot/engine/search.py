@@ -7,7 +7,6 @@ sentences) and its paragraph with the article title, section heading and distric
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,7 +14,8 @@ from datetime import date
 
 from bot.data.knowledge import Event, Knowledge, Passage, Service
 from bot.engine.index import BM25Index
-from bot.engine.text import MEMO_TEXTS, Tokenizer
+from bot.engine.memo import remembered
+from bot.engine.text import Tokenizer
 from bot.engine.thresholds import (
     COMPOUND_PART,
     ENGLISH_WEIGHT,
@@ -71,9 +71,6 @@ class KnowledgeSearch:
     def __init__(self, knowledge: Knowledge, tokenizer: Tokenizer) -> None:
         self.knowledge = knowledge
         self.tokenizer = tokenizer
-        # A word's weight and stem depend only on this knowledge and tokenizer: asked often, computed once.
-        self.weight = functools.lru_cache(maxsize=MEMO_TEXTS)(self._weight)  # type: ignore[method-assign]
-        self.stem = functools.lru_cache(maxsize=MEMO_TEXTS)(self._stem)  # type: ignore[method-assign]
         self.sentences: list[SentenceRef] = []
         sentence_docs: list[list[str]] = []
         context_docs: list[list[str]] = []
@@ -142,10 +139,8 @@ class KnowledgeSearch:
 
     # -- articles ---------------------------------------------------------------------------------
 
+    @remembered
     def weight(self, token: str) -> float:
-        return self._weight(token)  # replaced by a remembering copy in __init__
-
-    def _weight(self, token: str) -> float:
         """How much a question word says: rare words a lot; words the knowledge does not have,
         by how rare they are in everyday Chinese (they make a question out of scope), single
         characters (「开」, 「打」) little."""
@@ -207,10 +202,8 @@ class KnowledgeSearch:
                 found += self.weight(stem)
         return found / total
 
+    @remembered
     def stem(self, token: str) -> str | None:
-        return self._stem(token)  # replaced by a remembering copy in __init__
-
-    def _stem(self, token: str) -> str | None:
         """The knowledge's word a question word is with one character added (咨询室 → 咨询, 服务站点
         → 服务站), when the question word itself is none of the knowledge's words."""
         if len(token) < STEM_MIN_CHARS + 1 or token in self.vocabulary or not _HAN.fullmatch(token):

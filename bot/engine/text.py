@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import opencc
 
 from bot.engine.dictionary import Frequencies, WordCounts, jieba, jieba_frequencies
+from bot.engine.memo import remembered
 
 _T2S = opencc.OpenCC("t2s")
 _T2S_LOCK = threading.Lock()
@@ -78,10 +79,6 @@ class Lexicon:
         return mapping
 
 
-# Texts whose tokens each Tokenizer remembers (a few hundred questions' worth; a few MB at most).
-MEMO_TEXTS = 4096
-
-
 @dataclass
 class TokenMemo:
     """Index tokens by text: ``known`` from earlier builds, ``used`` by this one, ``added`` newly cut."""
@@ -122,11 +119,6 @@ class Tokenizer:
         self.place_words = frozenset(word for word, _, tag in lexicon.words if tag in ("ns", "nt"))
         self._phrases = sorted((v for v in self._canonical if " " in v), key=len, reverse=True)
         self._lock = threading.Lock()
-        # A question is cut several times on its way (understand, route, each candidate source), and
-        # residents ask the same things: the tokenizer never changes, so its answers are remembered.
-        self._tokens_of = functools.lru_cache(maxsize=MEMO_TEXTS)(self._cut_tokens)
-        self._words_of = functools.lru_cache(maxsize=MEMO_TEXTS)(self._cut_words)
-        self.rarity = functools.lru_cache(maxsize=MEMO_TEXTS)(self._rarity)  # type: ignore[method-assign]
 
     def tokens(self, text: str, keep_stopwords: bool = False, for_index: bool = False) -> list[str]:
         """Normalised, canonical tokens of ``text``: no punctuation, English lower-cased.
@@ -135,7 +127,7 @@ class Tokenizer:
         jieba's search mode does, so a question's plain word finds a document's compound."""
         memo = self.index_memo if for_index and not keep_stopwords else None
         if memo is None:
-            return list(self._tokens_of(text, keep_stopwords, for_index))
+            return list(self._cut_tokens(text, keep_stopwords, for_index))
         tokens = memo.used.get(text)
         if tokens is None:
             tokens = memo.known.get(text)
@@ -145,6 +137,7 @@ class Tokenizer:
             memo.used[text] = tokens
         return list(tokens)
 
+    @remembered
     def _cut_tokens(self, text: str, keep_stopwords: bool, for_index: bool) -> tuple[str, ...]:
         return tuple(self._tokens(text, keep_stopwords, for_index))
 
@@ -174,16 +167,15 @@ class Tokenizer:
 
     def words(self, text: str) -> list[str]:
         """jieba's plain cut of ``text``, nothing folded or dropped (for offsets into the text)."""
-        return list(self._words_of(text))
+        return list(self._cut_words(text))
 
+    @remembered
     def _cut_words(self, text: str) -> tuple[str, ...]:
         with self._lock:
             return tuple(self._jieba.lcut(text))
 
+    @remembered
     def rarity(self, token: str) -> float:
-        return self._rarity(token)  # replaced by a remembering copy in __init__
-
-    def _rarity(self, token: str) -> float:
         """How rare a word is in everyday Chinese (jieba's dictionary counts), from 0 to 1: 「有人」
         says little, a word jieba has never seen says the most."""
         total = self._jieba.total or 1
