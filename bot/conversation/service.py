@@ -109,7 +109,7 @@ class Conversation:
         if isinstance(incoming, Message) and incoming.id is not None:
             return self._once(resident, incoming)
         with self._lock(resident):
-            return self._answer(resident, incoming)[0]
+            return self._answer(resident, incoming)
 
     async def handle_async(self, channel: str, user: str, incoming: Incoming) -> Reply:
         """:meth:`handle` for event loops: the engine runs in a thread; one resident waits in line."""
@@ -142,15 +142,15 @@ class Conversation:
                 return plain_reply("fallback", "ignored", "")
             return reply_from_state(stored)
         with self._lock(resident):
-            reply, _ = self._answer(resident, message, (ANSWERS, key, SEEN_TTL_SECONDS))
-        return reply
+            return self._answer(resident, message, (ANSWERS, key, SEEN_TTL_SECONDS))
 
     def _answer(
         self, resident: str, incoming: Incoming, answer_key: tuple[str, str, float] | None = None
-    ) -> tuple[Reply, bool]:
-        """The reply, and whether what it leaves behind was stored: the resident's dialogue, the memo
-        behind its buttons and (``answer_key``) the reply itself for retries, in one batch of writes
-        (one SQLite commit instead of three), after the engine has answered."""
+    ) -> Reply:
+        """The reply; what it leaves behind (the resident's dialogue, the memo behind its buttons and,
+        with ``answer_key``, the reply itself for retries) is written in one batch (one SQLite commit
+        instead of three) after the engine has answered. Without that memo the reply has no buttons'
+        ref."""
         self.stats.messages += 1
         state = DialogueState.from_json(self.store.get(DIALOGUE, resident) or {})
         try:
@@ -163,7 +163,7 @@ class Conversation:
         except Exception:
             self.stats.errors += 1
             log.exception("a message could not be answered")
-            return plain_reply("fallback", "error", SORRY), False
+            return plain_reply("fallback", "error", SORRY)
         if reply.passage:
             state.passage = reply.passage
         self.stats.kinds[reply.kind] += 1
@@ -176,9 +176,9 @@ class Conversation:
         if answer_key is not None:
             namespace, key, ttl = answer_key
             writes.append((namespace, key, reply_to_state(reply), ttl))
-        if self._save_all(writes):
-            return reply, True
-        return (reply.with_(ref="") if ref else reply), False  # no memo behind its buttons
+        if self._save_all(writes) or not ref:
+            return reply
+        return reply.with_(ref="")
 
     def _save_all(self, writes: list[tuple[str, str, Any, float | None]]) -> bool:
         """Write together; a store that cannot write (a full disk, Redis gone) costs the resident the
