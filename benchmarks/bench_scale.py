@@ -36,7 +36,8 @@ from typing import Any
 
 import numpy as np
 
-from bot.engine.index import _NUMBA_MIN_DOCS, BM25Index, warm_up_numba
+from bot.engine.index import NUMBA_MIN_DOCS, BM25Index
+from bot.engine.index_arrays import warm_up_numba
 
 
 def _shared_dir() -> Path:
@@ -295,7 +296,7 @@ def _bench_size(
     searches: dict[str, tuple[Callable[[list[str]], Any], int]] = {}
 
     # numba import + compile/cache load, once per process: timed apart from (and before) the build.
-    wants_numba = backend == "numba" or (backend == "auto" and n >= _NUMBA_MIN_DOCS)
+    wants_numba = backend == "numba" or (backend == "auto" and n >= NUMBA_MIN_DOCS)
     jit_s = warm_up_numba() if wants_numba else None
     ours, build = _measure_build(lambda: BM25Index(passages, backend=backend))
     engines["ours"] = {
@@ -395,7 +396,7 @@ def rss():
     return int(open("/proc/self/statm").read().split()[1]) * resource.getpagesize() / 2**20
 before = rss()
 t = time.perf_counter()
-from bot.engine.index import warm_up_numba
+from bot.engine.index_arrays import warm_up_numba
 ok = warm_up_numba()
 print(json.dumps({"compile_s": time.perf_counter() - t if ok is not None else None,
                   "rss_added_mb": rss() - before}))

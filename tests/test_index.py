@@ -1,4 +1,4 @@
-"""BM25Index must rank and score exactly like rank_bm25.BM25Okapi, only faster, with either backend."""
+"""BM25Index must rank and score exactly like rank_bm25.BM25Okapi, only faster, with every backend."""
 
 from __future__ import annotations
 
@@ -17,27 +17,31 @@ from hypothesis import strategies as st
 from rank_bm25 import BM25Okapi
 
 import bot.engine.index as index_mod
+import bot.engine.index_arrays as arrays_mod
 from bot.engine.index import BM25Index, Hit
 
 TOL = 1e-9
 Zipf = tuple[list[list[str]], list[str], list[list[str]]]  # corpus, vocabulary, queries
 HAS_NUMBA = importlib.util.find_spec("numba") is not None
-# The compiled backend is tested like the numpy one (numba compiles the kernel once per process, or
+# The compiled backend is tested like the others (numba compiles the kernel once per process, or
 # loads it from __pycache__).
-BACKENDS = ["numpy", pytest.param("numba", marks=pytest.mark.skipif(not HAS_NUMBA, reason="no numba"))]
 needs_numba = pytest.mark.skipif(not HAS_NUMBA, reason="no numba")
+BACKENDS = ["python", "numpy", pytest.param("numba", marks=needs_numba)]
 
 
 def tiny_thresholds(patch: pytest.MonkeyPatch, backend: str) -> None:
     """Shrink the size-dependent paths so small corpora exercise them: the numpy path's threshold and
-    dense-array branches, the compiled path's block boundaries and postings lookups (few dense rows)."""
+    dense-array branches, the compiled path's block boundaries and postings lookups (few dense rows).
+    The Python backend has none."""
+    if backend == "python":
+        return
     if backend == "numpy":
-        patch.setattr(index_mod, "_SMALL", 2)
-        patch.setattr(index_mod, "_SAMPLE", 3)
+        patch.setattr(arrays_mod, "_SMALL", 2)
+        patch.setattr(arrays_mod, "_SAMPLE", 3)
     else:
-        patch.setattr(index_mod, "_BLOCK", 2)
-        patch.setattr(index_mod, "_WINDOW", 3)
-        patch.setattr(index_mod, "_DENSE_ROW_DIV", 2)
+        patch.setattr(arrays_mod, "_BLOCK", 2)
+        patch.setattr(arrays_mod, "_WINDOW", 3)
+        patch.setattr(arrays_mod, "_DENSE_ROW_DIV", 2)
 
 
 def okapi(tf: int, dl: int, avgdl: float, idf: float, k1: float = 1.5, b: float = 0.75) -> float:
@@ -183,8 +187,8 @@ def test_matches_rank_bm25(
 ) -> None:
     if tiny:
         if backend == "numpy":
-            monkeypatch.setattr(index_mod, "_SMALL", 8)
-            monkeypatch.setattr(index_mod, "_SAMPLE", 16)
+            monkeypatch.setattr(arrays_mod, "_SMALL", 8)
+            monkeypatch.setattr(arrays_mod, "_SAMPLE", 16)
         else:
             tiny_thresholds(monkeypatch, backend)
     corpus, words, queries = zipf
@@ -213,13 +217,13 @@ def test_numba_paths_equal_numpy(
 ) -> None:
     # No dense rows (every lookup gallops in postings), every term dense, odd block and window sizes:
     # the compiled loop must return exactly the numpy backend's hits, for small and large k.
-    monkeypatch.setattr(index_mod, "_DENSE_ROW_DIV", dense_div)
-    monkeypatch.setattr(index_mod, "_BLOCK", block)
-    monkeypatch.setattr(index_mod, "_WINDOW", window)
+    monkeypatch.setattr(arrays_mod, "_DENSE_ROW_DIV", dense_div)
+    monkeypatch.setattr(arrays_mod, "_BLOCK", block)
+    monkeypatch.setattr(arrays_mod, "_WINDOW", window)
     corpus, _, queries = zipf
     fast = BM25Index(corpus, backend="numba")
-    assert fast._kernel_args is not None
-    n_rows = fast._kernel_args[6].shape[0]
+    assert fast._arrays is not None and fast._arrays._kernel_args is not None
+    n_rows = fast._arrays._kernel_args[6].shape[0]
     if dense_div == 0:
         assert n_rows == 0
     elif dense_div > len(corpus):
@@ -233,22 +237,23 @@ def test_numba_paths_equal_numpy(
 @needs_numba
 def test_dense_rows_reproduce_posting_weights(zipf: Zipf, monkeypatch: pytest.MonkeyPatch) -> None:
     # The compiled loop recomputes dense-row weights from tf; they must be the postings' floats exactly.
-    monkeypatch.setattr(index_mod, "_DENSE_ROW_DIV", 10**9)
+    monkeypatch.setattr(arrays_mod, "_DENSE_ROW_DIV", 10**9)
     corpus, _, _ = zipf
-    idx = BM25Index(corpus, k1=1.2, b=0.6, backend="numba")
-    assert idx._kernel_args is not None
-    _, _, offsets, _, _, row_of, tf_rows, knorm, len_idx, idf, k1p1 = idx._kernel_args
-    for tid in range(len(idx._df)):
+    arrays = BM25Index(corpus, k1=1.2, b=0.6, backend="numba")._arrays
+    assert arrays is not None and arrays._kernel_args is not None
+    _, _, offsets, _, _, row_of, tf_rows, knorm, len_idx, idf, k1p1 = arrays._kernel_args
+    for tid in range(len(arrays._df)):
         lo, hi = offsets[tid], offsets[tid + 1]
-        docs = idx._post_docs[lo:hi]
+        docs = arrays._post_docs[lo:hi]
         tf = tf_rows[row_of[tid], docs].astype(np.float64)
-        assert np.array_equal(tf * k1p1 / (tf + knorm[len_idx[docs]]) * idf[tid], idx._post_w[lo:hi])
+        assert np.array_equal(tf * k1p1 / (tf + knorm[len_idx[docs]]) * idf[tid], arrays._post_w[lo:hi])
 
 
-def test_scores_for_matches_get_batch_scores(zipf: Zipf) -> None:
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_scores_for_matches_get_batch_scores(zipf: Zipf, backend: str) -> None:
     corpus, _, queries = zipf
     ref = BM25Okapi(corpus)
-    idx = BM25Index(corpus)
+    idx = BM25Index(corpus, backend=backend)
     rng = random.Random(5)
     for query in queries[:50]:
         docs = rng.sample(range(len(corpus)), 40)
@@ -346,29 +351,33 @@ def test_hit_is_frozen() -> None:
 def test_backend_choice(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ValueError, match="backend"):
         BM25Index(GOLDEN, backend="cuda")
-    assert BM25Index(GOLDEN).backend == "numpy"  # "auto" compiles nothing for a small corpus
+    assert BM25Index(GOLDEN).backend == "python"  # "auto": no arrays for a small corpus
     assert BM25Index(GOLDEN, backend="numpy").backend == "numpy"
+    monkeypatch.setattr(index_mod, "ARRAYS_MIN_DOCS", 4)
+    assert BM25Index(GOLDEN).backend == "numpy"
+    assert BM25Index(GOLDEN[:3]).backend == "python"
     if HAS_NUMBA:
-        monkeypatch.setattr(index_mod, "_NUMBA_MIN_DOCS", 5)
+        monkeypatch.setattr(index_mod, "NUMBA_MIN_DOCS", 5)
         assert BM25Index(GOLDEN).backend == "numba"
         assert BM25Index(GOLDEN[:4]).backend == "numpy"
 
 
 def test_numba_unavailable_falls_back_to_numpy(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(index_mod, "_kernel_state", "unavailable")
-    assert index_mod.warm_up_numba() is None
+    monkeypatch.setattr(arrays_mod, "_kernel_state", "unavailable")
+    assert arrays_mod.warm_up_numba() is None
     idx = BM25Index(GOLDEN, backend="numba")
     assert idx.backend == "numpy"
     assert [h.doc for h in idx.top_k(["郑州"])] == [1, 0]
 
 
 @pytest.mark.slow
-def test_small_index_does_not_import_numba() -> None:
-    # Start-up with a tiny knowledge base must not pay for importing numba (~0.2-0.5 s).
+def test_small_index_imports_no_arrays() -> None:
+    # Start-up with a small knowledge base must not pay for importing numpy (~60 ms) or numba (~0.3 s).
     code = (
         "import sys; from bot.engine.index import BM25Index; "
         "idx = BM25Index([['a', 'b'], ['b']]); idx.top_k(['a']); idx.scores_for(['a'], [0]); "
-        "assert idx.backend == 'numpy'; assert 'numba' not in sys.modules, 'numba imported'"
+        "assert idx.backend == 'python'; "
+        "assert not {'numpy', 'numba'} & set(sys.modules), 'arrays imported'"
     )
     root = Path(__file__).resolve().parents[1]
     subprocess.run([sys.executable, "-c", code], cwd=root, check=True, timeout=60)
