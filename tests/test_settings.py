@@ -122,7 +122,14 @@ def test_env_file_is_read_and_the_environment_wins(environ: pytest.MonkeyPatch, 
     environ.setenv("BOT_ADMIN_IDS", "9")
     overridden = load_settings(env_file)
     assert overridden.admin_ids == {9} and overridden.token.get_secret_value() == TOKEN
-    assert load_settings(tmp_path / "absent.env", require_token=False) == Settings(token="")
+    absent = load_settings(tmp_path / "absent.env", require_token=False)
+    assert absent == load_settings(None, require_token=False) and absent.admin_ids == {9}
+
+
+def test_settings_by_field_name_read_no_environment(environ: pytest.MonkeyPatch) -> None:
+    """Code and tests build settings from what they pass; only load_settings reads the process's."""
+    environ.setenv("BOT_ADMIN_IDS", "9")
+    assert Settings(token=TOKEN).admin_ids == frozenset()
 
 
 def test_only_the_documented_names_are_read(environ: pytest.MonkeyPatch) -> None:
@@ -210,3 +217,11 @@ def test_repr_never_shows_a_secret(environ: pytest.MonkeyPatch) -> None:
     settings = settings_with(environ, {"TELEGRAM_BOT_TOKEN": TOKEN, "WECHAT_TOKEN": "wechat-secret"})
     for text in (repr(settings), str(settings), settings.model_dump_json()):
         assert TOKEN not in text and "wechat-secret" not in text
+
+
+def test_an_unreadable_env_file_is_named_not_shown(environ: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_bytes(b"TELEGRAM_BOT_TOKEN=\xff\xfe secret\n")
+    with pytest.raises(ConfigError, match=r"\.env cannot be read") as caught:
+        load_settings(env_file)
+    assert "secret" not in str(caught.value)

@@ -57,7 +57,7 @@ def log_key(key_file: Path, env_file: str | Path | None = ".env") -> bytes:
     """BOT_LOG_SALT from the environment or ``env_file`` if set; else the key in ``key_file``,
     made from ``secrets`` on first use (0600, in a 0700 folder).  Creation is atomic (a link of a
     complete temporary file), so two processes starting at once end up with the same key."""
-    from bot.settings import load_settings  # pydantic-settings (~50 ms) only once something is logged
+    from bot.settings import load_settings  # settings (~5 ms) only once something is logged
 
     configured = load_settings(env_file, require_token=False).log_salt
     salt = configured.get_secret_value() if configured else ""
