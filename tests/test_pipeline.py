@@ -289,6 +289,21 @@ def test_a_clause_naming_a_topic_the_knowledge_lacks_stays(small: Engine) -> Non
     assert reply.kind == "fallback"
 
 
+def test_an_out_of_scope_word_in_the_middle_of_a_story_is_no_veto(small: Engine) -> None:
+    """「一下雨就出不了门」 says why, not what is asked: another clause names the knowledge's
+    心理咨询师, so the question is answered.  Said in the first or the last clause, or in a question of
+    one or two clauses, 下雨 still makes it out of scope."""
+    (reply,) = ask(small, "俺家老人心情不好,一下雨就出不了门,心理咨询师在哪坐诊")
+    assert reply.kind == "passages" and "心理咨询师" in reply.text
+    for question in (
+        "心理咨询师在哪坐诊,明天下雨不",
+        "明天下雨不,老人心情不好,心理咨询师在哪坐诊",
+        "下雨天心理咨询师坐诊吗",
+    ):
+        (reply,) = ask(small, question)
+        assert reply.kind == "fallback" and reply.intent == "out_of_scope", question
+
+
 def test_unrelated_questions_fall_back(small: Engine) -> None:
     for question in ("地铁几号线到火车站", "明天天气怎么样", "身份证丢了怎么补办"):
         (reply,) = ask(small, question)

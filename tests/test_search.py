@@ -3,7 +3,7 @@
 from datetime import date
 
 from bot.engine import Engine
-from bot.engine.candidates import _clause_topic
+from bot.engine.candidates import clause_topic
 from bot.engine.search import MAX_WINDOW_CHARS
 from tests.fixtures import world
 
@@ -89,4 +89,4 @@ def test_a_clause_that_only_says_where_has_no_topic(fixture_engine: Engine) -> N
     """「光明路这边」 is part of the street 光明路街道: where, not what (the run-on test of
     tests/test_pipeline.py shows a clause that names its topic still asked)."""
     brain = fixture_engine.brain
-    assert _clause_topic(brain, brain.tokenizer.tokens("光明路这边")) is None
+    assert clause_topic(brain, brain.tokenizer.tokens("光明路这边")) is None

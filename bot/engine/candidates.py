@@ -77,7 +77,7 @@ def _clause_candidates(brain: Brain, text: str) -> list[Candidate]:
     out: list[Candidate] = []
     for clause in clauses:
         tokens = brain.tokenizer.tokens(clause)
-        topic = _clause_topic(brain, tokens)
+        topic = clause_topic(brain, tokens)
         if topic is None:
             continue  # 「航海东路这边」 names where, not what: no question of its own
         reading = brain.read(clause)
@@ -90,7 +90,7 @@ def _clause_candidates(brain: Brain, text: str) -> list[Candidate]:
     return out
 
 
-def _clause_topic(brain: Brain, tokens: list[str]) -> str | None:
+def clause_topic(brain: Brain, tokens: list[str]) -> str | None:
     """The weightiest word of a clause that the knowledge uses and that is no part of a place name,
     no event word and no everyday word: what the clause asks about, if it asks about anything."""
     places = [*brain.tokenizer.place_words, *brain.knowledge.districts()]
@@ -130,7 +130,7 @@ def elsewhere_topics(brain: Brain, text: str) -> list[str]:
         if word.lower() not in clauses[-1]
         and word.lower() not in clauses[0]
         and any(
-            word.lower() not in clause and _clause_topic(brain, brain.tokenizer.tokens(clause)) is not None
+            word.lower() not in clause and clause_topic(brain, brain.tokenizer.tokens(clause)) is not None
             for clause in clauses
         )
     ]

@@ -18,7 +18,7 @@ from bot.admin.unanswered import LOW_CONFIDENCE, UnansweredLog
 from bot.data.knowledge import Event, Knowledge, KnowledgeError, load_knowledge
 from bot.data.yamlio import Problem
 from bot.engine.bigram import BigramIndex
-from bot.engine.candidates import Candidate, collect, elsewhere_topics, matching_events_query
+from bot.engine.candidates import Candidate, clause_topic, collect, elsewhere_topics, matching_events_query
 from bot.engine.compose import event_date, events_reply, original_reply, passage_reply, service_reply
 from bot.engine.dates import DateParser, DateRange, format_day
 from bot.engine.decide import Decision, decide, ranked
@@ -331,9 +331,23 @@ class Engine:
                         intent.replies[0] if intent.replies else wording.CHITCHAT_DEFAULT,
                     )
         oos = brain.router.out_of_scope(message)
-        if oos is not None:
+        if oos is not None and not self._only_in_story(brain, understood, oos):
             return self._fallback(brain, oos.name)
         return self._question(brain, understood, state)
+
+    @staticmethod
+    def _only_in_story(brain: Brain, understood: Understanding, intent: Intent) -> bool:
+        """Is the out-of-scope word said only in the middle of a resident's story (「顶楼那家私自搭了个
+        棚子,一下雨就往我们家漏,能让他拆了不」: 下雨 says when it leaks), while another clause names
+        one of the knowledge's own topics?  Then it is no question about the weather; the first clause
+        and the last, which set and ask the question, still make it one (as elsewhere_topics does)."""
+        clauses = understood.clauses
+        if len(clauses) < 3 or any(intent.mentioned_in(c) for c in (clauses[0], clauses[-1])):
+            return False
+        return any(
+            not intent.mentioned_in(c) and clause_topic(brain, brain.tokenizer.tokens(c)) is not None
+            for c in clauses
+        )
 
     @staticmethod
     def _without_keywords(message: str, intent: Intent, router: Router) -> str:

@@ -57,8 +57,13 @@ class Understanding:
     refers_back: bool = False  # 「当天还有别的不」 is about the last list, not a request for its next page
 
     @property
+    def clauses(self) -> list[str]:
+        """The resident's clauses, every one (``text`` keeps only those that name something)."""
+        return [c for c in _CLAUSE.split(self.plain) if c]
+
+    @property
     def last_clause(self) -> str:
-        clauses = [c for c in _CLAUSE.split(self.plain) if c]
+        clauses = self.clauses
         return clauses[-1] if clauses else self.plain
 
 
