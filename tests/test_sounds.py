@@ -3,6 +3,7 @@ reads a word outside its phrases; the table is cached and rebuilt when it cannot
 
 from __future__ import annotations
 
+import importlib.metadata
 import logging
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import bot.engine.sounds as sounds
+from bot.engine import snapshot
 from bot.engine.sounds import Readings, sound
 
 
@@ -71,3 +73,20 @@ def test_a_damaged_table_is_built_again(tmp_path: Path, caplog: pytest.LogCaptur
         assert Readings(tmp_path).sound_of("春连") == "chun lian"
     assert "rejected" in caplog.text
     assert cached.read_bytes() == raw
+
+
+def test_a_signed_table_of_the_wrong_shape_is_built_again(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    sounds._TABLES.clear()
+    Readings(tmp_path).sound_of("春")
+    (cached,) = tmp_path.glob("readings-*.marshal")
+    raw = cached.read_bytes()
+    key = f"readings 3 pypinyin {importlib.metadata.version('pypinyin')}"
+    for wrong in ({"春": "chun"}, ("春联", "chun"), ("春", 1)):
+        snapshot.write_file(cached, key, wrong)  # a valid digest over what is not a table
+        sounds._TABLES.clear()
+        with caplog.at_level(logging.WARNING):
+            assert Readings(tmp_path).sound_of("春连") == "chun lian"
+        assert "rejected" in caplog.text
+        assert cached.read_bytes() == raw

