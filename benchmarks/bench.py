@@ -83,6 +83,13 @@ from bot.engine import Engine
 engine = Engine.load(Path(sys.argv[1]), Path(sys.argv[2]))
 build_app(engine, web_settings_from_environment(env_file=None), served_channels())
 """
+# What a channel's frameworks cost before the bot does anything: a fresh interpreter importing them. A
+# channel cannot start faster than its floor; Telegram's alone is ~0.4x the baseline.
+FRAMEWORK_FLOORS = {
+    "serve": "import starlette.applications, starlette.routing, starlette.staticfiles, uvicorn, "
+    "prometheus_client",
+    "telegram": "import telegram.ext, aiohttp, uvloop",
+}
 # One process per question set: start-up, then per-question latency and RSS (for the growth table).
 _GROWTH_SNIPPET = """\
 import json, resource, sys, time
@@ -236,6 +243,7 @@ def measure_startup(
         "serve": ([py, "-c", _SERVE_SNIPPET, str(knowledge), str(intents)], None),
     }
     walls: dict[str, list[float]] = {name: [] for name in [*commands, "telegram"]}
+    floors: dict[str, list[float]] = {name: [] for name in FRAMEWORK_FLOORS}
     compile_bytecode()
     with tempfile.TemporaryDirectory(prefix="bench-cache-") as tmp:
         env = _bench_env(Path(tmp))
@@ -246,6 +254,8 @@ def measure_startup(
             for name, (argv, stdin) in commands.items():
                 walls[name].append(_timed(argv, env, stdin)[0])
             walls["telegram"].append(telegram_first_answer([py, "run_bot.py", *data], env))
+            for name, imports in FRAMEWORK_FLOORS.items():
+                floors[name].append(_timed([py, "-c", imports], env)[0])
         engine = _load_warm(knowledge, intents, Path(tmp))
         reload = measure_reload(knowledge, intents, Path(tmp))
     del engine
@@ -256,6 +266,7 @@ def measure_startup(
         "walls_s": walls,
         "median_s": medians,
         "over_baseline": {name: value / base for name, value in medians.items() if name != "baseline"},
+        "framework_floor_over_baseline": {name: statistics.median(v) / base for name, v in floors.items()},
         "ask_cold_s": cold,
         "ask_first_boot_s": first_boot,
         **reload,
@@ -697,6 +708,8 @@ def format_report(results: dict[str, Any], scale_table: str | None = None) -> st
     )
     for name in STARTUP_COMMANDS:
         lines.append(f"  {name:<9} warm {med[name]:.3f} s = {s['over_baseline'][name]:.2f}x the baseline")
+    for name, ratio in s.get("framework_floor_over_baseline", {}).items():
+        lines.append(f"  {name:<9} floor: importing its frameworks alone = {ratio:.2f}x the baseline")
     lines += [
         f"  ask cold (no snapshot) {s['ask_cold_s']:.3f} s; "
         f"first boot (empty cache) {s['ask_first_boot_s']:.3f} s",

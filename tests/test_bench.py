@@ -59,6 +59,8 @@ def test_quick_bench_writes_json(quick_run: tuple[int, dict, str]) -> None:
         assert len(startup["walls_s"][name]) == startup["runs"]
     assert set(startup["over_baseline"]) == set(STARTUP_COMMANDS) == {"ask", "console", "serve", "telegram"}
     assert startup["ask_cold_s"] > 0 and startup["reload_one_edit_s"] > 0
+    assert set(startup["framework_floor_over_baseline"]) == {"serve", "telegram"}
+    assert all(ratio > 0 for ratio in startup["framework_floor_over_baseline"].values())
     rows = data["growth"]["rows"]
     assert [row["factor"] for row in rows] == [1, 2]
     assert rows[1]["source_files"] > rows[0]["source_files"]
