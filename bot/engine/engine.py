@@ -137,7 +137,12 @@ class Brain:
     ) -> Brain:
         search = KnowledgeSearch(knowledge, tokenizer)
         dates = DateParser(
-            knowledge.festivals, knowledge.relative_words, knowledge.period, knowledge.period_words
+            knowledge.festivals,
+            knowledge.relative_words,
+            knowledge.period,
+            knowledge.period_words,
+            words=[word for word, _, _ in knowledge.lexicon.words],
+            same_day=knowledge.speech.same_day,
         )
         event_words = frozenset(t for word in router.event_words() for t in tokenizer.tokens(word))
         event_districts = frozenset(e.district for e in knowledge.events)
