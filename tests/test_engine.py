@@ -213,3 +213,12 @@ def test_small_talk_mixes_kinds_and_languages(ask: Ask, question: str) -> None:
 
 def test_small_talk_that_names_a_topic_is_a_question(ask: Ask) -> None:
     assert ask("你好,我想问一下写春联在哪").kind == "events"
+
+
+def test_either_of_two_activities_the_lexicon_names(make_tree: Callable[..., Tree]) -> None:
+    """「新春音乐会或猜灯谜」: a dictionary word (no place) and a synonym concept are two activities,
+    and a row with either answers."""
+    tree = make_tree(userdict=[*world.USERDICT, "新春音乐会 50 n"])
+    engine = Engine.load(tree.knowledge, tree.intents)
+    reply = engine.answer("哪里有新春音乐会或猜灯谜?", DialogueState())
+    assert sorted(reply.events) == [*world.RIDDLES, *world.NEW_YEAR_DAY]
