@@ -222,3 +222,24 @@ def test_either_of_two_activities_the_lexicon_names(make_tree: Callable[..., Tre
     engine = Engine.load(tree.knowledge, tree.intents)
     reply = engine.answer("哪里有新春音乐会或猜灯谜?", DialogueState())
     assert sorted(reply.events) == [*world.RIDDLES, *world.NEW_YEAR_DAY]
+
+
+def test_what_an_organiser_holds_is_an_event_search(make_tree: Callable[..., Tree]) -> None:
+    """「主办」 names the table's organiser column: the rows that organiser holds, not an article
+    that says the organiser 主办 something else."""
+    article = {
+        "id": "t-talks",
+        "title": "东风区书法讲座",
+        "district": world.DISTRICT,
+        "kind": "article",
+        "sections": [
+            {
+                "heading": "",
+                "passages": [{"id": "t-talks.1.1", "text": "东风区书法家协会主办书法讲座,邀请名家授课。"}],
+            }
+        ],
+    }
+    tree = make_tree(sources=[*world.SOURCES, article])
+    engine = Engine.load(tree.knowledge, tree.intents)
+    reply = engine.answer("东风区书法家协会主办了哪些活动?", DialogueState())
+    assert reply.kind == "events" and sorted(reply.events) == world.COUPLETS
