@@ -243,3 +243,11 @@ def test_what_an_organiser_holds_is_an_event_search(make_tree: Callable[..., Tre
     engine = Engine.load(tree.knowledge, tree.intents)
     reply = engine.answer("东风区书法家协会主办了哪些活动?", DialogueState())
     assert reply.kind == "events" and sorted(reply.events) == world.COUPLETS
+
+
+def test_introduce_yourself_is_help_but_introduce_a_topic_is_a_question(fixture_ask: Ask) -> None:
+    assert (fixture_ask("请介绍一下你自己。").kind, fixture_ask("请介绍一下你自己。").intent) == (
+        "chitchat",
+        "help",
+    )
+    assert fixture_ask("介绍一下爱心食堂").kind != "chitchat"
