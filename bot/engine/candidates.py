@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Literal
 
 from bot.data.knowledge import Event, Service
 from bot.engine.dialogue import EventQuery
-from bot.engine.score import is_sure
+from bot.engine.score import asked_unit, is_sure
 from bot.engine.search import PassageHit
 from bot.engine.thresholds import CLAUSE_SHARE, CLAUSE_TOPIC_SHARE
 from bot.engine.understand import CLAUSE_JOIN
@@ -228,7 +228,7 @@ def _event_coverage(brain: Brain, reading: Reading, found: list[Event]) -> float
 def _passages(brain: Brain, reading: Reading, tokens: list[str], text: str) -> list[Candidate]:
     router = brain.router
     hit = brain.search.passages(
-        tokens, router.answer_cues(text), reading.query.district, router.asks_exact(text)
+        tokens, router.answer_cues(text), reading.query.district, router.asks_exact(text), asked_unit(text)
     )
     if hit is None:
         return []
