@@ -251,3 +251,9 @@ def test_introduce_yourself_is_help_but_introduce_a_topic_is_a_question(fixture_
         "help",
     )
     assert fixture_ask("介绍一下爱心食堂").kind != "chitchat"
+
+
+def test_a_period_word_is_named_once(fixture_ask: Ask) -> None:
+    """「春节期间」 is said as 「春节期间(…)」, never 「春节期间期间」."""
+    reply = fixture_ask("春节期间哪里可以猜灯谜?")
+    assert "春节期间(" in reply.title and "期间期间" not in reply.title

@@ -646,7 +646,8 @@ class Engine:
         if not day.named:
             return day.describe()
         if day.start != day.end:  # 「过年」, 「春节期间」: a period, not a day
-            return wording.RANGE_PERIOD.format(label=day.label, days=day.describe())
+            label = day.label.removesuffix(wording.PERIOD_SUFFIX)  # 「春节期间」 is not 「春节期间期间」
+            return wording.RANGE_PERIOD.format(label=label, days=day.describe())
         if about_festival:
             return wording.RANGE_FESTIVAL_DAY_AND_RELATED.format(days=day.describe(), label=day.label)
         return wording.RANGE_FESTIVAL_DAY.format(days=day.describe(), label=day.label)
