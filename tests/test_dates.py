@@ -124,3 +124,46 @@ def test_words_after_a_festival_move_or_widen_its_day(
     assert bool(query.festivals) is festival  # only the festival itself also finds its events
     for word in ("前一天", "第二天", "过后", "之前", "期间"):
         assert word not in query.rest
+
+
+SEASON = [
+    Festival("春节", lunar=(1, 1), season=True),
+    Festival("大年初一", ("正月初一",), lunar=(1, 1)),
+    Festival("元宵节", ("元宵",), lunar=(1, 15)),
+]
+
+
+@pytest.fixture(scope="module")
+def season_parser() -> DateParser:
+    """春节 marked as a season; 「春节联欢晚会」 a dictionary word; 「当天」 a same-day word."""
+    return DateParser(SEASON, [], PERIOD, ["春节期间"], words=["春节联欢晚会", "春节期间"], same_day=["当天"])
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("春节有什么活动", *PERIOD),  # the festival's season: everything the knowledge covers
+        ("和平社区春节活动", *PERIOD),
+        ("春节当天有什么活动", date(2020, 1, 25), date(2020, 1, 25)),  # the day, when said
+        ("春节的当天", date(2020, 1, 25), date(2020, 1, 25)),
+        ("大年初一有什么活动", date(2020, 1, 25), date(2020, 1, 25)),  # another name of the day
+        ("春节前一天", date(2020, 1, 24), date(2020, 1, 24)),  # a shift still moves the day
+        ("2021年春节", date(2021, 2, 12), date(2021, 2, 12)),  # another year's season is not covered
+    ],
+)
+def test_a_season_festival_alone_is_its_season(
+    season_parser: DateParser, text: str, start: date, end: date
+) -> None:
+    assert [(r.start, r.end) for r in season_parser.parse(text).ranges] == [(start, end)]
+
+
+def test_a_festival_name_inside_a_dictionary_word_is_no_date(season_parser: DateParser) -> None:
+    query = season_parser.parse("哪里有春节联欢晚会")
+    assert query.ranges == [] and "春节联欢晚会" in query.rest
+    both = season_parser.parse("元宵节有春节联欢晚会吗")  # the festival beside it still counts
+    assert [r.label for r in both.ranges] == ["元宵节"] and "春节联欢晚会" in both.rest
+
+
+def test_a_marked_word_the_resident_typed_is_kept(season_parser: DateParser) -> None:
+    typed = chr(0xE000)  # a private-use character, as the marks that set words aside
+    assert typed in season_parser.parse(f"{typed}春节联欢晚会").rest

@@ -213,3 +213,47 @@ def test_small_talk_mixes_kinds_and_languages(ask: Ask, question: str) -> None:
 
 def test_small_talk_that_names_a_topic_is_a_question(ask: Ask) -> None:
     assert ask("你好,我想问一下写春联在哪").kind == "events"
+
+
+def test_either_of_two_activities_the_lexicon_names(make_tree: Callable[..., Tree]) -> None:
+    """「新春音乐会或猜灯谜」: a dictionary word (no place) and a synonym concept are two activities,
+    and a row with either answers."""
+    tree = make_tree(userdict=[*world.USERDICT, "新春音乐会 50 n"])
+    engine = Engine.load(tree.knowledge, tree.intents)
+    reply = engine.answer("哪里有新春音乐会或猜灯谜?", DialogueState())
+    assert sorted(reply.events) == [*world.RIDDLES, *world.NEW_YEAR_DAY]
+
+
+def test_what_an_organiser_holds_is_an_event_search(make_tree: Callable[..., Tree]) -> None:
+    """「主办」 names the table's organiser column: the rows that organiser holds, not an article
+    that says the organiser 主办 something else."""
+    article = {
+        "id": "t-talks",
+        "title": "东风区书法讲座",
+        "district": world.DISTRICT,
+        "kind": "article",
+        "sections": [
+            {
+                "heading": "",
+                "passages": [{"id": "t-talks.1.1", "text": "东风区书法家协会主办书法讲座,邀请名家授课。"}],
+            }
+        ],
+    }
+    tree = make_tree(sources=[*world.SOURCES, article])
+    engine = Engine.load(tree.knowledge, tree.intents)
+    reply = engine.answer("东风区书法家协会主办了哪些活动?", DialogueState())
+    assert reply.kind == "events" and sorted(reply.events) == world.COUPLETS
+
+
+def test_introduce_yourself_is_help_but_introduce_a_topic_is_a_question(fixture_ask: Ask) -> None:
+    assert (fixture_ask("请介绍一下你自己。").kind, fixture_ask("请介绍一下你自己。").intent) == (
+        "chitchat",
+        "help",
+    )
+    assert fixture_ask("介绍一下爱心食堂").kind != "chitchat"
+
+
+def test_a_period_word_is_named_once(fixture_ask: Ask) -> None:
+    """「春节期间」 is said as 「春节期间(…)」, never 「春节期间期间」."""
+    reply = fixture_ask("春节期间哪里可以猜灯谜?")
+    assert "春节期间(" in reply.title and "期间期间" not in reply.title

@@ -19,6 +19,8 @@ def router() -> Router:
         ("谢谢!", "thanks"),
         ("你能帮我做什么?", "help"),
         ("你是谁", "who_are_you"),
+        ("请介绍一下你自己。", "help"),
+        ("Please introduce yourself.", "help"),
         ("下一页", "next_page"),
         ("更多", "next_page"),
         ("上一页", "previous_page"),

@@ -1,11 +1,15 @@
 """Retrieval on the fixture knowledge: event filters, places, sentence windows."""
 
+from collections.abc import Callable
 from datetime import date
 
 from bot.engine import Engine
 from bot.engine.candidates import clause_topic
+from bot.engine.dialogue import DialogueState
+from bot.engine.score import asked_unit
 from bot.engine.search import MAX_WINDOW_CHARS
 from tests.fixtures import world
+from tests.fixtures.trees import Tree
 
 
 def test_events_filter_by_activity_date_and_place(fixture_engine: Engine) -> None:
@@ -90,3 +94,20 @@ def test_a_clause_that_only_says_where_has_no_topic(fixture_engine: Engine) -> N
     tests/test_pipeline.py shows a clause that names its topic still asked)."""
     brain = fixture_engine.brain
     assert clause_topic(brain, brain.tokenizer.tokens("光明路这边")) is None
+
+
+def test_the_unit_of_an_asked_count_picks_a_number_of_that_unit(make_tree: Callable[..., Tree]) -> None:
+    """「开展了多少次志愿服务」: 次 is the answer's unit, not its topic; the sentence with a number of
+    that unit (80多次) answers, not one that shares 次 and 服务 (督查27次), and 「多少人」 takes 名."""
+    news = dict(world.SOURCES[1])
+    busy = "和平社区开展党课培训12期,对社区服务窗口开展督查27次。"
+    news["sections"] = [
+        *news["sections"],
+        {"heading": "和平社区 · 党建", "passages": [{"id": f"{world.NEWS}.3.1", "text": busy}]},
+    ]
+    tree = make_tree(sources=[world.SOURCES[0], news, world.SOURCES[2]])
+    engine = Engine.load(tree.knowledge, tree.intents)
+    assert "80多次" in engine.answer("和平社区开展了多少次志愿服务?", DialogueState()).text
+    assert "326名" in engine.answer("和平社区招募了多少人志愿者?", DialogueState()).text
+    assert asked_unit("开展了多少次志愿服务") == "次" and asked_unit("有几支队伍") == "支"
+    assert asked_unit("志愿服务是什么") == ""

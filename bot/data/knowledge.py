@@ -111,6 +111,7 @@ def load_knowledge(root: Path) -> Knowledge:
             lunar=(f.lunar.month, f.lunar.day) if f.lunar else None,
             solar=(f.solar.month, f.solar.day) if f.solar else None,
             offset=f.offset,
+            season=f.season,
         )
         for f in files.festivals.festivals
     ]

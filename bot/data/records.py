@@ -221,6 +221,8 @@ class FestivalDay(Record):
     lunar: LunarDay | None = None
     solar: SolarDay | None = None
     offset: Whole = 0
+    # the name alone means the festival's season (春节 → 春节期间): see dates.Festival
+    season: Annotated[bool, Field(strict=True)] = False
 
     @model_validator(mode="after")
     def _one_calendar(self) -> FestivalDay:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Literal
 
 from bot.data.knowledge import Event, Service
 from bot.engine.dialogue import EventQuery
-from bot.engine.score import is_sure
+from bot.engine.score import asked_unit, is_sure
 from bot.engine.search import PassageHit
 from bot.engine.thresholds import CLAUSE_SHARE, CLAUSE_TOPIC_SHARE
 from bot.engine.understand import CLAUSE_JOIN
@@ -174,15 +174,25 @@ def _holds(brain: Brain, candidate: Candidate, word: str) -> bool:
 
 
 def matching_events_query(brain: Brain, query: EventQuery) -> EventQuery | None:
-    """The query as it finds events: every activity word, or else (「写春联和猜灯谜」) any one."""
+    """The query as it finds events: every activity word, or else (「写春联和猜灯谜」, 「春晚或春节联欢
+    晚会」) any one of the activities the lexicon names: a synonym concept or a dictionary word that
+    is no place (an everyday word beside them, 「老人」, narrows rather than adds)."""
     search = brain.search
     bounds, places, topics = query.date_bounds(), list(query.places), list(query.topics)
     if search.events(list(query.activity), bounds, places, query.district, topics):
         return query
-    concepts = tuple(t for t in query.activity if t in brain.knowledge.lexicon.synonyms)
+    concepts = tuple(t for t in query.activity if t in _activity_names(brain))
     if len(concepts) > 1 and search.events(list(concepts), bounds, places, query.district, topics, True):
         return replace(query, activity=concepts, any_activity=True)
     return None
+
+
+def _activity_names(brain: Brain) -> set[str]:
+    """The words the lexicon names activities with: synonym concepts and dictionary words not
+    tagged as places or organisations (ns, nt)."""
+    lexicon = brain.knowledge.lexicon
+    words = {brain.tokenizer.canonical(word) for word, _, tag in lexicon.words if tag not in ("ns", "nt")}
+    return words | set(lexicon.synonyms)
 
 
 def _events(brain: Brain, reading: Reading, label: str) -> list[Candidate]:
@@ -218,7 +228,7 @@ def _event_coverage(brain: Brain, reading: Reading, found: list[Event]) -> float
 def _passages(brain: Brain, reading: Reading, tokens: list[str], text: str) -> list[Candidate]:
     router = brain.router
     hit = brain.search.passages(
-        tokens, router.answer_cues(text), reading.query.district, router.asks_exact(text)
+        tokens, router.answer_cues(text), reading.query.district, router.asks_exact(text), asked_unit(text)
     )
     if hit is None:
         return []

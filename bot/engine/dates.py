@@ -46,6 +46,9 @@ _LUNAR = re.compile(
 )
 
 
+_PRIVATE_USE = 0xE000  # marks standing in for words set aside while dates are read
+
+
 @dataclass(frozen=True)
 class DateRange:
     start: date
@@ -67,13 +70,18 @@ class DateRange:
 
 @dataclass(frozen=True)
 class Festival:
-    """A named day: lunar (month, day, offset in days) or solar (month, day)."""
+    """A named day: lunar (month, day, offset in days) or solar (month, day).
+
+    ``season``: the name said on its own means the festival's season, the whole period the knowledge
+    covers (「春节有什么活动」, 「春节活动」 ask for the 春节期间 programme), and only with a same-day
+    word (「春节当天」) the day itself."""
 
     name: str
     aliases: tuple[str, ...] = ()
     lunar: tuple[int, int] | None = None
     solar: tuple[int, int] | None = None
     offset: int = 0
+    season: bool = False
 
 
 @dataclass(frozen=True)
@@ -212,7 +220,12 @@ class DateParser:
         relative_words: list[str],
         period: tuple[date, date],
         period_words: Sequence[str] = (),
+        words: Sequence[str] = (),
+        same_day: Sequence[str] = (),
     ) -> None:
+        """``words``: the knowledge's dictionary words; one that holds a festival's name in a longer
+        name (春节联欢晚会) is that thing, not a date.  ``same_day``: words (当天, 那天) that, right
+        after a season festival's name, ask for its day rather than its season."""
         self.period = period
         self.festivals = festivals
         self._names = sorted(  # lower-cased once: questions are matched lower-cased
@@ -223,6 +236,21 @@ class DateParser:
         self.relative_words = sorted(relative_words, key=len, reverse=True)
         self.period_words = sorted(period_words, key=len, reverse=True)
         self._period_words = [(word, word.lower()) for word in self.period_words]
+        names = {alias for alias, _ in self._names} | {word.lower() for word in period_words}
+        self._compounds = sorted(
+            {
+                word.lower()
+                for word in words
+                if word.lower() not in names and any(alias in word.lower() for alias in names)
+            },
+            key=len,
+            reverse=True,
+        )
+        self._same_day = (
+            re.compile(r"\s*的?\s*(?:" + "|".join(re.escape(w.lower()) for w in same_day) + ")")
+            if same_day
+            else None
+        )
 
     def parse(self, text: str) -> DateQuery:
         """Every date in ``text``; ``DateQuery.rest`` is the text without them."""
@@ -238,6 +266,13 @@ class DateParser:
             if lowered in work:
                 query.ranges.append(DateRange(*self.period, word, named=True))
                 work = self._take(query, work, lowered)
+        # 「春节联欢晚会」 is a show, not 春节: its words are set aside while dates are read.
+        kept: dict[str, str] = {}
+        for compound in self._compounds:
+            if compound in work:
+                mark = next(chr(c) for c in range(_PRIVATE_USE, 0xF8FF) if chr(c) not in work)
+                kept[mark] = compound
+                work = work.replace(compound, mark)
         for alias, festival in self._names:
             at = work.find(alias)
             if at < 0:
@@ -248,9 +283,14 @@ class DateParser:
             moved = _shifted(festival_day, shift["word"], self.period, span) if shift else None
             if moved is not None:  # 「元宵节前一天」, 「元宵节过后」: other days than the festival's
                 query.ranges.append(moved)
+            elif self._season(festival, festival_day, work, at + len(alias)):
+                # 「春节有什么活动」, 「春节活动」: the festival's season, all the knowledge covers
+                query.ranges.append(DateRange(*self.period, alias, named=True))
             else:  # 「元宵节」, 「元宵节期间」: the festival's day and its events
                 self._festival(query, festival, festival_day)
             work = self._take(query, work, span)
+        for mark, compound in kept.items():
+            work = work.replace(mark, compound)
         matches = list(_LUNAR.finditer(work))
         paired: set[int] = set()
         ranges: list[str] = []
@@ -338,6 +378,13 @@ class DateParser:
             return lunar, festival_date(lunar, period)
         except ValueError:
             return None
+
+    def _season(self, festival: Festival, day: date, work: str, end: int) -> bool:
+        """Whether a festival's name at ``work[..end]`` means its season: a season festival of the
+        covered period (「2021年春节」 is that year's day), not followed by 「当天」 or 「那天」."""
+        if not festival.season or not self.period[0] <= day <= self.period[1]:
+            return False
+        return self._same_day is None or self._same_day.match(work, end) is None
 
     @staticmethod
     def _festival(query: DateQuery, festival: Festival, day: date) -> None:

@@ -137,7 +137,12 @@ class Brain:
     ) -> Brain:
         search = KnowledgeSearch(knowledge, tokenizer)
         dates = DateParser(
-            knowledge.festivals, knowledge.relative_words, knowledge.period, knowledge.period_words
+            knowledge.festivals,
+            knowledge.relative_words,
+            knowledge.period,
+            knowledge.period_words,
+            words=[word for word, _, _ in knowledge.lexicon.words],
+            same_day=knowledge.speech.same_day,
         )
         event_words = frozenset(t for word in router.event_words() for t in tokenizer.tokens(word))
         event_districts = frozenset(e.district for e in knowledge.events)
@@ -655,7 +660,8 @@ class Engine:
         if not day.named:
             return day.describe()
         if day.start != day.end:  # 「过年」, 「春节期间」: a period, not a day
-            return wording.RANGE_PERIOD.format(label=day.label, days=day.describe())
+            label = day.label.removesuffix(wording.PERIOD_SUFFIX)  # 「春节期间」 is not 「春节期间期间」
+            return wording.RANGE_PERIOD.format(label=label, days=day.describe())
         if about_festival:
             return wording.RANGE_FESTIVAL_DAY_AND_RELATED.format(days=day.describe(), label=day.label)
         return wording.RANGE_FESTIVAL_DAY.format(days=day.describe(), label=day.label)

@@ -41,6 +41,17 @@ def asked_attribute(known: tuple[Attribute, ...], text: str) -> Attribute | None
     return best[1] if best else None
 
 
+# Measure words after 「多少」 / 「几」 (「多少次」, 「几支」, 「几个」): what the asked number counts, so the
+# unit of the answer, never its topic.  Grammar of Chinese counting, not knowledge.
+_ASKED_UNIT = re.compile(r"(?:多少|几)\s*(?P<unit>[次个支家场项条架位名期所座台辆间户件批届轮遍回天人])")
+
+
+def asked_unit(text: str) -> str:
+    """The measure word of the count a question asks for (「开展了多少次志愿服务」: 次), or ''."""
+    match = _ASKED_UNIT.search(text)
+    return match["unit"] if match else ""
+
+
 def is_sure(kind: str, confidence: float, on_topic: bool = False) -> bool:
     """Services are short records: one shared word covers much of one, so they need more.  A
     candidate holding the question's weightiest word (its topic) needs less: what it lacks is the

@@ -32,6 +32,16 @@ _HAN = re.compile(r"[\u4e00-\u9fff]+")  # a year or a number (「2024」) is nev
 
 MAX_WINDOW_CHARS = 400
 _CONTEXT_WEIGHT = 0.6
+# A count in a sentence: digits or Chinese numerals, 「余」/「多」, then the unit asked (120余次, 近千个).
+_COUNT = r"[\d〇零一二三四五六七八九十百千万亿两]\s*(?:余|多)?\s*(?:{unit})"
+# Units that count the same thing: 「多少人」 is answered in 名 or 位 too, 「几回」 in 次.
+_SAME_COUNT = {
+    "人": ("人", "名", "位"),
+    "名": ("名", "人", "位"),
+    "位": ("位", "名", "人"),
+    "次": ("次", "回"),
+    "回": ("回", "次"),
+}
 _SHORT_SENTENCE = 60
 _TARGET_CHARS = 260
 
@@ -231,9 +241,16 @@ class KnowledgeSearch:
         cues: Sequence[str] = (),
         district: str | None = None,
         wants_number: bool = False,
+        unit: str = "",
     ) -> PassageHit | None:
         """Best 1–3 sentence window for a question's tokens; ``cues`` favour sentences that hold
-        what is asked (a number for 「多少」), not counting the question's own words."""
+        what is asked (a number for 「多少」), not counting the question's own words.  ``unit`` is
+        the measure word of an asked count (「多少次」: 次): the answer's unit, not its topic, so it
+        neither picks the sentence (「督查27次」 for 「志愿服务120余次」) nor counts as missing."""
+        counted = None
+        if unit and len(tokens) > 1:
+            tokens = [t for t in tokens if t != unit] or tokens
+            counted = re.compile(_COUNT.format(unit="|".join(map(re.escape, _SAME_COUNT.get(unit, unit)))))
         if not tokens:
             return None
         asked = sorted(set(tokens), key=len, reverse=True)
@@ -274,7 +291,12 @@ class KnowledgeSearch:
             # A short caption that shares two words must not beat the sentence that answers.
             score *= 0.5 + self.coverage(focus, self._sentence_sets[number])
             sentence = passage.sentences[ref.sentence]
-            if cues and any(cue in self._without(sentence, asked) for cue in cues):
+            if counted is not None:  # 「多少次」: a number of that unit (120余次), not any number
+                if counted.search(self._without(sentence, asked)):
+                    score += 0.25 * top_sentence
+                else:
+                    score *= 0.6
+            elif cues and any(cue in self._without(sentence, asked) for cue in cues):
                 score += 0.25 * top_sentence
             elif cues and wants_number:  # 「多少」 wants a number the question did not already say
                 score *= 0.6
