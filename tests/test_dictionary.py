@@ -3,7 +3,9 @@ a table that cannot be trusted is built again, the files are private."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 import stat
 from pathlib import Path
 
@@ -108,7 +110,7 @@ def test_a_damaged_table_is_built_again(
 def test_table_files_are_private(source: Path, cache: Path) -> None:
     jieba_frequencies(cache, source)
     files = sorted(cache.iterdir())
-    assert [f.suffix for f in files] == [".sqlite3", ".meta"]
+    assert [f.suffix for f in files] == [".sqlite3", ".meta"]  # the file is too new to keep its digest
     assert all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files)
 
 
@@ -160,3 +162,57 @@ def test_jiebas_own_dictionary_cuts_the_same_from_the_table(cache: Path) -> None
     assert not table.in_memory
     ours = Tokenizer(Lexicon(), table)
     assert [ours.words(text) for text in texts] == expected
+
+
+def _later(path: Path) -> None:
+    """A write seen one second later: what any change after the signature was taken looks like."""
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+
+
+def test_settled_files_are_trusted_by_signature_until_written(
+    source: Path, cache: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(dictionary, "SETTLED_SECONDS", 0.0)  # every file counts as settled
+    expected = cut_all(jieba_frequencies(cache, source))  # built; the source's digest kept
+    assert (cache / "jieba-source.memo").exists()
+    dictionary._LOADED.clear()
+    jieba_frequencies(cache, source)  # hashed once more, then its signature is kept
+    dictionary._LOADED.clear()
+
+    hashed: list[int] = []
+    real_blake2b = hashlib.blake2b
+
+    def counting_blake2b(data: bytes = b"", *, digest_size: int = 64) -> hashlib.blake2b:
+        hashed.append(len(data))
+        return real_blake2b(data, digest_size=digest_size)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(hashlib, "blake2b", counting_blake2b)
+        trusted = jieba_frequencies(cache, source)
+    assert max(hashed) < len(WORDS.encode())  # only the small cache descriptions, never the files
+    assert not trusted.in_memory and cut_all(trusted) == expected
+
+    (table,) = cache.glob("jieba-*.sqlite3")
+    raw = table.read_bytes()
+    table.write_bytes(raw[:-100] + bytes([raw[-100] ^ 0xFF]) + raw[-99:])
+    _later(table)
+    dictionary._LOADED.clear()
+    with caplog.at_level(logging.WARNING):
+        assert jieba_frequencies(cache, source).in_memory  # the written table was checked, and rebuilt
+    assert "rejected" in caplog.text
+
+    source.write_text(WORDS + "春联活动 30 n\n", encoding="utf-8")
+    _later(source)
+    dictionary._LOADED.clear()
+    assert jieba_frequencies(cache, source).count("春联活动") == 30  # a changed source is read again
+
+
+def test_a_table_path_given_relative_opens_in_place(
+    source: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    jieba_frequencies(cache, source)
+    dictionary._LOADED.clear()
+    monkeypatch.chdir(cache.parent)
+    table = jieba_frequencies(Path(cache.name), source)
+    assert not table.in_memory and table.count("春联") == 500

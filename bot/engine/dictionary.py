@@ -3,13 +3,17 @@
 jieba keeps its dictionary as one dict of ~500,000 words and word prefixes (``FREQ``); building it
 costs ~1 s and even unmarshalling a cached copy ~0.2-0.4 s, while a warm start and a question look
 up ~700 of them. Here the prefix dictionary that jieba's own ``gen_pfdict`` makes is stored once as an
-SQLite table in the private cache directory, loaded into memory as one block (no parsing), and each
+SQLite table in the private cache directory, read in place (memory-mapped, no parsing), and each
 word is read from it when jieba first asks and remembered. jieba reads the same numbers from another
 mapping, so its tokens are identical.
 
 Trust: the table file's BLAKE2b digest is kept in a small cache file that carries its own digest
 (``bot.engine.snapshot``); the bytes are hashed before SQLite sees them, and a file that is missing,
-changed or unreadable is deleted and built again from jieba's dictionary file.
+changed or unreadable is deleted and built again from jieba's dictionary file. Hashing the 9 MB table
+and jieba's 5 MB file costs ~25 ms of every start, so, as git trusts its index, a file whose size,
+times and inode are those recorded after a full check is not hashed again: any write changes them.
+A signature is recorded only for a file last written ``SETTLED_SECONDS`` before the check (a write
+within the same clock tick as the check would keep its times).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import sqlite3
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -49,7 +54,25 @@ jieba = _import_jieba()
 # Words looked up once are remembered. Lookups of words jieba does not know are remembered too, and
 # questions can bring endless new ones: past this many the memory starts again (a few MB at most).
 MEMO_LIMIT = 200_000
-_FORMAT = 1
+_FORMAT = 2
+# A file's stat signature is trusted once its last write is this old: file times are kept in clock
+# ticks of a few ms at most, so a later write always shows in them.
+SETTLED_SECONDS = 2.0
+
+# The table is mapped into memory up to this size (it is ~9 MB): a lookup then costs no system call.
+MMAP_BYTES = 64 << 20
+
+Signature = tuple[int, int, int, int]
+
+
+def signature(path: Path) -> Signature:
+    """What any write to ``path`` changes: size, modification and change times, inode."""
+    st = path.stat()
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def _settled(sig: Signature) -> bool:
+    return time.time_ns() - max(sig[1], sig[2]) >= SETTLED_SECONDS * 1e9
 
 
 class Frequencies:
@@ -126,18 +149,37 @@ def dictionary_file() -> Path:
 def jieba_frequencies(cache_dir: Path | None = None, source: Path | None = None) -> Frequencies:
     """jieba's default dictionary (or ``source``): the copy this process already has for the same file
     contents, else the verified table in ``cache_dir``, else built from the file (~1 s) and stored."""
-    raw = (source or dictionary_file()).read_bytes()
-    digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
+    path = source or dictionary_file()
+    digest, raw = _source_digest(path, cache_dir)
     with _LOADED_LOCK:
         known = _LOADED.get(digest)
         if known is not None:
             return known
         loaded = _open_table(cache_dir, digest) if cache_dir is not None else None
         if loaded is None:
-            loaded = _build(raw, digest, cache_dir)
+            loaded = _build(raw if raw is not None else path.read_bytes(), digest, cache_dir)
         _LOADED.clear()  # a changed dictionary file replaces the old copy
         _LOADED[digest] = loaded
         return loaded
+
+
+def _source_digest(path: Path, cache_dir: Path | None) -> tuple[str, bytes | None]:
+    """The digest of jieba's dictionary file, and its bytes when they had to be read: the digest kept
+    in ``cache_dir`` for the file's signature when it has not changed since."""
+    from bot.engine import snapshot
+
+    sig = signature(path)
+    memo = cache_dir / "jieba-source.memo" if cache_dir is not None else None
+    key = f"jieba source {_FORMAT} {path}"
+    if memo is not None:
+        known = snapshot.read_file(memo, key)
+        if isinstance(known, tuple) and len(known) == 2 and known[0] == sig and isinstance(known[1], str):
+            return known[1], None
+    raw = path.read_bytes()
+    digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
+    if memo is not None and _settled(sig) and signature(path) == sig:
+        snapshot.write_file(memo, key, (sig, digest))
+    return digest, raw
 
 
 def _paths(directory: Path, digest: str) -> tuple[Path, Path]:
@@ -156,15 +198,22 @@ def _open_table(directory: Path, digest: str) -> Frequencies | None:
     if meta is None:
         return None
     try:
-        if not (isinstance(meta, tuple) and len(meta) == 2 and all(isinstance(v, (str, int)) for v in meta)):
+        if not (isinstance(meta, tuple) and len(meta) == 3 and isinstance(meta[0], str)):
             raise ValueError("not a table description")
-        expected, total = meta
-        raw = table_path.read_bytes()
-        if hashlib.blake2b(raw, digest_size=32).hexdigest() != expected:
-            raise ValueError("digest mismatch (changed, truncated or corrupt)")
-        connection = sqlite3.connect(":memory:", check_same_thread=False)
-        connection.deserialize(raw)
+        expected, total, trusted = meta
+        sig = signature(table_path)
+        if sig != trusted:
+            if hashlib.blake2b(table_path.read_bytes(), digest_size=32).hexdigest() != expected:
+                raise ValueError("digest mismatch (changed, truncated or corrupt)")
+            if _settled(sig) and signature(table_path) == sig:
+                snapshot.write_file(meta_path, _meta_key(digest), (expected, total, sig))
+        # Read in place, never written: SQLite reads the ~700 pages a start needs, not 9 MB.
+        uri = f"{table_path.resolve().as_uri()}?mode=ro&immutable=1"
+        connection = sqlite3.connect(uri, uri=True, check_same_thread=False)
         connection.execute("PRAGMA query_only = ON")
+        connection.execute(
+            "SELECT n FROM freq LIMIT 1"
+        ).fetchall()  # not a table: fails here, not mid-question
         return Frequencies(digest, int(total), connection)
     except (OSError, ValueError, sqlite3.Error) as exc:
         log.warning("jieba table %s rejected: %s; building it again", table_path.name, exc)
@@ -205,7 +254,7 @@ def _store(directory: Path, digest: str, freq: dict[str, int], total: int) -> No
         log.warning("jieba table not written (%s); the next start builds it again", exc)
         return
     snapshot.write_file(
-        meta_path, _meta_key(digest), (hashlib.blake2b(written, digest_size=32).hexdigest(), total)
+        meta_path, _meta_key(digest), (hashlib.blake2b(written, digest_size=32).hexdigest(), total, ())
     )
     for pattern, keep in (("jieba-*.sqlite3", 1), ("jieba-*.sqlite3.meta", 1), ("jieba-*.marshal", 0)):
         snapshot.prune(directory, pattern, keep)  # the last pattern: whole dictionaries of earlier versions
