@@ -265,6 +265,7 @@ class ColloquialFile(Record):
     """knowledge/lexicon/colloquial.yaml (optional): how residents type, folded before searching."""
 
     dialect: dict[str, Text] = Field(default_factory=dict)
+    particles: dict[str, Text] = Field(default_factory=dict)  # at a clause's end: 「那十七号嘞」 → 呢
     fillers: Words = ()
     endings: Words = ()
     same_day: Words = ()
