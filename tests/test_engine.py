@@ -277,3 +277,28 @@ def test_a_place_with_a_word_glued_on_ends_where_the_word_ends(make_tree: Callab
     tree = make_tree(events=events, services=[], userdict=[*world.USERDICT, "光明社区 50 ns"])
     engine = Engine.load(tree.knowledge, tree.intents)
     assert engine.brain.read("光明社区门口有啥").query.places == ("光明社区",)
+
+
+def test_a_broader_word_finds_the_kinds_of_it(make_tree: Callable[..., Tree]) -> None:
+    """`kinds`: 「晚会」 finds the 春晚 rows too, 「春晚」 only those; on a festival's day, a row only a
+    kind of the activity must be about the festival (「元宵晚会」 is no 春晚 held that evening)."""
+    events = [
+        {**world.EVENTS[0], "number": 1, "start": "2020-01-25", "end": "2020-01-25", "content": "乡村春晚"},
+        {**world.EVENTS[1], "number": 2, "start": "2020-02-08", "end": "2020-02-08", "content": "乡村春晚"},
+        {
+            **world.EVENTS[2],
+            "number": 3,
+            "start": "2020-02-08",
+            "end": "2020-02-08",
+            "content": "元宵节文艺晚会",
+        },
+    ]
+    tree = make_tree(events=events, services=[], userdict=[*world.USERDICT, "春晚 30 n"])
+    tree.write(
+        "knowledge/lexicon/synonyms.yaml",
+        "synonyms:\n  春晚: [村晚]\nkinds:\n  晚会: [春晚]\n",
+    )
+    engine = Engine.load(tree.knowledge, tree.intents)
+    assert sorted(engine.answer("春节期间有什么晚会", DialogueState()).events) == [1, 2, 3]
+    assert sorted(engine.answer("哪里有村晚", DialogueState()).events) == [1, 2]
+    assert sorted(engine.answer("元宵晚会在哪", DialogueState()).events) == [3]

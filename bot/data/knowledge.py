@@ -104,6 +104,7 @@ def load_knowledge(root: Path) -> Knowledge:
         words=files.userdict,
         synonyms={word: list(variants) for word, variants in files.synonyms.synonyms.items()},
         stopwords=frozenset(files.stopwords.stopwords),
+        kinds={word: list(narrower) for word, narrower in files.synonyms.kinds.items()},
     )
     festivals = [
         Festival(

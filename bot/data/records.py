@@ -239,6 +239,9 @@ class FestivalsFile(Record):
 
 class SynonymsFile(Record):
     synonyms: dict[str, Annotated[Words, Field(min_length=1)]]
+    # A broader word residents say and the narrower words of the event table it covers: 「晚会」 is
+    # also a 春晚; unlike a synonym, 「春晚」 still means the 春晚 only.
+    kinds: dict[str, Annotated[Words, Field(min_length=1)]] = Field(default_factory=dict)
 
 
 class StopwordsFile(Record):
