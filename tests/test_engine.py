@@ -257,3 +257,48 @@ def test_a_period_word_is_named_once(fixture_ask: Ask) -> None:
     """「春节期间」 is said as 「春节期间(…)」, never 「春节期间期间」."""
     reply = fixture_ask("春节期间哪里可以猜灯谜?")
     assert "春节期间(" in reply.title and "期间期间" not in reply.title
+
+
+def test_a_word_of_the_table_title_filters_no_row(fixture_engine: Engine) -> None:
+    """Every row is one of the table's 「文化活动」: said in a question, 文化 narrows nothing (row 14,
+    held at a 文化站, is not the only one)."""
+    reply = fixture_engine.answer("2月5日有什么文化活动?", DialogueState())
+    assert sorted(reply.events) == world.RIDDLES_FEB5
+    assert not fixture_engine.brain.read("2月5日有什么文化活动").query.activity
+
+
+def test_a_place_with_a_word_glued_on_ends_where_the_word_ends(make_tree: Callable[..., Tree]) -> None:
+    """「光明社区门口」 finds the table's 「光明社区门前」 only as 「光明社区门」: the place asked is
+    光明社区."""
+    events = [
+        {**world.EVENTS[0], "place": "光明社区门前", "content": "猜灯谜"},
+        {**world.EVENTS[1], "number": 2, "place": "光明社区活动室", "content": "写春联"},
+    ]
+    tree = make_tree(events=events, services=[], userdict=[*world.USERDICT, "光明社区 50 ns"])
+    engine = Engine.load(tree.knowledge, tree.intents)
+    assert engine.brain.read("光明社区门口有啥").query.places == ("光明社区",)
+
+
+def test_a_broader_word_finds_the_kinds_of_it(make_tree: Callable[..., Tree]) -> None:
+    """`kinds`: 「晚会」 finds the 春晚 rows too, 「春晚」 only those; on a festival's day, a row only a
+    kind of the activity must be about the festival (「元宵晚会」 is no 春晚 held that evening)."""
+    events = [
+        {**world.EVENTS[0], "number": 1, "start": "2020-01-25", "end": "2020-01-25", "content": "乡村春晚"},
+        {**world.EVENTS[1], "number": 2, "start": "2020-02-08", "end": "2020-02-08", "content": "乡村春晚"},
+        {
+            **world.EVENTS[2],
+            "number": 3,
+            "start": "2020-02-08",
+            "end": "2020-02-08",
+            "content": "元宵节文艺晚会",
+        },
+    ]
+    tree = make_tree(events=events, services=[], userdict=[*world.USERDICT, "春晚 30 n"])
+    tree.write(
+        "knowledge/lexicon/synonyms.yaml",
+        "synonyms:\n  春晚: [村晚]\nkinds:\n  晚会: [春晚]\n",
+    )
+    engine = Engine.load(tree.knowledge, tree.intents)
+    assert sorted(engine.answer("春节期间有什么晚会", DialogueState()).events) == [1, 2, 3]
+    assert sorted(engine.answer("哪里有村晚", DialogueState()).events) == [1, 2]
+    assert sorted(engine.answer("元宵晚会在哪", DialogueState()).events) == [3]

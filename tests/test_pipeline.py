@@ -77,6 +77,7 @@ services:
 
 COLLOQUIAL = """\
 dialect: {啥: 什么, 嘞: 的, 俺: 我, 哪儿: 哪里, 这儿: 这里, 地儿: 地方, 咱: 我们}
+particles: {嘞: 呢}
 fillers: [我想打听一下, 打听一下, 啊]
 endings: [不, 没有]
 same_day: [当天]
@@ -381,6 +382,22 @@ def test_check_validates_the_new_lexicon_files(tmp_path: Path) -> None:
 def test_a_new_date_question_after_a_list_is_not_a_follow_up(small: Engine) -> None:
     _, fresh = ask(small, "哪里写春联", "2月8日有什么活动")
     assert sorted(fresh.events) == [3, 4]
+
+
+def test_a_dialect_particle_ending_a_clause_is_read_as_ne(small: Engine) -> None:
+    """「嘞」 inside a clause is 的 (「写对子嘞地儿」), at its end 呢: 「那光明社区嘞」 is a follow-up."""
+    assert small.brain.understander.understand("那光明社区嘞").plain == "那光明社区呢"
+    assert small.brain.understander.understand("写对子嘞地儿,有吗嘞?").plain == "写对子的地方,有吗呢?"
+    _, narrowed = ask(small, "1月15日有什么活动", "那光明社区嘞")
+    assert list(narrowed.events) == [5]
+
+
+def test_a_follow_up_day_without_its_month_keeps_the_last_month(small: Engine) -> None:
+    """「那二十号呢」 after a January list is 1月20日; 「那」 is not glued to what follows it."""
+    first, then = ask(small, "1月15日哪里写春联", "那二十号呢")
+    assert list(first.events) == [1] and list(then.events) == [2]
+    _, place = ask(small, "1月15日有什么活动", "那光明社区呢")
+    assert list(place.events) == [5]
 
 
 def test_that_one_by_its_day_picks_from_the_last_list(small: Engine) -> None:

@@ -26,6 +26,7 @@ class Speech:
     bot.engine.understand before anything is searched."""
 
     dialect: tuple[tuple[str, str], ...] = ()
+    particles: tuple[tuple[str, str], ...] = ()  # a dialect particle ending a clause, and what it means there
     fillers: tuple[str, ...] = ()
     endings: tuple[str, ...] = ()
     glossary: tuple[tuple[str, str], ...] = ()
@@ -103,6 +104,7 @@ def load_knowledge(root: Path) -> Knowledge:
         words=files.userdict,
         synonyms={word: list(variants) for word, variants in files.synonyms.synonyms.items()},
         stopwords=frozenset(files.stopwords.stopwords),
+        kinds={word: list(narrower) for word, narrower in files.synonyms.kinds.items()},
     )
     festivals = [
         Festival(
@@ -119,6 +121,7 @@ def load_knowledge(root: Path) -> Knowledge:
     colloquial = files.colloquial
     speech = Speech(
         dialect=tuple(colloquial.dialect.items()),
+        particles=tuple(colloquial.particles.items()),
         fillers=colloquial.fillers,
         endings=colloquial.endings,
         glossary=tuple(files.glossary.glossary.items()),

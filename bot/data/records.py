@@ -239,6 +239,9 @@ class FestivalsFile(Record):
 
 class SynonymsFile(Record):
     synonyms: dict[str, Annotated[Words, Field(min_length=1)]]
+    # A broader word residents say and the narrower words of the event table it covers: 「晚会」 is
+    # also a 春晚; unlike a synonym, 「春晚」 still means the 春晚 only.
+    kinds: dict[str, Annotated[Words, Field(min_length=1)]] = Field(default_factory=dict)
 
 
 class StopwordsFile(Record):
@@ -265,6 +268,7 @@ class ColloquialFile(Record):
     """knowledge/lexicon/colloquial.yaml (optional): how residents type, folded before searching."""
 
     dialect: dict[str, Text] = Field(default_factory=dict)
+    particles: dict[str, Text] = Field(default_factory=dict)  # at a clause's end: 「那十七号嘞」 → 呢
     fillers: Words = ()
     endings: Words = ()
     same_day: Words = ()

@@ -112,6 +112,12 @@ class Choice:
         )
 
 
+def without_lead(text: str) -> str:
+    """The follow-up less the word that leans on the last turn: 「那顺苑社区」 → 「顺苑社区」 (jieba
+    would glue 那 to the name, 「那顺苑」, which no table knows)."""
+    return _FOLLOW_UP.sub("", text.strip(), count=1).strip() or text
+
+
 def is_follow_up(text: str) -> bool:
     """「那2月5日呢?」, 「中心路街道的呢?」, "what about Feb 5": words that lean on the last turn."""
     return bool(_FOLLOW_UP.search(text.strip()) or _TRAILING.search(text.strip()))

@@ -78,6 +78,9 @@ class Brain:
     understander: Understander
     attributes: tuple[Attribute, ...]
     bigrams: BigramIndex
+    # The words of the event table's own title (传统, 文化, 活动, 安排): every row is one, so said in
+    # a question (「元旦有什么文化活动」) they filter nothing.
+    table_words: frozenset[str] = frozenset()
 
     @classmethod
     def build(cls, knowledge_dir: Path, intents_dir: Path, cache_dir: CacheDir = None) -> Brain:
@@ -146,6 +149,12 @@ class Brain:
         )
         event_words = frozenset(t for word in router.event_words() for t in tokenizer.tokens(word))
         event_districts = frozenset(e.district for e in knowledge.events)
+        table_titles = {
+            knowledge.sources[e.source].title for e in knowledge.events if e.source in knowledge.sources
+        }
+        table_words = frozenset(
+            t for title in table_titles for t in tokenizer.tokens(title) if t not in knowledge.districts()
+        )
         understander = Understander(
             knowledge.speech,
             tokenizer,
@@ -173,6 +182,7 @@ class Brain:
                 [f"{knowledge.sources[p.source].title} {p.section} {p.text}" for p in knowledge.passages],
                 knowledge.lexicon.stopwords,
             ),
+            table_words,
         )
 
     def events(self, query: EventQuery) -> list[Event]:
@@ -196,9 +206,11 @@ class Brain:
         foreign = [t for t in spoken if t not in self.search.event_vocabulary and t not in districts]
         # 「航海东路街道」 is not the table's 「…路街道」; 「区文化馆」 is its 「文化馆」.
         places = [
-            self._table_place(p)
+            self._table_place(self._whole_words(p, rest))
             for p in self.search.places_in(rest)
-            if p not in districts and not any(p in w and p != w for w in foreign)
+            if p not in districts
+            and not any(p in w and p != w for w in foreign)
+            and not self._says_any_row(p)
         ]
         district_tokens = set(districts)
         first, last = self.knowledge.period
@@ -221,7 +233,10 @@ class Brain:
             dict.fromkeys(
                 t
                 for t in content
-                if t in self.search.event_vocabulary and t not in topics and t not in in_places
+                if t in self.search.event_vocabulary
+                and t not in topics
+                and t not in in_places
+                and t not in self.table_words
             )
         )
         unknown = [t for t in content if t not in self.search.event_vocabulary and t not in in_places]
@@ -237,6 +252,27 @@ class Brain:
             message
         )
         return Reading(query, tokens, content, unknown, asks_events, foreign)
+
+    def _whole_words(self, place: str, text: str) -> str:
+        """A place name said with a word glued on (「商业街社区门口」 finds the table's 商业街社区门前
+        as 「商业街社区门」) ends where the question's own word ends: 「商业街社区」, when that is a
+        place too."""
+        at = text.find(place)
+        if at < 0:
+            return place
+        ends, offset = set(), 0
+        for word in self.tokenizer.words(text):
+            offset += len(word)
+            ends.add(offset)
+        end = at + len(place)
+        while end not in ends and end - at > 3 and self.search.is_place(text[at : end - 1]):
+            end -= 1
+        return text[at:end] if end in ends else place
+
+    def _says_any_row(self, words: str) -> bool:
+        """「文化活动」 (part of a place's name, 文化活动中心) said of the table's rows names no place."""
+        tokens = self.tokenizer.tokens(words)
+        return bool(tokens) and all(t in self.table_words or t in self.event_words for t in tokens)
 
     def _table_place(self, place: str) -> str:
         canonical = self.tokenizer.canonical(place)

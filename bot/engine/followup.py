@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from bot.engine.dates import DateRange
-from bot.engine.dialogue import EventQuery, is_follow_up
+from bot.engine.dialogue import EventQuery, is_follow_up, without_lead
 from bot.engine.score import Attribute, asked_attribute
 from bot.engine.understand import Understanding
 
@@ -25,6 +25,10 @@ if TYPE_CHECKING:
 class FollowUp:
     query: EventQuery
     attribute: Attribute | None = None  # 「几点」 about the event just shown
+
+
+# A day said without its month (「那十七号呢」): the follow-up keeps the month of the day just shown.
+_BARE_DAY = re.compile(r"(?<![月\d〇零一二三四五六七八九十两])[〇零一二三四五六七八九十两\d]{1,3}\s*[日号]")
 
 
 def _without(text: str, words: tuple[str, ...]) -> str:
@@ -41,8 +45,15 @@ def read_follow_up(brain: Brain, understood: Understanding, last: EventQuery) ->
     narrow = any(w in plain for w in speech.narrow)
     that_one = any(w in plain for w in speech.that_one)
     rest = _without(understood.text, speech.same_day + speech.narrow + speech.that_one)
+    if is_follow_up(plain):
+        rest = without_lead(rest)
     reading = brain.read(rest)
     query = reading.query
+    months = {r.start.month for r in last.ranges} | {r.end.month for r in last.ranges}
+    if not query.ranges and len(months) == 1 and _BARE_DAY.search(rest):
+        in_month = brain.read(f"{months.pop()}月{rest}")
+        if in_month.query.ranges:
+            reading, query = in_month, in_month.query
     shown = brain.events(last)
     if same_day and not query.ranges and shown and len({(e.start, e.end) for e in shown}) == 1:
         day = shown[0].start if shown[0].start == shown[0].end else None

@@ -138,7 +138,10 @@ class KnowledgeSearch:
             " ".join([s.name, s.offers, s.how, s.quote, *s.keywords, *s.asks]) for s in knowledge.services
         ]
 
-        self.event_tokens = [frozenset(tokenizer.tokens(e.text, for_index=True)) for e in knowledge.events]
+        said = [frozenset(tokenizer.tokens(e.text, for_index=True)) for e in knowledge.events]
+        # The broader words only the lexicon's `kinds` give a row (its 春晚 is a 晚会).
+        self._event_kinds = [_kinds_of(tokens, tokenizer) - tokens for tokens in said]
+        self.event_tokens = [tokens | kinds for tokens, kinds in zip(said, self._event_kinds, strict=True)]
         self.event_vocabulary = frozenset().union(*self.event_tokens) if self.event_tokens else frozenset()
         self._max_idf = max((self.context_index.idf(t) for t in self.context_index.vocabulary), default=1.0)
         self._places_words = tokenizer.place_words
@@ -406,10 +409,21 @@ class KnowledgeSearch:
         out: list[Event] = []
         activity_areas = [(t, _area(t)) for t in activity]
         place_areas = [(p, _area(p)) for p in places]
-        for event, tokens in zip(self.knowledge.events, self.event_tokens, strict=True):
+        for event, tokens, kinds in zip(
+            self.knowledge.events, self.event_tokens, self._event_kinds, strict=True
+        ):
             if activity and not (any if any_activity else all)(
                 t in tokens or (area is not None and area in event.place) for t, area in activity_areas
             ):
+                continue
+            if (
+                topics
+                and kinds
+                and not any(t in tokens for t in topics)
+                and any(t in kinds for t in activity)
+            ):
+                # 「元宵晚会」: a row only a kind of the activity (a 春晚), on the festival's day but not
+                # about it, is two steps from the question; one that says the festival is not.
                 continue
             if places and not all(
                 p in event.place or p in event.organiser or (area is not None and area in event.place)
@@ -426,6 +440,15 @@ class KnowledgeSearch:
             out.append(event)
         out.sort(key=lambda e: (e.start, e.number))
         return out
+
+
+def _kinds_of(tokens: frozenset[str], tokenizer: Tokenizer) -> frozenset[str]:
+    """The broader words the lexicon's `kinds` give a row's words: a 春晚 is a 晚会 too."""
+    return frozenset(
+        tokenizer.canonical(word)
+        for word, narrower in tokenizer.lexicon.kinds.items()
+        if any(tokenizer.canonical(n) in tokens for n in narrower)
+    )
 
 
 # A street office is named for its area (矿山办, 工业路街道): what is held at a place of that name is

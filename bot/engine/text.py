@@ -69,6 +69,7 @@ class Lexicon:
     words: list[tuple[str, int | None, str | None]] = field(default_factory=list)
     synonyms: dict[str, list[str]] = field(default_factory=dict)
     stopwords: frozenset[str] = frozenset()
+    kinds: dict[str, list[str]] = field(default_factory=dict)  # a broader word → the narrower ones
 
     def canonical_map(self) -> dict[str, str]:
         """Every variant (and the concept itself) → the concept's canonical token."""

@@ -98,6 +98,17 @@ class Understander:
         # around the question, it is the question, and it must stay for the question to fall back.
         self._elsewhere = tuple(w.lower() for w in (*speech.elsewhere, *speech.elsewhere_places))
         self._dialect = sorted(speech.dialect, key=lambda pair: -len(pair[0]))
+        # A dialect particle means one thing inside a clause (「唱戏嘞」: 的) and another at its end
+        # (「那十七号嘞」: 呢, which makes a follow-up); the end is read first.
+        self._particles = dict(speech.particles)
+        self._final_particles = (
+            re.compile(
+                "(?<=.)(?:" + "|".join(map(re.escape, sorted(self._particles, key=len, reverse=True))) + ")"
+                r"(?=[,，。!！?？;；~～\s]|$)"
+            )
+            if self._particles
+            else None
+        )
         # A need word the knowledge itself uses (「矛盾」, 「主题党日」: ``written`` is all its text) is
         # already found as it is: left alone.
         self._needs = {
@@ -171,6 +182,8 @@ class Understander:
                 text = pattern.sub(zh, text)
             text = _LATIN_WORD.sub(self._folded, text)
             text = self._spelled(text)
+        if self._final_particles is not None:
+            text = self._final_particles.sub(lambda m: self._particles[m.group(0)], text)
         for word, plain in self._dialect:
             text = text.replace(word, plain)
         text = self._name_needs(text)
