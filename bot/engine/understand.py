@@ -55,6 +55,9 @@ class Understanding:
     text: str
     repairs: tuple[tuple[str, str], ...] = ()
     refers_back: bool = False  # 「当天还有别的不」 is about the last list, not a request for its next page
+    # The knowledge's words each need phrase was read as (「俺奶奶」 → 老人), less those the resident
+    # said, one string per phrase: they search the articles; for the table see Brain.read.
+    inferred: tuple[str, ...] = ()
 
     @property
     def clauses(self) -> list[str]:
@@ -186,7 +189,7 @@ class Understander:
             text = self._final_particles.sub(lambda m: self._particles[m.group(0)], text)
         for word, plain in self._dialect:
             text = text.replace(word, plain)
-        text = self._name_needs(text)
+        text, inferred = self._name_needs(text)
         for filler in self._long_fillers:
             text = text.replace(filler, " ")
         if self._short_fillers is not None:
@@ -199,7 +202,10 @@ class Understander:
         topical = [c for c in clauses if self._names_something(c) or _ASKS.search(c)]
         kept = topical if topical and len(topical) < len(clauses) else clauses
         refers = any(w in plain for w in self._same_day)
-        return Understanding(message, plain, CLAUSE_JOIN.join(kept) or plain, tuple(repairs), refers)
+        said = message.lower()
+        unsaid = (" ".join(w for w in words.split() if w.lower() not in said) for words in inferred)
+        needs = tuple(words for words in unsaid if words)
+        return Understanding(message, plain, CLAUSE_JOIN.join(kept) or plain, tuple(repairs), refers, needs)
 
     def _folded(self, match: re.Match[str]) -> str:
         """An inflected English word the glossary or the stop words know in its plain form → that
@@ -241,13 +247,19 @@ class Understander:
 
         return _LATIN_RUN.sub(chinese, text)
 
-    def _name_needs(self, text: str) -> str:
-        """Everyday words of a problem → the words the knowledge uses for it (「工钱」 → 欠薪 工资).
-
-        Longest first, each place of the text once: 「不给工钱」 is not also 「工钱」."""
+    def _name_needs(self, text: str) -> tuple[str, list[str]]:
+        """Everyday words of a problem → the words the knowledge uses for it (「工钱」 → 欠薪 工资), and
+        those words.  Longest first, each place of the text once: 「不给工钱」 is not also 「工钱」."""
         if self._need_words is None:
-            return text
-        return self._need_words.sub(lambda m: f" {self._needs[m.group(0)]} ", text)
+            return text, []
+        named: list[str] = []
+
+        def knowledge_words(match: re.Match[str]) -> str:
+            words = self._needs[match.group(0)]
+            named.append(words)
+            return f" {words} "
+
+        return self._need_words.sub(knowledge_words, text), named
 
     def _names_something(self, clause: str) -> bool:
         """Does the clause name a topic or a date (a digit, a festival), not only feelings and fillers?"""
