@@ -60,6 +60,7 @@ ROWS = [
     (9, "2020-01-13", "和平社区", "写春联", "和平社区"),
     (10, "2020-01-18", "幸福社区", "慰问空巢老人", "幸福社区"),
     (11, "2020-01-19", "和平社区", "慰问特殊群体", "和平社区"),
+    (12, "2020-02-01", "工业路社区", "舞狮表演", "工业路社区"),
 ]
 
 SERVICES = """\
@@ -214,6 +215,13 @@ def test_place_names_spelled_in_pinyin_are_the_knowledge_words(small: Engine) ->
     assert "there" in small.brain.understander.understand("Is there day care?").plain  # English stays
     (reply,) = ask(small, "Heping 写春联在哪")
     assert reply.kind == "events" and sorted(reply.events) == [6, 7, 8, 9]
+
+
+def test_a_table_place_name_jieba_cuts_is_still_read_from_its_pinyin(small: Engine) -> None:
+    """「工业路」 is no word (jieba cuts 工业 路), but the table's 工业路社区 names a place 工业路."""
+    assert "工业路" in small.brain.understander.understand("Events at Gongyelu?").text
+    (reply,) = ask(small, "Gongyelu 有啥活动")
+    assert reply.kind == "events" and reply.events == (12,)
 
 
 def test_everyday_words_of_a_need_become_the_words_the_knowledge_uses(small: Engine) -> None:

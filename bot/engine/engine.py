@@ -167,6 +167,7 @@ class Brain:
             ),
             known_sounds=sounds,
             readings=readings,
+            table_places=[name for e in knowledge.events for name in (e.place, e.organiser)],
         )
         return cls(
             knowledge,
