@@ -124,3 +124,10 @@ def test_a_district_the_question_names_holds_for_each_clause(fixture_engine: Eng
     assert any(c.hit is not None and "南湖区" in c.hit.text for c in found)
     kept = _clause_candidates(brain, text, "东风区")
     assert not any(c.hit is not None and "南湖区" in c.hit.text for c in kept)
+
+
+def test_a_count_of_people_without_a_measure_word_asks_for_people() -> None:
+    """「吸引了多少居民参与」 counts people: the sentence with 百余位居民, not another number, answers."""
+    assert asked_unit("吸引了多少居民参与") == "人"
+    assert asked_unit("有几名党员") == "名"  # a measure word said is the unit
+    assert asked_unit("多少钱") == ""
