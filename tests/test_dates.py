@@ -28,6 +28,9 @@ def parser(fixture_engine: Engine) -> DateParser:
         ("2020-01-15", date(2020, 1, 15), date(2020, 1, 15)),
         ("1/15", date(2020, 1, 15), date(2020, 1, 15)),
         ("what is on Feb 8", date(2020, 2, 8), date(2020, 2, 8)),
+        ("any events on January 15, 2020?", date(2020, 1, 15), date(2020, 1, 15)),
+        ("on 15th of January 2020", date(2020, 1, 15), date(2020, 1, 15)),
+        ("events on January 15, 2021", date(2021, 1, 15), date(2021, 1, 15)),  # the year said, not guessed
         ("元宵节", date(2020, 2, 8), date(2020, 2, 8)),
         ("正月十五", date(2020, 2, 8), date(2020, 2, 8)),
         ("腊八", date(2020, 1, 2), date(2020, 1, 2)),

@@ -58,6 +58,9 @@ ROWS = [
     (7, "2020-01-11", "和平社区", "写春联", "和平社区"),
     (8, "2020-01-12", "和平社区", "写春联", "和平社区"),
     (9, "2020-01-13", "和平社区", "写春联", "和平社区"),
+    (10, "2020-01-18", "幸福社区", "慰问空巢老人", "幸福社区"),
+    (11, "2020-01-19", "和平社区", "慰问特殊群体", "和平社区"),
+    (12, "2020-02-01", "工业路社区", "舞狮表演", "工业路社区"),
 ]
 
 SERVICES = """\
@@ -94,6 +97,8 @@ needs:
   心理疏导: [心情不好, 闷闷不乐]
   老人 日间照料: [俺爹, 没人照看]
   主题党日: [主题党日]
+  老人: [奶奶]
+  特殊群体 救助: [残疾人]
 """
 
 
@@ -212,11 +217,31 @@ def test_place_names_spelled_in_pinyin_are_the_knowledge_words(small: Engine) ->
     assert reply.kind == "events" and sorted(reply.events) == [6, 7, 8, 9]
 
 
+def test_a_table_place_name_jieba_cuts_is_still_read_from_its_pinyin(small: Engine) -> None:
+    """「工业路」 is no word (jieba cuts 工业 路), but the table's 工业路社区 names a place 工业路."""
+    assert "工业路" in small.brain.understander.understand("Events at Gongyelu?").text
+    (reply,) = ask(small, "Gongyelu 有啥活动")
+    assert reply.kind == "events" and reply.events == (12,)
+
+
 def test_everyday_words_of_a_need_become_the_words_the_knowledge_uses(small: Engine) -> None:
     understood = small.brain.understander.understand("最近心情不好,闷闷不乐,找谁聊聊")
     assert "心理疏导" in understood.text and "心情不好" not in understood.text
     (reply,) = ask(small, "俺爹白天在家没人照看咋办")
     assert reply.kind == "passages" and "日间照料中心" in reply.text
+
+
+def test_a_need_word_that_only_says_who_asks_filters_no_event_row(small: Engine) -> None:
+    """「奶奶」 is read as 老人: beside 盘鼓, which no 老人 row has, it says who asks; beside 慰问 a row
+    has both and it narrows.  A need found by a row (残疾人 → 特殊群体 救助) is answered, and its other
+    words do not count as what the table lacks."""
+    assert small.brain.understander.understand("俺奶奶爱看盘鼓表演 在哪").inferred == ("老人",)
+    (reply,) = ask(small, "俺奶奶爱看盘鼓表演 在哪")
+    assert reply.kind == "events" and reply.events == (4,)
+    (reply,) = ask(small, "俺奶奶过年有人来慰问不")
+    assert reply.kind == "events" and reply.events == (10,)
+    (reply,) = ask(small, "家里有残疾人 过年社区来慰问不")
+    assert reply.kind == "events" and reply.events == (11,)
 
 
 def test_a_clause_asking_an_amount_stays_with_the_question(small: Engine) -> None:

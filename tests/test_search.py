@@ -111,3 +111,23 @@ def test_the_unit_of_an_asked_count_picks_a_number_of_that_unit(make_tree: Calla
     assert "326名" in engine.answer("和平社区招募了多少人志愿者?", DialogueState()).text
     assert asked_unit("开展了多少次志愿服务") == "次" and asked_unit("有几支队伍") == "支"
     assert asked_unit("志愿服务是什么") == ""
+
+
+def test_a_district_the_question_names_holds_for_each_clause(fixture_engine: Engine) -> None:
+    """「我住东风区,…,充电桩装了多少」: the clause asked on its own keeps the question's district, so
+    南湖区's charger passage is no answer; without a district it is."""
+    from bot.engine.candidates import _clause_candidates
+
+    brain = fixture_engine.brain
+    text = "我住这边好多年了,电动车充电桩装了多少"
+    found = _clause_candidates(brain, text)
+    assert any(c.hit is not None and "南湖区" in c.hit.text for c in found)
+    kept = _clause_candidates(brain, text, "东风区")
+    assert not any(c.hit is not None and "南湖区" in c.hit.text for c in kept)
+
+
+def test_a_count_of_people_without_a_measure_word_asks_for_people() -> None:
+    """「吸引了多少居民参与」 counts people: the sentence with 百余位居民, not another number, answers."""
+    assert asked_unit("吸引了多少居民参与") == "人"
+    assert asked_unit("有几名党员") == "名"  # a measure word said is the unit
+    assert asked_unit("多少钱") == ""

@@ -61,16 +61,17 @@ def collect(brain: Brain, reading: Reading, tokens: list[str], text: str, label:
     out = [replace(c, on_topic=topic is not None and _holds(brain, c, topic)) for c in out]
     if not elsewhere and not any(is_sure(c.kind, c.confidence, c.on_topic) for c in out if not c.empty):
         # Nothing answers the whole run-on question: perhaps one of its clauses is the question.
-        clauses = _clause_candidates(brain, text)
+        clauses = _clause_candidates(brain, text, reading.query.district)
         out.extend(replace(c, on_topic=topic is not None and _holds(brain, c, topic)) for c in clauses)
     return out
 
 
-def _clause_candidates(brain: Brain, text: str) -> list[Candidate]:
+def _clause_candidates(brain: Brain, text: str, district: str | None = None) -> list[Candidate]:
     """Articles and services for each clause of a run-on question on its own: 「放假了孩子天天在家玩
     手机,社区有没有让小孩去活动的地方」 is answered by what its last clause asks, which the story
     around it would dilute.  A clause counts CLAUSE_SHARE of its coverage; events are left to the
-    whole question, whose dates and places a clause may not carry."""
+    whole question, whose dates and places a clause may not carry.  A district the question names
+    (「中原区的,…」) holds for every clause that names none: another district's service is no answer."""
     clauses = [c for c in text.split(CLAUSE_JOIN) if c.strip()]
     if len(clauses) < 2:
         return []
@@ -81,6 +82,8 @@ def _clause_candidates(brain: Brain, text: str) -> list[Candidate]:
         if topic is None:
             continue  # 「航海东路这边」 names where, not what: no question of its own
         reading = brain.read(clause)
+        if district is not None and reading.query.district is None:
+            reading = replace(reading, query=replace(reading.query, district=district))
         found = [*_passages(brain, reading, tokens, clause)]
         if not brain.router.asks_exact(text):
             found.extend(_services(brain, reading, tokens))

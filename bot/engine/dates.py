@@ -30,9 +30,9 @@ _ISO = re.compile(r"(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})")
 _SLASH = re.compile(r"(?<![\d.])(?P<m>\d{1,2})/(?P<d>\d{1,2})(?![\d/])")
 _EN_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _EN_NAMES = "|".join(_EN_MONTHS)
-_EN_DAY = re.compile(  # 「Feb 8」, 「February 8th」, 「8 Feb」, 「8th of February」
-    rf"\b(?P<mon>{_EN_NAMES})[a-z]*\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\b"
-    rf"|\b(?P<d_first>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<mon2>{_EN_NAMES})[a-z]*\b"
+_EN_DAY = re.compile(  # 「Feb 8」, 「February 8th」, 「8 Feb」, 「8th of February」, each with a year or not
+    rf"\b(?P<mon>{_EN_NAMES})[a-z]*\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s*(?P<y>\d{{4}})\b)?"
+    rf"|\b(?P<d_first>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<mon2>{_EN_NAMES})[a-z]*\b(?:,?\s*(?P<y2>\d{{4}})\b)?"
 )
 _CN_DATE = re.compile(r"[〇零一二三四五六七八九十两\d]{1,4}\s*(?:年|月份?|日|号)")
 _YEAR = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})\s*年(?!\s*\d{1,2}\s*月)")
@@ -402,7 +402,8 @@ class DateParser:
         for match in _EN_DAY.finditer(text):
             month = _EN_MONTHS.index(match["mon"] or match["mon2"]) + 1
             day_n = int(match["d"] or match["d_first"])
-            day = _safe_date(_year_for(month, day_n, self.period), month, day_n)
+            year = match["y"] or match["y2"]  # 「January 4, 2020」: the year said is the year
+            day = _safe_date(int(year) if year else _year_for(month, day_n, self.period), month, day_n)
             if day:
                 query.ranges.append(DateRange(day, day, match.group(0)))
                 query.spans.append(match.group(0))

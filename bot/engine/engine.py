@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -167,6 +167,7 @@ class Brain:
             ),
             known_sounds=sounds,
             readings=readings,
+            table_places=[name for e in knowledge.events for name in (e.place, e.organiser)],
         )
         return cls(
             knowledge,
@@ -196,8 +197,13 @@ class Brain:
             query.any_activity,
         )
 
-    def read(self, message: str) -> Reading:
-        """Pull the slots out of a question: dates, districts, places, activities."""
+    def read(self, message: str, inferred: tuple[str, ...] = ()) -> Reading:
+        """Pull the slots out of a question: dates, districts, places, activities.
+
+        ``inferred`` are the words a need phrase was read as (Understanding.inferred): when the
+        question also names something the table knows and no row has both (「俺奶奶爱听戏」: 老人 and
+        戏曲), they say who asks, not what, and are left out of the table's filters and coverage;
+        said alone, or held by a row with the rest (「俺奶奶想喝腊八粥」), they still filter."""
         dates = self.dates.parse(message)
         rest = dates.rest
         tokens = self.tokenizer.tokens(rest)
@@ -248,6 +254,17 @@ class Brain:
             topics,
             tuple(dates.relative),
         )
+        needs = [set(self.tokenizer.tokens(words)) for words in inferred]
+        who = set().union(*needs)
+        if who & set(activity) and any(t not in who for t in activity) and not self.events(query):
+            query = replace(query, activity=tuple(t for t in activity if t not in who))
+            content = [t for t in content if t not in who & set(activity)]
+            unknown = [t for t in unknown if t not in who & set(activity)]
+        # A need a row was found by (残疾人 → 特殊群体 困难家庭 救助: 「慰问特殊群体」) is answered; its
+        # other words are the articles' names for the same need, not something the table lacks.
+        found = {t for words in needs if words & set(query.activity) for t in words}
+        content = [t for t in content if t not in found or t in query.activity]
+        unknown = [t for t in unknown if t not in found]
         asks_events = any(t in self.event_words for t in tokens) or self.router.first("events").mentioned_in(
             message
         )
@@ -517,7 +534,7 @@ class Engine:
         followed = self._follow_up(brain, understood, state)
         if followed is not None:
             return followed
-        reading = brain.read(text)
+        reading = brain.read(text, understood.inferred)
         query = reading.query
         candidates = collect(brain, reading, brain.tokenizer.tokens(text), text, self._label(query))
         year = next((w for w in brain.knowledge.speech.other_years if w in understood.plain.lower()), None)

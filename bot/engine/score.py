@@ -46,10 +46,17 @@ def asked_attribute(known: tuple[Attribute, ...], text: str) -> Attribute | None
 _ASKED_UNIT = re.compile(r"(?:多少|几)\s*(?P<unit>[次个支家场项条架位名期所座台辆间户件批届轮遍回天人])")
 
 
+# People counted without a measure word (「吸引了多少居民参与」): the count is of people, unit 人.
+_ASKED_PEOPLE = re.compile(r"(?:多少|几)\s*(?:居民|群众|党员|村民|志愿者|老人|儿童|干部|职工|员工|人员)")
+
+
 def asked_unit(text: str) -> str:
-    """The measure word of the count a question asks for (「开展了多少次志愿服务」: 次), or ''."""
+    """The measure word of the count a question asks for (「开展了多少次志愿服务」: 次; 「多少居民」: 人),
+    or ''."""
     match = _ASKED_UNIT.search(text)
-    return match["unit"] if match else ""
+    if match:
+        return match["unit"]
+    return "人" if _ASKED_PEOPLE.search(text) else ""
 
 
 def is_sure(kind: str, confidence: float, on_topic: bool = False) -> bool:

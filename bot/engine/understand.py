@@ -9,7 +9,7 @@ yes/no tails dropped, words that sound like a knowledge word but are not one rep
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.data.knowledge import Speech
@@ -43,6 +43,9 @@ _BREAK = r"(?=[,，。!！?？;；、~～\s]|$)"
 # Aspect particles: the character before one is a verb (喝着, 看了, 去过).
 _ASPECT = "着了过"
 _ASKS = re.compile(r"多少|几[个名次项家条架人位天支场点号岁]")
+# The words that end a place's name and say what kind of place it is (工业路|社区, 盛世|社区, 峡窝|村):
+# the name before one is what foreign residents spell in pinyin.  Grammar of Chinese place names.
+_PLACE_KINDS = frozenset({"社区", "街道", "村", "镇", "小区", "村委会", "居委会"})
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,9 @@ class Understanding:
     text: str
     repairs: tuple[tuple[str, str], ...] = ()
     refers_back: bool = False  # 「当天还有别的不」 is about the last list, not a request for its next page
+    # The knowledge's words each need phrase was read as (「俺奶奶」 → 老人), less those the resident
+    # said, one string per phrase: they search the articles; for the table see Brain.read.
+    inferred: tuple[str, ...] = ()
 
     @property
     def clauses(self) -> list[str]:
@@ -79,6 +85,7 @@ class Understander:
         written: str = "",
         known_sounds: Mapping[str, str] | None = None,
         readings: Readings | None = None,
+        table_places: Sequence[str] = (),
     ) -> None:
         self.tokenizer = tokenizer
         self.vocabulary = vocabulary  # every word the knowledge uses, canonical and as written
@@ -157,6 +164,26 @@ class Understander:
             named = [w for w in words if w in places] if len(words) > 1 else list(words)
             if len(spelling) >= PINYIN_MIN_LETTERS and len(named) == 1 and spelling.isascii():
                 self._by_spelling[spelling] = named[0]
+        # The names of the table's places before their kind (``table_places``: its place and organiser
+        # names), spelled whole: jieba cuts 「工业路」 into 工业 路, and 盛世 shares its sound with
+        # another word of the knowledge, yet 「Gongyelu」, 「Shengshi」 name one place each.
+        spelled: dict[str, set[str]] = {}
+        for place in table_places:
+            cut = tokenizer.words(place)
+            for i, word in enumerate(cut):
+                if word not in _PLACE_KINDS:
+                    continue
+                for n in (1, 2):
+                    name = "".join(cut[i - n : i]) if i >= n else ""
+                    if not (REPAIR_MIN_CHARS <= len(name) <= REPAIR_MAX_CHARS and _CJK.fullmatch(name)):
+                        continue
+                    said = self.sounds[name] = self.sounds.get(name) or known.get(name) or sound(name)
+                    spelling = said.replace(" ", "")
+                    if len(spelling) >= PINYIN_MIN_LETTERS and spelling.isascii():
+                        spelled.setdefault(spelling, set()).add(name)
+        for spelling, names in spelled.items():
+            if len(names) == 1 and spelling not in self._by_spelling:
+                self._by_spelling[spelling] = next(iter(names))
         self._readings = readings or Readings(None)
         # Single characters that only shape a question (在, 的): a resident's input method types a
         # character of the same sound (「再哪」, 「在几号」 as 「再几号」) where no word is made.
@@ -186,7 +213,7 @@ class Understander:
             text = self._final_particles.sub(lambda m: self._particles[m.group(0)], text)
         for word, plain in self._dialect:
             text = text.replace(word, plain)
-        text = self._name_needs(text)
+        text, inferred = self._name_needs(text)
         for filler in self._long_fillers:
             text = text.replace(filler, " ")
         if self._short_fillers is not None:
@@ -199,7 +226,10 @@ class Understander:
         topical = [c for c in clauses if self._names_something(c) or _ASKS.search(c)]
         kept = topical if topical and len(topical) < len(clauses) else clauses
         refers = any(w in plain for w in self._same_day)
-        return Understanding(message, plain, CLAUSE_JOIN.join(kept) or plain, tuple(repairs), refers)
+        said = message.lower()
+        unsaid = (" ".join(w for w in words.split() if w.lower() not in said) for words in inferred)
+        needs = tuple(words for words in unsaid if words)
+        return Understanding(message, plain, CLAUSE_JOIN.join(kept) or plain, tuple(repairs), refers, needs)
 
     def _folded(self, match: re.Match[str]) -> str:
         """An inflected English word the glossary or the stop words know in its plain form → that
@@ -241,13 +271,19 @@ class Understander:
 
         return _LATIN_RUN.sub(chinese, text)
 
-    def _name_needs(self, text: str) -> str:
-        """Everyday words of a problem → the words the knowledge uses for it (「工钱」 → 欠薪 工资).
-
-        Longest first, each place of the text once: 「不给工钱」 is not also 「工钱」."""
+    def _name_needs(self, text: str) -> tuple[str, list[str]]:
+        """Everyday words of a problem → the words the knowledge uses for it (「工钱」 → 欠薪 工资), and
+        those words.  Longest first, each place of the text once: 「不给工钱」 is not also 「工钱」."""
         if self._need_words is None:
-            return text
-        return self._need_words.sub(lambda m: f" {self._needs[m.group(0)]} ", text)
+            return text, []
+        named: list[str] = []
+
+        def knowledge_words(match: re.Match[str]) -> str:
+            words = self._needs[match.group(0)]
+            named.append(words)
+            return f" {words} "
+
+        return self._need_words.sub(knowledge_words, text), named
 
     def _names_something(self, clause: str) -> bool:
         """Does the clause name a topic or a date (a digit, a festival), not only feelings and fillers?"""
