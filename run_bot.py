@@ -6,9 +6,12 @@ python run_bot.py ask "哪里可以写春联?"
 python run_bot.py --help          # every command
 """
 
+import gc
 import sys
 
-from bot.cli import main
+gc.disable()  # until the bot has started (bot.cli.started): start-up makes objects that live, not garbage
+
+from bot.cli import main  # noqa: E402
 
 if __name__ == "__main__":
     sys.exit(main())

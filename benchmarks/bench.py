@@ -71,16 +71,21 @@ QUESTION = "哪里可以写春联?"
 TELEGRAM_START_TIMEOUT = 60.0
 # The commands whose warm start is compared with the baseline (issue 12: ask, console, serve, Telegram).
 STARTUP_COMMANDS = ("ask", "console", "serve", "telegram")
-# The web chat (`serve`) up to binding its port: imports (Starlette, uvicorn), the engine, the app with
-# its state store and channels.
+# The web chat (`serve`) up to binding its port, as run_bot.py starts it: the collector off, imports
+# (Starlette, uvicorn), the engine, collection back on (bot.cli.started), the app with its state store
+# and channels.
 _SERVE_SNIPPET = """\
+import gc
+gc.disable()
 import sys
 from pathlib import Path
 from bot.channels.web.app import build_app, served_channels
 from bot.channels.web.config import web_settings_from_environment
 from bot.channels.web.server import serve
+from bot.cli import started
 from bot.engine import Engine
 engine = Engine.load(Path(sys.argv[1]), Path(sys.argv[2]))
+started()
 build_app(engine, web_settings_from_environment(env_file=None), served_channels())
 """
 # What a channel's frameworks cost before the bot does anything: a fresh interpreter importing them. A

@@ -1,15 +1,17 @@
 """The command line and the JSON batch contract, on the fixture knowledge."""
 
+import gc
 import io
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.channels.console import batch, chat
-from bot.cli import main
+from bot.cli import main, started
 from bot.conversation import Conversation
 from bot.engine import Engine
 from bot.engine.compose import PAGE_SIZE
@@ -147,3 +149,31 @@ def test_data_options_after_any_command(world_tree: Tree, capsys: pytest.Capture
         == 0
     )
     assert world.CANTEEN_QUOTE in capsys.readouterr().out
+
+
+@pytest.fixture
+def collection_off() -> Iterator[None]:
+    """The process as run_bot.py starts it: the cyclic garbage collector off until the bot has started."""
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        gc.enable()
+
+
+@pytest.mark.usefixtures("collection_off")
+@pytest.mark.parametrize("command", ["check", "ask"])
+def test_every_command_collects_garbage_once_started(world_tree: Tree, command: str) -> None:
+    """`ask` turns collection back on once its engine is loaded (start-up objects frozen out of it),
+    `check` and the other admin commands at once: none runs on with the collector off."""
+    frozen = gc.get_freeze_count()
+    arguments = [*world_tree.args(), command, *(["老人去哪儿吃饭?"] if command == "ask" else [])]
+    assert main(arguments) == 0
+    assert gc.isenabled() and gc.get_freeze_count() > frozen
+
+
+def test_started_leaves_a_running_collector_alone() -> None:
+    frozen = gc.get_freeze_count()
+    started()
+    assert gc.isenabled() and gc.get_freeze_count() == frozen
