@@ -8,8 +8,14 @@ Reply back to Telegram), ``render`` (Reply → escaped HTML under 4,096 characte
 logged), ``limits`` (every limit and why) and ``app`` (building and running the application).
 """
 
-from .app import build_application, conversation_for, open_state_store, run_telegram, running
-from .handlers import TelegramBot
+from bot.imports import import_without
+
+# python-telegram-bot imports cryptography for Telegram Passport (~15 ms), and httpx its command-line
+# tool with click and pygments (~11 ms): the bot uses neither.
+import_without("telegram.ext", ["cryptography", "httpx._main"])
+
+from .app import build_application, conversation_for, open_state_store, run_telegram, running  # noqa: E402
+from .handlers import TelegramBot  # noqa: E402
 
 __all__ = [
     "TelegramBot",

@@ -1,0 +1,55 @@
+"""bot.imports: a library imported as if an optional package were missing, which stays importable."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.imports import import_without
+from tests.conftest import ROOT
+
+
+@pytest.fixture
+def library(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A library that uses an optional package when it can import it, as jieba and PTB do."""
+    (tmp_path / "optional_extra.py").write_text("LOADED = True\n", encoding="utf-8")
+    (tmp_path / "eager_library.py").write_text(
+        "try:\n    import optional_extra\n    HAS_EXTRA = True\nexcept ImportError:\n    HAS_EXTRA = False\n",
+        encoding="utf-8",
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield
+    for name in ("eager_library", "optional_extra"):
+        sys.modules.pop(name, None)
+
+
+@pytest.mark.usefixtures("library")
+def test_the_library_runs_without_the_hidden_package_which_stays_importable() -> None:
+    library = import_without("eager_library", ["optional_extra"])
+    assert library.HAS_EXTRA is False
+    assert "optional_extra" not in sys.modules
+    import optional_extra  # type: ignore[import-not-found]
+
+    assert optional_extra.LOADED
+
+
+@pytest.mark.usefixtures("library")
+def test_a_package_already_imported_is_left_as_it_is() -> None:
+    import optional_extra
+
+    assert import_without("eager_library", ["optional_extra"]).HAS_EXTRA is True
+    assert sys.modules["optional_extra"] is optional_extra
+
+
+@pytest.mark.slow
+def test_the_telegram_channel_starts_without_what_it_never_uses() -> None:
+    code = (
+        "import sys, bot.channels.telegram; "
+        "print(sorted({'cryptography', 'click', 'pygments', 'pkg_resources', 'numpy'} & set(sys.modules)))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
