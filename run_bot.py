@@ -6,12 +6,15 @@ python run_bot.py ask "哪里可以写春联?"
 python run_bot.py --help          # every command
 """
 
-import gc
 import sys
 
-gc.disable()  # until the bot has started (bot.cli.started): start-up makes objects that live, not garbage
-
-from bot.cli import main  # noqa: E402
-
 if __name__ == "__main__":
+    import gc
+
+    # Off until the bot has started (bot.cli.started): start-up makes objects that live, not garbage.
+    # Only here: uvicorn's workers import this file again under another name and collect as usual.
+    gc.disable()
+
+    from bot.cli import main
+
     sys.exit(main())

@@ -3,6 +3,7 @@
 import gc
 import io
 import json
+import runpy
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -177,3 +178,13 @@ def test_started_leaves_a_running_collector_alone() -> None:
     frozen = gc.get_freeze_count()
     started()
     assert gc.isenabled() and gc.get_freeze_count() == frozen
+
+
+def test_a_worker_that_imports_run_bot_again_collects_as_usual() -> None:
+    """uvicorn's `serve --workers N` spawns processes that import run_bot.py under another name; they
+    build their app without bot.cli.started, so they must never start with the collector off."""
+    try:
+        runpy.run_path(str(ROOT / "run_bot.py"), run_name="__mp_main__")
+        assert gc.isenabled()
+    finally:
+        gc.enable()
