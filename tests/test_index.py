@@ -19,6 +19,7 @@ from rank_bm25 import BM25Okapi
 import bot.engine.index as index_mod
 import bot.engine.index_arrays as arrays_mod
 from bot.engine.index import BM25Index, Hit
+from bot.engine.index_arrays import ArrayIndex
 
 TOL = 1e-9
 Zipf = tuple[list[list[str]], list[str], list[list[str]]]  # corpus, vocabulary, queries
@@ -222,8 +223,8 @@ def test_numba_paths_equal_numpy(
     monkeypatch.setattr(arrays_mod, "_WINDOW", window)
     corpus, _, queries = zipf
     fast = BM25Index(corpus, backend="numba")
-    assert fast._arrays is not None and fast._arrays._kernel_args is not None
-    n_rows = fast._arrays._kernel_args[6].shape[0]
+    assert isinstance(fast._impl, ArrayIndex) and fast._impl._kernel_args is not None
+    n_rows = fast._impl._kernel_args[6].shape[0]
     if dense_div == 0:
         assert n_rows == 0
     elif dense_div > len(corpus):
@@ -239,8 +240,8 @@ def test_dense_rows_reproduce_posting_weights(zipf: Zipf, monkeypatch: pytest.Mo
     # The compiled loop recomputes dense-row weights from tf; they must be the postings' floats exactly.
     monkeypatch.setattr(arrays_mod, "_DENSE_ROW_DIV", 10**9)
     corpus, _, _ = zipf
-    arrays = BM25Index(corpus, k1=1.2, b=0.6, backend="numba")._arrays
-    assert arrays is not None and arrays._kernel_args is not None
+    arrays = BM25Index(corpus, k1=1.2, b=0.6, backend="numba")._impl
+    assert isinstance(arrays, ArrayIndex) and arrays._kernel_args is not None
     _, _, offsets, _, _, row_of, tf_rows, knorm, len_idx, idf, k1p1 = arrays._kernel_args
     for tid in range(len(arrays._df)):
         lo, hi = offsets[tid], offsets[tid + 1]

@@ -20,6 +20,7 @@ from bot.data.schema import check_knowledge
 from bot.data.yamlio import dump_yaml
 from bot.engine import Engine
 from bot.engine.index import BM25Index
+from bot.engine.index_arrays import ArrayIndex
 from bot.engine.search import KnowledgeSearch
 from tests.fixtures.trees import Tree
 
@@ -63,12 +64,11 @@ def test_an_index_over_shared_documents_scores_exactly_as_over_copies(backend: s
     shared = [sections[rng.randrange(12)] for _ in range(200)]
     a, b = BM25Index(shared, backend=backend), BM25Index([list(doc) for doc in shared], backend=backend)
     if backend == "python":
-        assert a._list is not None and b._list is not None
-        for name in ("vocab", "doc_freq", "idf", "postings", "knorm"):
-            assert getattr(a._list, name) == getattr(b._list, name), name
+        for name in ("vocab", "doc_freqs", "idfs", "postings", "knorm"):
+            assert getattr(a._impl, name) == getattr(b._impl, name), name
     else:
-        x_arrays, y_arrays = a._arrays, b._arrays
-        assert x_arrays is not None and y_arrays is not None
+        x_arrays, y_arrays = a._impl, b._impl
+        assert isinstance(x_arrays, ArrayIndex) and isinstance(y_arrays, ArrayIndex)
         for name in ("_df", "_idf", "_post_docs", "_post_w", "_doc_len"):
             x, y = getattr(x_arrays, name), getattr(y_arrays, name)
             assert x.dtype == y.dtype and np.array_equal(x, y), name

@@ -20,10 +20,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from bot.engine.index_arrays import ArrayIndex
+from typing import Protocol
 
 __all__ = ["BACKENDS", "BM25Index", "Hit", "okapi_idf"]
 
@@ -91,17 +88,32 @@ class _ListIndex:
             lengths.append(len(doc))
         self.vocab = vocab
         self.postings = postings
-        self.doc_freq = [len(p) for p in postings]
+        self.doc_freqs = [len(p) for p in postings]
         self.avgdl: float = sum(lengths) / n if n else 0.0
-        self.idf, self.average_idf = okapi_idf(self.doc_freq, n, epsilon)
+        self.idfs, self.average_idf = okapi_idf(self.doc_freqs, n, epsilon)
         self.k1p1 = k1 + 1
         # k1 * (1 - b + b * dl / avgdl) per doc, with rank-bm25's operations in its order.
         self.knorm = [(1 - b + b * dl / self.avgdl) * k1 for dl in lengths] if vocab else []
 
+    def __contains__(self, term: object) -> bool:
+        return term in self.vocab
+
+    @cached_property
+    def vocabulary(self) -> frozenset[str]:
+        return frozenset(self.vocab)
+
+    def idf(self, term: str) -> float:
+        tid = self.vocab.get(term)
+        return 0.0 if tid is None else self.idfs[tid]
+
+    def doc_freq(self, term: str) -> int:
+        tid = self.vocab.get(term)
+        return 0 if tid is None else self.doc_freqs[tid]
+
     def _weights(self, tid: int) -> Iterator[tuple[int, float]]:
         """``(doc, weight)`` of a term: idf * (tf * (k1 + 1) / (tf + k1 * norm)), the same float
         operations as rank-bm25 (+ and * commute bit for bit)."""
-        idf, k1p1, knorm = self.idf[tid], self.k1p1, self.knorm
+        idf, k1p1, knorm = self.idfs[tid], self.k1p1, self.knorm
         return ((doc, tf * k1p1 / (knorm[doc] + tf) * idf) for doc, tf in self.postings[tid])
 
     def top_k(self, query: Sequence[str], k: int) -> list[Hit]:
@@ -124,6 +136,27 @@ class _ListIndex:
                     if weight is not None:
                         out[i] += weight
         return out
+
+
+class _Backend(Protocol):
+    """What BM25Index asks of a backend: _ListIndex here, ArrayIndex in bot.engine.index_arrays."""
+
+    backend: str
+    avgdl: float
+    average_idf: float
+
+    def __contains__(self, term: object) -> bool: ...
+
+    @property
+    def vocabulary(self) -> frozenset[str]: ...
+
+    def idf(self, term: str) -> float: ...
+
+    def doc_freq(self, term: str) -> int: ...
+
+    def top_k(self, query: Sequence[str], k: int) -> list[Hit]: ...
+
+    def scores_for(self, query: Sequence[str], docs: Sequence[int]) -> list[float]: ...
 
 
 class BM25Index:
@@ -153,62 +186,50 @@ class BM25Index:
             backend = (
                 "python" if self._n < ARRAYS_MIN_DOCS else "numba" if self._n >= NUMBA_MIN_DOCS else "numpy"
             )
-        self._list: _ListIndex | None = None
-        self._arrays: ArrayIndex | None = None
+        self._impl: _Backend
         if backend == "python":
-            self._list = _ListIndex(corpus, k1, b, epsilon)
-            self.avgdl: float = self._list.avgdl
-            self.average_idf: float = self._list.average_idf
-            self.backend: str = "python"
+            self._impl = _ListIndex(corpus, k1, b, epsilon)
         else:
             from bot.engine.index_arrays import ArrayIndex  # numpy (and numba) only for large corpora
 
-            self._arrays = ArrayIndex(corpus, k1, b, epsilon, numba=backend == "numba")
-            self.avgdl = self._arrays.avgdl
-            self.average_idf = self._arrays.average_idf
-            self.backend = self._arrays.backend
+            self._impl = ArrayIndex(corpus, k1, b, epsilon, numba=backend == "numba")
+
+    @property
+    def backend(self) -> str:
+        return self._impl.backend
+
+    @property
+    def avgdl(self) -> float:
+        return self._impl.avgdl
+
+    @property
+    def average_idf(self) -> float:
+        return self._impl.average_idf
 
     def __len__(self) -> int:
         return self._n
 
     def __contains__(self, term: object) -> bool:
-        if self._list is not None:
-            return term in self._list.vocab
-        assert self._arrays is not None
-        return term in self._arrays
+        return term in self._impl
 
-    @cached_property
+    @property
     def vocabulary(self) -> frozenset[str]:
         """All indexed terms (built once on first use; ``term in index`` needs no copy at all)."""
-        if self._list is not None:
-            return frozenset(self._list.vocab)
-        assert self._arrays is not None
-        return self._arrays.vocabulary
+        return self._impl.vocabulary
 
     def idf(self, term: str) -> float:
         """The model's idf (after the epsilon floor); 0.0 for unknown terms, as rank-bm25 scores them."""
-        if self._list is not None:
-            tid = self._list.vocab.get(term)
-            return 0.0 if tid is None else self._list.idf[tid]
-        assert self._arrays is not None
-        return self._arrays.idf(term)
+        return self._impl.idf(term)
 
     def doc_freq(self, term: str) -> int:
         """Number of documents containing ``term``."""
-        if self._list is not None:
-            tid = self._list.vocab.get(term)
-            return 0 if tid is None else self._list.doc_freq[tid]
-        assert self._arrays is not None
-        return self._arrays.doc_freq(term)
+        return self._impl.doc_freq(term)
 
     def top_k(self, query: Sequence[str], k: int = 10) -> list[Hit]:
         """Best ``k`` docs with a non-zero score, by score descending then doc id ascending."""
         if k <= 0 or not self._n:
             return []
-        if self._list is not None:
-            return self._list.top_k(query, k)
-        assert self._arrays is not None
-        return self._arrays.top_k(query, k)
+        return self._impl.top_k(query, k)
 
     def scores_for(self, query: Sequence[str], docs: Sequence[int]) -> list[float]:
         """Exact BM25 score of each given doc (0.0 if it matches nothing), for re-ranking candidates.
@@ -216,7 +237,4 @@ class BM25Index:
         Like rank-bm25's get_batch_scores; ids outside the corpus raise IndexError."""
         if any(doc < 0 or doc >= self._n for doc in docs):
             raise IndexError("doc id out of range")
-        if self._list is not None:
-            return self._list.scores_for(query, docs)
-        assert self._arrays is not None
-        return self._arrays.scores_for(query, docs)
+        return self._impl.scores_for(query, docs)

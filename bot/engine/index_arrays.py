@@ -405,7 +405,7 @@ def _shared_postings(
 
 
 class ArrayIndex:
-    """BM25 (Okapi) over token lists, scored exactly like rank_bm25.BM25Okapi but via postings.
+    """BM25Index's backend for large corpora: the same scores from flat posting arrays.
 
     Postings of term ``t`` are ``_post_docs[lo:hi]`` (ascending doc ids, int32) and ``_post_w[lo:hi]``
     (that term's full score contribution per doc, float64) with ``lo, hi = _offsets[tid], _offsets[tid+1]``.
