@@ -190,7 +190,20 @@ def test_an_untranslated_english_word_weighs_little_but_an_acronym_does_not(smal
 
     search = small.brain.search
     assert search.weight("service") == ENGLISH_WEIGHT
-    assert search.weight("gdp") > ENGLISH_WEIGHT
+    assert search.weight("GDP") > ENGLISH_WEIGHT
+
+
+def test_a_short_english_word_weighs_as_an_acronym_only_when_written_in_capitals(small: Engine) -> None:
+    """「old」, 「fix」 are words of the resident's wording; 「GDP」 written so names a thing the
+    knowledge may lack, and keeps its full weight."""
+    from bot.engine.thresholds import ENGLISH_WEIGHT
+
+    brain = small.brain
+    assert brain.tokenizer.tokens("the old GDP") == ["old", "GDP"]
+    assert brain.search.weight("old") == ENGLISH_WEIGHT
+    assert brain.search.weight("gdp") == ENGLISH_WEIGHT
+    assert brain.search.weight("GDP") > ENGLISH_WEIGHT
+    assert brain.tokenizer.tokens("the old GDP", for_index=True) == ["old", "gdp"]
 
 
 def test_common_words_are_not_repaired(small: Engine) -> None:

@@ -161,10 +161,15 @@ class KnowledgeSearch:
             return max(self.context_index.idf(token) * self._everyday(token), 0.1)
         if len(token) == 1:
             return 1.0
-        if token.isascii() and token.isalpha() and len(token) >= ENGLISH_WORD_LETTERS:
-            # An English word the glossary does not translate (「service」, 「office」): more often a
-            # word of the question's wording than a topic the knowledge lacks, whose Chinese rarity
-            # (jieba's dictionary has almost no English) would make it the heaviest word of all.
+        if (
+            token.isascii()
+            and token.isalpha()
+            and (len(token) >= ENGLISH_WORD_LETTERS or not token.isupper())
+        ):
+            # An English word the glossary does not translate (「service」, 「office」, 「old」): more
+            # often a word of the question's wording than a topic the knowledge lacks, whose Chinese
+            # rarity (jieba's dictionary has almost no English) would make it the heaviest word of
+            # all.  A short word written in capitals (「GDP」: the tokens keep it so) is an acronym.
             return ENGLISH_WEIGHT
         if token not in self.vocabulary and _HAN.fullmatch(token) and self.tokenizer.rarity(token) >= 1.0:
             # Neither the knowledge nor jieba's dictionary has it: jieba glued characters together

@@ -32,6 +32,10 @@ _CONTROL = re.compile(
 _ZERO_WIDTH = re.compile(r"[\u200b-\u200d\u2060\ufeff]")
 _SPACES = re.compile(r"\s+")
 _WORD = re.compile(r"[\w\u4e00-\u9fff]", re.UNICODE)
+# A short English word written in capitals (「GDP」, 「ATM」): an acronym, the name of a thing, which a
+# question's tokens keep in capitals so that its weight can tell it from a plain short word (「old」).
+ACRONYM_LETTERS = (2, 3)
+_ACRONYM = re.compile(rf"(?<![A-Za-z])[A-Z]{{{ACRONYM_LETTERS[0]},{ACRONYM_LETTERS[1]}}}(?![A-Za-z])")
 
 logging.getLogger("jieba").setLevel(logging.WARNING)
 jieba.setLogLevel(logging.WARNING)
@@ -122,7 +126,8 @@ class Tokenizer:
         self._lock = threading.Lock()
 
     def tokens(self, text: str, keep_stopwords: bool = False, for_index: bool = False) -> list[str]:
-        """Normalised, canonical tokens of ``text``: no punctuation, English lower-cased.
+        """Normalised, canonical tokens of ``text``: no punctuation, English lower-cased, except (not
+        ``for_index``) a short word written in capitals that no synonym or stop word folds: 「GDP」.
 
         ``for_index`` also yields the words inside compounds (专家教授 → 专家, 教授, 专家教授), as
         jieba's search mode does, so a question's plain word finds a document's compound."""
@@ -143,7 +148,9 @@ class Tokenizer:
         return tuple(self._tokens(text, keep_stopwords, for_index))
 
     def _tokens(self, text: str, keep_stopwords: bool, for_index: bool) -> list[str]:
-        text = normalise(text).lower()
+        text = normalise(text)
+        acronyms = frozenset() if for_index else frozenset(_ACRONYM.findall(text))
+        text = text.lower()
         for phrase in self._phrases:
             if phrase in text:
                 text = text.replace(phrase, f" {self._canonical[phrase]} ")
@@ -158,6 +165,14 @@ class Tokenizer:
                 token = token[:-1]  # 「建了」: the particle says nothing, and a bare verb little
                 if len(token) == 1 and not for_index:
                     continue
+            if (
+                acronyms
+                and token.upper() in acronyms
+                and token not in self._canonical
+                and token not in self.lexicon.stopwords
+            ):
+                out.append(token.upper())
+                continue
             token = self._canonical.get(token, token)
             if not keep_stopwords and (
                 token in self.lexicon.stopwords or only_stopwords(token, self.lexicon.stopwords)
