@@ -32,6 +32,7 @@ but its import costs ~50 ms of every start of the console, ``serve`` and Telegra
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import re
@@ -43,6 +44,7 @@ from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.fields import FieldInfo
 
 ROOT = Path(__file__).resolve().parents[1]
+log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_VAR_DIR = ROOT / "var"
@@ -271,19 +273,20 @@ def load_settings(env_file: str | Path | None = ".env", *, require_token: bool =
     Raises ConfigError naming the first bad variable; with ``require_token`` (Telegram), also
     when TELEGRAM_BOT_TOKEN is not set."""
     names = variables()
-    values: dict[str, str] = {}
+    given: dict[str, str] = {}
     if env_file is not None and Path(env_file).is_file():
         from dotenv import dotenv_values
 
         try:
-            values.update(
-                (k, v)
-                for k, v in dotenv_values(env_file, encoding="utf-8").items()
-                if k in names and v is not None
-            )
+            from_file = dotenv_values(env_file, encoding="utf-8")
+            given.update((k, v) for k, v in from_file.items() if v is not None)
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{env_file} cannot be read: {exc.__class__.__name__}") from None
-    values.update((k, v) for k, v in os.environ.items() if k in names)
+    given.update(os.environ)
+    values = {k: v for k, v in given.items() if k in names}
+    for key in sorted(k for k in given if k not in names and k.upper() in names):
+        # pydantic-settings took any case, so a deployment may still write one this way
+        log.warning("%s is ignored: setting names are upper case (%s)", key, key.upper())
     try:
         settings = Settings.model_validate(values)
     except ValidationError as exc:

@@ -127,7 +127,10 @@ def test_a_district_the_question_names_holds_for_each_clause(fixture_engine: Eng
 
 
 def test_a_count_of_people_without_a_measure_word_asks_for_people() -> None:
-    """「吸引了多少居民参与」 counts people: the sentence with 百余位居民, not another number, answers."""
-    assert asked_unit("吸引了多少居民参与") == "人"
-    assert asked_unit("有几名党员") == "名"  # a measure word said is the unit
-    assert asked_unit("多少钱") == ""
+    """「吸引了多少居民参与」 counts people (colloquial.yaml's `people`): the sentence with 百余位居民, not
+    another number, answers."""
+    people = ("居民", "党员")
+    assert asked_unit("吸引了多少居民参与", people) == "人"
+    assert asked_unit("吸引了多少居民参与") == ""  # people are data: without the list, no unit
+    assert asked_unit("有几名党员", people) == "名"  # a measure word said is the unit
+    assert asked_unit("多少钱", people) == ""

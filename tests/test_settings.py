@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -225,3 +226,14 @@ def test_an_unreadable_env_file_is_named_not_shown(environ: pytest.MonkeyPatch, 
     with pytest.raises(ConfigError, match=r"\.env cannot be read") as caught:
         load_settings(env_file)
     assert "secret" not in str(caught.value)
+
+
+def test_a_name_in_lower_case_is_named_in_a_warning_not_read(
+    environ: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("bot_rate_limit=1/60\n", encoding="utf-8")
+    with caplog.at_level(logging.WARNING):
+        settings = load_settings(env_file, require_token=False)
+    assert settings.rate_limit == RateLimit(5, 10.0)
+    assert "bot_rate_limit is ignored" in caplog.text and "BOT_RATE_LIMIT" in caplog.text

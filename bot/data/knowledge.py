@@ -34,6 +34,7 @@ class Speech:
     narrow: tuple[str, ...] = ()
     that_one: tuple[str, ...] = ()
     other_years: tuple[str, ...] = ()  # 「明年」: the event table is of one year only
+    people: tuple[str, ...] = ()  # 「多少居民」 counts people: unit 人
     attributes: tuple[tuple[str, tuple[str, ...], str], ...] = ()  # name, question words, value pattern
     needs: tuple[tuple[str, str], ...] = ()  # an everyday word of a problem, the knowledge's words for it
     elsewhere: tuple[str, ...] = ()  # topics of city services the knowledge does not cover (公积金)
@@ -129,6 +130,7 @@ def load_knowledge(root: Path) -> Knowledge:
         narrow=colloquial.narrow,
         that_one=colloquial.that_one,
         other_years=colloquial.other_years,
+        people=colloquial.people,
         attributes=tuple((name, spec.asks, spec.value) for name, spec in colloquial.attributes.items()),
         needs=tuple((said, words) for words, saids in files.needs.needs.items() for said in saids),
         elsewhere=files.elsewhere.topics,

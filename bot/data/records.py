@@ -275,6 +275,7 @@ class ColloquialFile(Record):
     narrow: Words = ()
     that_one: Words = ()
     other_years: Words = ()
+    people: Words = ()  # counted without a measure word (「多少居民」): a count of people
     attributes: dict[str, Attribute] = Field(default_factory=dict)
 
 

@@ -184,18 +184,10 @@ def matching_events_query(brain: Brain, query: EventQuery) -> EventQuery | None:
     bounds, places, topics = query.date_bounds(), list(query.places), list(query.topics)
     if search.events(list(query.activity), bounds, places, query.district, topics):
         return query
-    concepts = tuple(t for t in query.activity if t in _activity_names(brain))
+    concepts = tuple(t for t in query.activity if t in brain.activity_names)
     if len(concepts) > 1 and search.events(list(concepts), bounds, places, query.district, topics, True):
         return replace(query, activity=concepts, any_activity=True)
     return None
-
-
-def _activity_names(brain: Brain) -> set[str]:
-    """The words the lexicon names activities with: synonym concepts and dictionary words not
-    tagged as places or organisations (ns, nt)."""
-    lexicon = brain.knowledge.lexicon
-    words = {brain.tokenizer.canonical(word) for word, _, tag in lexicon.words if tag not in ("ns", "nt")}
-    return words | set(lexicon.synonyms)
 
 
 def _events(brain: Brain, reading: Reading, label: str) -> list[Candidate]:
@@ -231,7 +223,11 @@ def _event_coverage(brain: Brain, reading: Reading, found: list[Event]) -> float
 def _passages(brain: Brain, reading: Reading, tokens: list[str], text: str) -> list[Candidate]:
     router = brain.router
     hit = brain.search.passages(
-        tokens, router.answer_cues(text), reading.query.district, router.asks_exact(text), asked_unit(text)
+        tokens,
+        router.answer_cues(text),
+        reading.query.district,
+        router.asks_exact(text),
+        asked_unit(text, brain.knowledge.speech.people),
     )
     if hit is None:
         return []

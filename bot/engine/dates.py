@@ -20,6 +20,7 @@ from types import ModuleType
 from lunardate import LunarDate
 
 from bot import wording
+from bot.engine.text import NUMERALS
 
 _RANGE_SEP = r"\s*(?:到|至|-|~|—|–|－|〜)\s*"
 _DAY = re.compile(
@@ -34,7 +35,7 @@ _EN_DAY = re.compile(  # 「Feb 8」, 「February 8th」, 「8 Feb」, 「8th of
     rf"\b(?P<mon>{_EN_NAMES})[a-z]*\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s*(?P<y>\d{{4}})\b)?"
     rf"|\b(?P<d_first>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<mon2>{_EN_NAMES})[a-z]*\b(?:,?\s*(?P<y2>\d{{4}})\b)?"
 )
-_CN_DATE = re.compile(r"[〇零一二三四五六七八九十两\d]{1,4}\s*(?:年|月份?|日|号)")
+_CN_DATE = re.compile(rf"[{NUMERALS}\d]{{1,4}}\s*(?:年|月份?|日|号)")
 _YEAR = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})\s*年(?!\s*\d{1,2}\s*月)")
 _MONTH = re.compile(
     r"(?:(?P<y>\d{4})\s*年\s*)?(?P<m>\d{1,2})\s*月(?:份)?(?P<part>上旬|中旬|下旬|初|底|中)?(?!\s*\d)"
@@ -270,7 +271,9 @@ class DateParser:
         kept: dict[str, str] = {}
         for compound in self._compounds:
             if compound in work:
-                mark = next(chr(c) for c in range(_PRIVATE_USE, 0xF8FF) if chr(c) not in work)
+                mark = next((chr(c) for c in range(_PRIVATE_USE, 0xF8FF) if chr(c) not in work), None)
+                if mark is None:  # a message of every private-use character: nothing left to mark with
+                    break
                 kept[mark] = compound
                 work = work.replace(compound, mark)
         for alias, festival in self._names:

@@ -11,6 +11,7 @@ import logging
 import threading
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 
 from bot import wording
@@ -32,6 +33,7 @@ from bot.engine.search import KnowledgeSearch
 from bot.engine.snapshot import CacheDir, SnapshotCache, input_key, tokenizer_key
 from bot.engine.sounds import Readings
 from bot.engine.text import Tokenizer, has_word, normalise
+from bot.engine.thresholds import PLACE_MIN_CHARS
 from bot.engine.understand import Understander, Understanding
 
 log = logging.getLogger(__name__)
@@ -186,6 +188,14 @@ class Brain:
             table_words,
         )
 
+    @cached_property
+    def activity_names(self) -> frozenset[str]:
+        """The words the lexicon names activities with: synonym concepts and dictionary words not
+        tagged as places or organisations (ns, nt)."""
+        lexicon = self.knowledge.lexicon
+        words = {self.tokenizer.canonical(word) for word, _, tag in lexicon.words if tag not in ("ns", "nt")}
+        return frozenset(words | set(lexicon.synonyms))
+
     def events(self, query: EventQuery) -> list[Event]:
         """Every event that matches all of the query's filters, by date."""
         return self.search.events(
@@ -282,7 +292,7 @@ class Brain:
             offset += len(word)
             ends.add(offset)
         end = at + len(place)
-        while end not in ends and end - at > 3 and self.search.is_place(text[at : end - 1]):
+        while end not in ends and end - at > PLACE_MIN_CHARS and self.search.is_place(text[at : end - 1]):
             end -= 1
         return text[at:end] if end in ends else place
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from bot.engine.dates import DateRange
 from bot.engine.dialogue import EventQuery, is_follow_up, without_lead
 from bot.engine.score import Attribute, asked_attribute
+from bot.engine.text import NUMERALS
 from bot.engine.understand import Understanding
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ class FollowUp:
 
 
 # A day said without its month (「那十七号呢」): the follow-up keeps the month of the day just shown.
-_BARE_DAY = re.compile(r"(?<![月\d〇零一二三四五六七八九十两])[〇零一二三四五六七八九十两\d]{1,3}\s*[日号]")
+_BARE_DAY = re.compile(rf"(?<![月\d{NUMERALS}])[{NUMERALS}\d]{{1,3}}\s*[日号]")
 
 
 def _without(text: str, words: tuple[str, ...]) -> str:

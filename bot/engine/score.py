@@ -7,10 +7,12 @@ the asked attribute (a phone number, a price, a clock time) against the text tha
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
 from bot.data.knowledge import Speech
+from bot.engine.text import MEASURE_WORDS
 from bot.engine.thresholds import ON_TOPIC_MARGIN, SERVICE_PREFERENCE, SERVICE_SURE, SURE
 
 
@@ -41,22 +43,24 @@ def asked_attribute(known: tuple[Attribute, ...], text: str) -> Attribute | None
     return best[1] if best else None
 
 
-# Measure words after 「多少」 / 「几」 (「多少次」, 「几支」, 「几个」): what the asked number counts, so the
-# unit of the answer, never its topic.  Grammar of Chinese counting, not knowledge.
-_ASKED_UNIT = re.compile(r"(?:多少|几)\s*(?P<unit>[次个支家场项条架位名期所座台辆间户件批届轮遍回天人])")
+# The measure word after 「多少」 / 「几」 (「多少次」, 「几支」): what the asked number counts, so the unit
+# of the answer, never its topic.
+_ASKED_UNIT = re.compile(rf"(?:多少|几)\s*(?P<unit>[{MEASURE_WORDS}])")
 
 
-# People counted without a measure word (「吸引了多少居民参与」): the count is of people, unit 人.
-_ASKED_PEOPLE = re.compile(r"(?:多少|几)\s*(?:居民|群众|党员|村民|志愿者|老人|儿童|干部|职工|员工|人员)")
+@functools.lru_cache(maxsize=8)
+def _asked_people(people: tuple[str, ...]) -> re.Pattern[str] | None:
+    return re.compile(rf"(?:多少|几)\s*(?:{'|'.join(map(re.escape, people))})") if people else None
 
 
-def asked_unit(text: str) -> str:
-    """The measure word of the count a question asks for (「开展了多少次志愿服务」: 次; 「多少居民」: 人),
-    or ''."""
+def asked_unit(text: str, people: tuple[str, ...] = ()) -> str:
+    """The measure word of the count a question asks for (「开展了多少次志愿服务」: 次), 人 for a count of
+    ``people`` said without one (colloquial.yaml: 「吸引了多少居民参与」), or ''."""
     match = _ASKED_UNIT.search(text)
     if match:
         return match["unit"]
-    return "人" if _ASKED_PEOPLE.search(text) else ""
+    pattern = _asked_people(people)
+    return "人" if pattern is not None and pattern.search(text) else ""
 
 
 def is_sure(kind: str, confidence: float, on_topic: bool = False) -> bool:

@@ -7,6 +7,7 @@ sentences) and its paragraph with the article title, section heading and distric
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,8 +16,9 @@ from datetime import date
 from bot.data.knowledge import Event, Knowledge, Passage, Service
 from bot.engine.index import BM25Index
 from bot.engine.memo import remembered
-from bot.engine.text import Tokenizer
+from bot.engine.text import NUMERALS, Tokenizer
 from bot.engine.thresholds import (
+    ANSWER_BONUS,
     COMPOUND_PART,
     ENGLISH_WEIGHT,
     ENGLISH_WORD_LETTERS,
@@ -26,6 +28,7 @@ from bot.engine.thresholds import (
     NOISE_WEIGHT,
     STEM_MIN_CHARS,
     TOPIC_RARITY,
+    UNANSWERED_FACTOR,
 )
 
 _HAN = re.compile(r"[\u4e00-\u9fff]+")  # a year or a number (「2024」) is never noise
@@ -33,7 +36,7 @@ _HAN = re.compile(r"[\u4e00-\u9fff]+")  # a year or a number (「2024」) is nev
 MAX_WINDOW_CHARS = 400
 _CONTEXT_WEIGHT = 0.6
 # A count in a sentence: digits or Chinese numerals, 「余」/「多」, then the unit asked (120余次, 近千个).
-_COUNT = r"[\d〇零一二三四五六七八九十百千万亿两]\s*(?:余|多)?\s*(?:{unit})"
+_COUNT = rf"[\d{NUMERALS}百千万亿]\s*(?:余|多)?\s*(?:{{unit}})"
 # Units that count the same thing: 「多少人」 is answered in 名 or 位 too, 「几回」 in 次.
 _SAME_COUNT = {
     "人": ("人", "名", "位"),
@@ -42,6 +45,14 @@ _SAME_COUNT = {
     "次": ("次", "回"),
     "回": ("回", "次"),
 }
+
+
+@functools.lru_cache(maxsize=64)
+def _counted(unit: str) -> re.Pattern[str]:
+    """A number counted in ``unit`` or a unit that counts the same thing."""
+    return re.compile(_COUNT.format(unit="|".join(map(re.escape, _SAME_COUNT.get(unit, (unit,))))))
+
+
 _SHORT_SENTENCE = 60
 _TARGET_CHARS = 260
 
@@ -258,7 +269,7 @@ class KnowledgeSearch:
         counted = None
         if unit and len(tokens) > 1:
             tokens = [t for t in tokens if t != unit] or tokens
-            counted = re.compile(_COUNT.format(unit="|".join(map(re.escape, _SAME_COUNT.get(unit, unit)))))
+            counted = _counted(unit)
         if not tokens:
             return None
         asked = sorted(set(tokens), key=len, reverse=True)
@@ -299,15 +310,15 @@ class KnowledgeSearch:
             # A short caption that shares two words must not beat the sentence that answers.
             score *= 0.5 + self.coverage(focus, self._sentence_sets[number])
             sentence = passage.sentences[ref.sentence]
-            if counted is not None:  # 「多少次」: a number of that unit (120余次), not any number
-                if counted.search(self._without(sentence, asked)):
-                    score += 0.25 * top_sentence
-                else:
-                    score *= 0.6
-            elif cues and any(cue in self._without(sentence, asked) for cue in cues):
-                score += 0.25 * top_sentence
-            elif cues and wants_number:  # 「多少」 wants a number the question did not already say
-                score *= 0.6
+            if counted is not None or cues:
+                said = self._without(sentence, asked)
+                if counted is not None:  # 「多少次」: a number of that unit (120余次), not any number
+                    answers, judged = counted.search(said) is not None, True
+                else:  # 「多少」 wants a number the question did not already say
+                    answers = any(cue in said for cue in cues)
+                    judged = answers or wants_number
+                if judged:
+                    score = score + ANSWER_BONUS * top_sentence if answers else score * UNANSWERED_FACTOR
             scored.append((score, number))
         best_score, best = min(scored, key=lambda pair: (-pair[0], pair[1]))
         ref = self.sentences[best]

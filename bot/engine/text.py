@@ -19,6 +19,11 @@ import opencc
 from bot.engine.dictionary import Frequencies, WordCounts, jieba, jieba_frequencies
 from bot.engine.memo import remembered
 
+# Chinese counting, grammar the code must know: the numerals (beside digits) and the measure words
+# that say what a number counts (「多少次」, 「几支」, 「120余次」).
+NUMERALS = "〇零一二三四五六七八九十两"
+MEASURE_WORDS = "次个支家场项条架位名期所座台辆间户件批届轮遍回天人"
+
 _T2S = opencc.OpenCC("t2s")
 _T2S_LOCK = threading.Lock()
 

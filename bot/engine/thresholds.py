@@ -91,6 +91,9 @@ STEM_MIN_CHARS = 2
 # A compound question word (「街道社区」) is found when it splits into parts of at least this many
 # characters that the candidate's text holds; single characters would match almost anything.
 COMPOUND_PART = 2
+# A place the question glued a word onto (「商业街社区门口」) is cut back to where the question's word
+# ends, never below this many characters: the event table's shortest places (文化馆, 朱寨村) have three.
+PLACE_MIN_CHARS = 3
 
 # -- candidates ----------------------------------------------------------------------------------
 # Reciprocal rank fusion of word and character-bigram retrieval: 60 is the constant of Cormack
@@ -108,3 +111,10 @@ CLAUSE_SHARE = 0.9
 CLAUSE_TOPIC_SHARE = 0.12
 # How many passages each retriever contributes to the fusion.
 FUSION_DEPTH = 20
+# A sentence that holds what a question asks (a number of the asked unit for 「多少次」, an answer cue
+# of the intent) gains ANSWER_BONUS times the best sentence's BM25 score: a quarter lifts it over a
+# sentence that only shares the question's words, not over one of another topic. A sentence without it
+# keeps UNANSWERED_FACTOR of its score when the question wants such a value: 「14家」 must not answer
+# 「多少次」 just because it shares 服务.
+ANSWER_BONUS = 0.25
+UNANSWERED_FACTOR = 0.6

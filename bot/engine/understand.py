@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from bot.data.knowledge import Speech
 from bot.engine.sounds import Readings, sound
-from bot.engine.text import Tokenizer
+from bot.engine.text import MEASURE_WORDS, Tokenizer
 from bot.engine.thresholds import PINYIN_MIN_LETTERS, REPAIR_MAX_CHARS, REPAIR_MIN_CHARS, REPAIR_MIN_RARITY
 
 _CLAUSE = re.compile(r"[,，。!！?？;；、~～]+\s*|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
@@ -38,11 +38,11 @@ _ENDINGS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("s", ("",)),
 )
 _BREAK = r"(?=[,，。!！?？;；、~～\s]|$)"
-# A clause that asks for an amount (「…,发了多少人」) stays with the question even when it names no topic:
-# the number it asks for decides which sentence answers.
 # Aspect particles: the character before one is a verb (喝着, 看了, 去过).
 _ASPECT = "着了过"
-_ASKS = re.compile(r"多少|几[个名次项家条架人位天支场点号岁]")
+# A clause that asks for an amount (「…,发了多少人」), a time (几点), a day (几号) or an age (几岁) stays with
+# the question even when it names no topic: the value it asks for decides which sentence answers.
+_ASKS = re.compile(rf"多少|几[{MEASURE_WORDS}点号岁]")
 # The words that end a place's name and say what kind of place it is (工业路|社区, 盛世|社区, 峡窝|村):
 # the name before one is what foreign residents spell in pinyin.  Grammar of Chinese place names.
 _PLACE_KINDS = frozenset({"社区", "街道", "村", "镇", "小区", "村委会", "居委会"})
