@@ -7,6 +7,7 @@ a new brain beside the old one and swaps it in only when it validated.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 from dataclasses import dataclass, replace
@@ -221,9 +222,11 @@ class Brain:
         spoken = [t for t in tokens if t in self.tokenizer.place_words]
         foreign = [t for t in spoken if t not in self.search.event_vocabulary and t not in districts]
         # 「航海东路街道」 is not the table's 「…路街道」; 「区文化馆」 is its 「文化馆」.
+        said = self.search.places_in(rest)
+        ends = self._word_ends(rest) if said else frozenset()
         places = [
-            self._table_place(self._whole_words(p, rest))
-            for p in self.search.places_in(rest)
+            self._table_place(self._whole_words(p, rest, ends))
+            for p in said
             if p not in districts
             and not any(p in w and p != w for w in foreign)
             and not self._says_any_row(p)
@@ -280,17 +283,17 @@ class Brain:
         )
         return Reading(query, tokens, content, unknown, asks_events, foreign)
 
-    def _whole_words(self, place: str, text: str) -> str:
+    def _word_ends(self, text: str) -> frozenset[int]:
+        """The offsets where the question's words end, as jieba cuts it."""
+        return frozenset(itertools.accumulate(map(len, self.tokenizer.words(text))))
+
+    def _whole_words(self, place: str, text: str, ends: frozenset[int]) -> str:
         """A place name said with a word glued on (「商业街社区门口」 finds the table's 商业街社区门前
-        as 「商业街社区门」) ends where the question's own word ends: 「商业街社区」, when that is a
-        place too."""
+        as 「商业街社区门」) ends where the question's own word ends (``ends``): 「商业街社区」, when that
+        is a place too."""
         at = text.find(place)
         if at < 0:
             return place
-        ends, offset = set(), 0
-        for word in self.tokenizer.words(text):
-            offset += len(word)
-            ends.add(offset)
         end = at + len(place)
         while end not in ends and end - at > PLACE_MIN_CHARS and self.search.is_place(text[at : end - 1]):
             end -= 1
