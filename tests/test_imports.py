@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -9,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.imports import import_without
+from bot.imports import certificates_deferred, import_without
 from tests.conftest import ROOT
+from tests.tls import make_authority
 
 
 @pytest.fixture
@@ -53,3 +55,15 @@ def test_the_telegram_channel_starts_without_what_it_never_uses() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_contexts_made_while_certificates_are_deferred_trust_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", str(make_authority(tmp_path).ca))  # one CA the system trusts
+    with certificates_deferred():
+        deferred = ssl.create_default_context()
+    after = ssl.create_default_context()
+    assert deferred.verify_mode == ssl.CERT_REQUIRED
+    assert deferred.cert_store_stats()["x509_ca"] == 0
+    assert after.cert_store_stats()["x509_ca"] == 1

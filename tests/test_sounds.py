@@ -3,7 +3,6 @@ reads a word outside its phrases; the table is cached and rebuilt when it cannot
 
 from __future__ import annotations
 
-import importlib.metadata
 import logging
 import subprocess
 import sys
@@ -82,7 +81,7 @@ def test_a_signed_table_of_the_wrong_shape_is_built_again(
     Readings(tmp_path).sound_of("春")
     (cached,) = tmp_path.glob("readings-*.marshal")
     raw = cached.read_bytes()
-    key = f"readings 3 pypinyin {importlib.metadata.version('pypinyin')}"
+    key = f"readings 3 pypinyin {sounds.pypinyin_release()}"
     for wrong in ({"春": "chun"}, ("春联", "chun"), ("春", 1)):
         snapshot.write_file(cached, key, wrong)  # a valid digest over what is not a table
         sounds._TABLES.clear()
@@ -91,3 +90,19 @@ def test_a_signed_table_of_the_wrong_shape_is_built_again(
             assert Readings(tmp_path).sound_of("春连") == "chun lian"
         assert "rejected" in caplog.text
         assert cached.read_bytes() == raw
+
+
+def test_readings_cached_for_another_pypinyin_release_are_built_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sounds._TABLES.clear()
+    Readings(tmp_path).sound_of("春")
+    (before,) = tmp_path.glob("readings-*.marshal")
+    builds: list[int] = []
+    build = sounds._build_table
+    monkeypatch.setattr(sounds, "_build_table", lambda: builds.append(1) or build())
+    monkeypatch.setattr(sounds, "pypinyin_release", lambda: "another-release")
+    sounds._TABLES.clear()
+    assert Readings(tmp_path).sound_of("春连") == "chun lian"
+    (after,) = tmp_path.glob("readings-*.marshal")
+    assert builds == [1] and after != before

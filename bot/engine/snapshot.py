@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib.metadata
 import json
 import logging
 import marshal
@@ -41,6 +40,7 @@ from bot.data.knowledge import Event, Knowledge, Passage, Service, Source, Speec
 from bot.data.yamlio import MAX_FILE_BYTES
 from bot.engine.dates import Festival
 from bot.engine.router import Intent
+from bot.engine.sounds import pypinyin_release
 from bot.engine.text import Lexicon, TokenMemo
 
 log = logging.getLogger(__name__)
@@ -169,7 +169,7 @@ def code_version() -> str:
         import jieba
         import opencc
 
-        pinyin = importlib.metadata.version("pypinyin")  # read from its metadata: importing costs ~0.5 s
+        pinyin = pypinyin_release()
         h = hashlib.blake2b(digest_size=16)
         libraries = f"jieba {jieba.__version__} opencc {opencc.__file__} pypinyin {pinyin}"
         h.update(f"{FORMAT} {sys.version} {libraries}".encode())

@@ -5,16 +5,26 @@ process serves. Measured on loopback (``benchmarks/telegram_load.py`` and a 3,00
 request costs ~2.5 ms of CPU through httpx and ~0.3 ms through aiohttp, whose HTTP parser is in C;
 in a burst httpx was about half of the bot's CPU. python-telegram-bot documents ``BaseRequest`` as the
 place for another networking backend; this is one, with the same timeouts and errors as its own.
+
+aiohttp loads the system's CA certificates into two default TLS contexts as it is imported (~70 ms of
+every start). Requests here bring their own verified context instead, made at the first ``https`` URL,
+so that import skips the loading, and a bot that talks to a local Bot API server over plain HTTP never
+loads certificates at all.
 """
 
 from __future__ import annotations
 
+import ssl
 from typing import TYPE_CHECKING, Any
 
-import aiohttp
 from telegram._utils.defaultvalue import DefaultValue  # as PTB's own HTTPXRequest: "use my default"
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+from bot.imports import certificates_deferred
+
+with certificates_deferred():
+    import aiohttp
 
 if TYPE_CHECKING:
     from telegram._utils.types import ODVInput
@@ -44,6 +54,7 @@ class AiohttpRequest(BaseRequest):
         self._pool = pool_timeout
         self._media_write = media_write_timeout
         self._session: aiohttp.ClientSession | None = None
+        self._tls: ssl.SSLContext | None = None
 
     @property
     def read_timeout(self) -> float | None:
@@ -59,6 +70,16 @@ class AiohttpRequest(BaseRequest):
     async def shutdown(self) -> None:
         if self._session is not None and not self._session.closed:
             await self._session.close()
+
+    def tls_for(self, url: str) -> ssl.SSLContext | bool:
+        """The TLS context for ``url``: the system's certificates, verified with the host name, as
+        ``ssl.create_default_context`` sets them; ``True`` (aiohttp's default) where no TLS is used."""
+        if not url.lower().startswith("https:"):
+            return True
+        if self._tls is None:
+            self._tls = ssl.create_default_context()
+            self._tls.set_alpn_protocols(["http/1.1"])
+        return self._tls
 
     async def do_request(
         self,
@@ -89,7 +110,8 @@ class AiohttpRequest(BaseRequest):
         )
         body: Any = _form(fields, files) if files else fields
         try:
-            async with self._session.request(method, url, data=body, timeout=timeout) as response:
+            tls = self.tls_for(url)
+            async with self._session.request(method, url, data=body, timeout=timeout, ssl=tls) as response:
                 return response.status, await response.read()
         except TimeoutError as err:  # aiohttp's ServerTimeoutError is one too
             raise TimedOut from err

@@ -3,7 +3,12 @@ transport sends, timeouts and network failures are PTB's errors, files go as mul
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +21,9 @@ from telegram.request._requestparameter import RequestParameter
 
 from benchmarks.fake_bot_api import FakeBotAPI
 from bot.channels.telegram.transport import AiohttpRequest
+from tests.conftest import ROOT
 from tests.processes import free_port
+from tests.tls import LoopbackAuthority, make_authority
 
 
 @pytest.fixture
@@ -102,3 +109,69 @@ async def test_files_go_as_multipart_with_the_other_parameters() -> None:
             await request.shutdown()
     assert status == 200
     assert seen == {"type": "multipart/form-data", "chat_id": "5", "file": ("a.txt", b"\xe6\x98\xa5")}
+
+
+@pytest.fixture
+def authority(tmp_path: Path) -> LoopbackAuthority:
+    return make_authority(tmp_path)
+
+
+@asynccontextmanager
+async def https_bot_api(authority: LoopbackAuthority) -> AsyncIterator[str]:
+    """A getMe URL served over TLS on loopback with a certificate ``authority`` signed."""
+
+    async def get_me(request: web.Request) -> web.Response:
+        return web.json_response({"ok": True, "result": {"id": 1}})
+
+    app = web.Application()
+    app.router.add_post("/botx/getMe", get_me)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port, ssl_context=authority.server_context()).start()
+    try:
+        yield f"https://127.0.0.1:{port}/botx/getMe"
+    finally:
+        await runner.cleanup()
+
+
+async def get_me(url: str) -> tuple[int, bytes]:
+    request = AiohttpRequest()
+    await request.initialize()
+    try:
+        return await request.do_request(url, "POST")
+    finally:
+        await request.shutdown()
+
+
+async def test_https_is_verified_against_the_certificates_the_system_trusts(
+    authority: LoopbackAuthority, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", str(authority.ca))
+    async with https_bot_api(authority) as url:
+        status, body = await get_me(url)
+    assert (status, b'"ok": true' in body) == (200, True)
+
+
+async def test_a_certificate_the_system_does_not_trust_is_refused(
+    authority: LoopbackAuthority, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "other").mkdir()
+    monkeypatch.setenv("SSL_CERT_FILE", str(make_authority(tmp_path / "other").ca))
+    async with https_bot_api(authority) as url:
+        with pytest.raises(NetworkError, match="certificate verify failed"):
+            await get_me(url)
+
+
+@pytest.mark.slow
+def test_no_certificates_are_loaded_until_an_https_request_needs_them(authority: LoopbackAuthority) -> None:
+    """aiohttp's own default contexts, built as it is imported, are left empty; ours is made on demand."""
+    code = (
+        "import bot.channels.telegram.transport as t, aiohttp.connector as c\n"
+        "request = t.AiohttpRequest()\n"
+        "print(c._SSL_CONTEXT_VERIFIED.cert_store_stats()['x509_ca'], request.tls_for('http://127.0.0.1/'),"
+        " request.tls_for('HTTPS://127.0.0.1/').cert_store_stats()['x509_ca'])"
+    )
+    env = {**os.environ, "SSL_CERT_FILE": str(authority.ca)}
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert done.stdout.split() == ["0", "True", "1"], done.stderr
