@@ -2,11 +2,12 @@
 
 The environment wins over the file, so a deployment can keep defaults in ``.env`` and override
 one value per run. Every value is checked here, once, so a typo stops the bot at start-up with
-the variable's name instead of failing later in a handler. Secrets are ``SecretStr``: never
+the variable's name instead of failing later in a handler. Secrets are ``Secret``: never
 part of an error message or a ``repr``. Variable names are exact (upper case).
 
-A pydantic model reads the values and python-dotenv the file; pydantic-settings would do both,
-but its import costs ~50 ms of every start of the console, ``serve`` and Telegram.
+Each setting is one line of ``Settings``, read by one function below; python-dotenv reads the file.
+No settings library: pydantic (even without pydantic-settings) cost ~30–60 ms of every start of the
+console, ``serve`` and Telegram, for a dozen values that are each read by a function of their own.
 
 | variable | default | meaning |
 |---|---|---|
@@ -32,16 +33,15 @@ but its import costs ~50 ms of every start of the console, ``serve`` and Telegra
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import os
 import re
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
-
-from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError
-from pydantic.fields import FieldInfo
+from typing import Any, Literal
 
 ROOT = Path(__file__).resolve().parents[1]
 log = logging.getLogger(__name__)
@@ -58,6 +58,33 @@ _OFF = {"off", "false", "no", "0", "none"}
 
 class ConfigError(ValueError):
     """A setting is missing or malformed; the message names the variable, never a secret."""
+
+
+class Secret:
+    """A token or key: ``repr`` and ``str`` never show it (nor do logs or errors that print them)."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def get_secret_value(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return f"Secret({str(self)!r})"
+
+    def __str__(self) -> str:
+        return "**********" if self._value else ""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __len__(self) -> int:
+        return len(self._value)
 
 
 @dataclass(frozen=True)
@@ -89,16 +116,16 @@ class RateLimit:
 
 
 def _token(value: Any) -> Any:
-    text = (value.get_secret_value() if isinstance(value, SecretStr) else value).strip()
+    text = (value.get_secret_value() if isinstance(value, Secret) else value).strip()
     if text and not _TOKEN.match(text):
         raise ValueError("does not look like a BotFather token (digits:letters).")  # never the value
-    return SecretStr(text)
+    return Secret(text)
 
 
 def _secret(value: Any) -> Any:
     """An empty secret is no secret: the channel that needs it stays off."""
-    text = value.get_secret_value() if isinstance(value, SecretStr) else value
-    return SecretStr(text.strip()) if isinstance(text, str) and text.strip() else None
+    text = value.get_secret_value() if isinstance(value, Secret) else value
+    return Secret(text.strip()) if isinstance(text, str) and text.strip() else None
 
 
 def _url(value: Any) -> Any:
@@ -201,49 +228,61 @@ def _aes_key(value: Any) -> Any:
 _MODES = ("plain", "compatible", "safe")
 
 
-def _env(name: str, default: Any = None, **field: Any) -> Any:
-    """A setting read from the variable ``name`` only (never from a variable named like the field)."""
-    if "default_factory" not in field:
-        field["default"] = default
-    return Field(validation_alias=AliasChoices(name), **field)
+def _text(value: Any) -> Any:
+    if value is not None and not isinstance(value, str):
+        raise ValueError(f"must be text, not {type(value).__name__}")
+    return value
 
 
-class Settings(BaseModel):
-    """Every setting. ``load_settings`` reads them for a run; code and tests may pass fields by name."""
+# Marks the cache directory not given: it is then ``cache/`` in the var directory.
+_IN_VAR_DIR: Any = Path("$BOT_VAR_DIR/cache")
 
-    model_config = ConfigDict(frozen=True, extra="ignore", hide_input_in_errors=True)
 
-    token: Annotated[SecretStr, BeforeValidator(_token)] = _env("TELEGRAM_BOT_TOKEN", SecretStr(""))
-    base_url: Annotated[str, BeforeValidator(_url)] = _env("TELEGRAM_BASE_URL", DEFAULT_BASE_URL)
-    admin_ids: Annotated[frozenset[int], BeforeValidator(_admin_ids)] = _env("BOT_ADMIN_IDS", frozenset())
-    rate_limit: Annotated[RateLimit | None, BeforeValidator(_rate_limit)] = _env(
-        "BOT_RATE_LIMIT", RateLimit(5, 10.0)
-    )
-    rate_limiter: Annotated[bool, BeforeValidator(_switch)] = _env("BOT_RATE_LIMITER", True)
-    watch_interval: Annotated[float, BeforeValidator(_seconds)] = _env(
-        "BOT_WATCH_INTERVAL", DEFAULT_WATCH_INTERVAL
-    )
-    var_dir: Annotated[Path, BeforeValidator(_path)] = _env("BOT_VAR_DIR", DEFAULT_VAR_DIR)
-    cache_dir: Annotated[Path | None, BeforeValidator(_cache_dir)] = _env(
-        "BOT_CACHE_DIR", default_factory=lambda data: data.get("var_dir", DEFAULT_VAR_DIR) / "cache"
-    )
-    log_salt: Annotated[SecretStr | None, BeforeValidator(_secret)] = _env("BOT_LOG_SALT")
-    state_url: str | None = _env("BOT_STATE_URL")
-    state_ttl_days: Annotated[int, BeforeValidator(_count("days"))] = _env("BOT_STATE_TTL_DAYS", 7)
-    web_frame_ancestors: str = _env("BOT_WEB_FRAME_ANCESTORS", "'self'")
-    web_max_body: Annotated[int, BeforeValidator(_count("bytes"))] = _env("BOT_WEB_MAX_BODY", 16384)
-    web_log_text: Annotated[bool, BeforeValidator(_switch)] = _env("BOT_WEB_LOG_TEXT", False)
-    wechat_token: Annotated[SecretStr | None, BeforeValidator(_secret)] = _env("WECHAT_TOKEN")
-    wechat_appid: str = _env("WECHAT_APPID", "")
-    wechat_aes_key: Annotated[SecretStr | None, BeforeValidator(_aes_key)] = _env("WECHAT_AES_KEY")
-    wechat_mode: Annotated[Literal["plain", "compatible", "safe"] | None, BeforeValidator(_mode)] = _env(
-        "WECHAT_MODE"
-    )
+def _setting(variable: str, read: Callable[[Any], Any], default: Any = None) -> Any:
+    """A field read from the variable ``variable`` only (never from one named like the field)."""
+    return field(default=default, metadata={"variable": variable, "read": read})
 
-    def __init__(self, **values: Any) -> None:
-        """Fields by name (``Settings(token=…)``) as well as by variable name."""
-        fields = type(self).model_fields
-        super().__init__(**{_variable(fields[k]) if k in fields else k: v for k, v in values.items()})
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting. ``load_settings`` reads them for a run; code and tests may pass fields by name,
+    as text (as the environment gives them) or as values; either way each is checked."""
+
+    token: Secret = _setting("TELEGRAM_BOT_TOKEN", _token, Secret(""))
+    base_url: str = _setting("TELEGRAM_BASE_URL", _url, DEFAULT_BASE_URL)
+    admin_ids: frozenset[int] = _setting("BOT_ADMIN_IDS", _admin_ids, frozenset())
+    rate_limit: RateLimit | None = _setting("BOT_RATE_LIMIT", _rate_limit, RateLimit(5, 10.0))
+    rate_limiter: bool = _setting("BOT_RATE_LIMITER", _switch, True)
+    watch_interval: float = _setting("BOT_WATCH_INTERVAL", _seconds, DEFAULT_WATCH_INTERVAL)
+    var_dir: Path = _setting("BOT_VAR_DIR", _path, DEFAULT_VAR_DIR)
+    cache_dir: Path | None = _setting("BOT_CACHE_DIR", _cache_dir, _IN_VAR_DIR)
+    log_salt: Secret | None = _setting("BOT_LOG_SALT", _secret)
+    state_url: str | None = _setting("BOT_STATE_URL", _text)
+    state_ttl_days: int = _setting("BOT_STATE_TTL_DAYS", _count("days"), 7)
+    web_frame_ancestors: str = _setting("BOT_WEB_FRAME_ANCESTORS", _text, "'self'")
+    web_max_body: int = _setting("BOT_WEB_MAX_BODY", _count("bytes"), 16384)
+    web_log_text: bool = _setting("BOT_WEB_LOG_TEXT", _switch, False)
+    wechat_token: Secret | None = _setting("WECHAT_TOKEN", _secret)
+    wechat_appid: str = _setting("WECHAT_APPID", _text, "")
+    wechat_aes_key: Secret | None = _setting("WECHAT_AES_KEY", _aes_key)
+    wechat_mode: Literal["plain", "compatible", "safe"] | None = _setting("WECHAT_MODE", _mode)
+
+    def __post_init__(self) -> None:
+        for setting in dataclasses.fields(self):
+            try:
+                value = setting.metadata["read"](getattr(self, setting.name))
+            except ValueError as exc:
+                raise ConfigError(f"{setting.metadata['variable']} {exc}") from None
+            object.__setattr__(self, setting.name, value)
+        if self.cache_dir is _IN_VAR_DIR:
+            object.__setattr__(self, "cache_dir", self.var_dir / "cache")
+
+    @classmethod
+    def from_variables(cls, values: Mapping[str, str]) -> Settings:
+        """Settings from variables by name (``BOT_RATE_LIMIT``); other names are ignored."""
+        names = variables()
+        given: dict[str, Any] = {names[name]: value for name, value in values.items() if name in names}
+        return cls(**given)
 
     @property
     def base_file_url(self) -> str:
@@ -256,15 +295,9 @@ class Settings(BaseModel):
         return user_id is not None and user_id in self.admin_ids
 
 
-def _variable(field: FieldInfo) -> str:
-    alias = field.validation_alias
-    assert isinstance(alias, AliasChoices) and isinstance(alias.choices[0], str)
-    return alias.choices[0]
-
-
 def variables() -> dict[str, str]:
     """Every variable the bot reads → its field; for docs and for tests that clear them all."""
-    return {_variable(f): name for name, f in Settings.model_fields.items()}
+    return {f.metadata["variable"]: f.name for f in dataclasses.fields(Settings)}
 
 
 def load_settings(env_file: str | Path | None = ".env", *, require_token: bool = True) -> Settings:
@@ -287,13 +320,7 @@ def load_settings(env_file: str | Path | None = ".env", *, require_token: bool =
     for key in sorted(k for k in given if k not in names and k.upper() in names):
         # pydantic-settings took any case, so a deployment may still write one this way
         log.warning("%s is ignored: setting names are upper case (%s)", key, key.upper())
-    try:
-        settings = Settings.model_validate(values)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        name = error["loc"][0] if error["loc"] else "a setting"
-        cause = error.get("ctx", {}).get("error")
-        raise ConfigError(f"{name} {cause if cause is not None else error['msg']}") from None
+    settings = Settings.from_variables(values)
     if require_token and not settings.token.get_secret_value():
         where = f" or in {env_file}" if env_file is not None else ""
         raise ConfigError(

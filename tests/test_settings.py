@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,10 +17,12 @@ from bot.settings import (
     DEFAULT_WATCH_INTERVAL,
     ConfigError,
     RateLimit,
+    Secret,
     Settings,
     load_settings,
     variables,
 )
+from tests.conftest import ROOT
 
 TOKEN = "123456:ABC-def_ghi"
 AES_KEY = "a" * 43
@@ -38,7 +44,7 @@ def settings_with(environ: pytest.MonkeyPatch, values: dict[str, str], **options
 
 def test_defaults_with_only_a_token(environ: pytest.MonkeyPatch) -> None:
     settings = settings_with(environ, {"TELEGRAM_BOT_TOKEN": TOKEN})
-    assert settings == Settings(token=TOKEN)
+    assert settings == Settings(token=Secret(TOKEN))
     assert settings.base_url == DEFAULT_BASE_URL == "https://api.telegram.org/bot"
     assert settings.state_url is None  # SQLite in var/ by default
     assert settings.admin_ids == frozenset()
@@ -130,7 +136,7 @@ def test_env_file_is_read_and_the_environment_wins(environ: pytest.MonkeyPatch, 
 def test_settings_by_field_name_read_no_environment(environ: pytest.MonkeyPatch) -> None:
     """Code and tests build settings from what they pass; only load_settings reads the process's."""
     environ.setenv("BOT_ADMIN_IDS", "9")
-    assert Settings(token=TOKEN).admin_ids == frozenset()
+    assert Settings(token=Secret(TOKEN)).admin_ids == frozenset()
 
 
 def test_only_the_documented_names_are_read(environ: pytest.MonkeyPatch) -> None:
@@ -216,7 +222,7 @@ def test_on_off_spellings(environ: pytest.MonkeyPatch) -> None:
 
 def test_repr_never_shows_a_secret(environ: pytest.MonkeyPatch) -> None:
     settings = settings_with(environ, {"TELEGRAM_BOT_TOKEN": TOKEN, "WECHAT_TOKEN": "wechat-secret"})
-    for text in (repr(settings), str(settings), settings.model_dump_json()):
+    for text in (repr(settings), str(settings), json.dumps(dataclasses.asdict(settings), default=str)):
         assert TOKEN not in text and "wechat-secret" not in text
 
 
@@ -237,3 +243,27 @@ def test_a_name_in_lower_case_is_named_in_a_warning_not_read(
         settings = load_settings(env_file, require_token=False)
     assert settings.rate_limit == RateLimit(5, 10.0)
     assert "bot_rate_limit is ignored" in caplog.text and "BOT_RATE_LIMIT" in caplog.text
+
+
+def test_fields_given_in_code_are_checked_as_the_environment_is() -> None:
+    assert Settings(rate_limit="3/5", var_dir="/srv/bot") == Settings.from_variables(  # type: ignore[arg-type]
+        {"BOT_RATE_LIMIT": "3/5", "BOT_VAR_DIR": "/srv/bot", "HOME": "/root"}
+    )
+    assert Settings(var_dir=Path("/srv/bot")).cache_dir == Path("/srv/bot/cache")
+    with pytest.raises(ConfigError, match="BOT_RATE_LIMIT"):
+        Settings(rate_limit="fast")  # type: ignore[arg-type]
+
+
+def test_a_secret_shows_only_whether_it_is_set() -> None:
+    secret = Secret(TOKEN)
+    assert TOKEN not in f"{secret} {secret!r}" and str(Secret("")) == ""
+    assert secret == Secret(TOKEN) != Secret("other") and len(secret) == len(TOKEN)
+
+
+def test_reading_settings_imports_no_settings_library(tmp_path: Path) -> None:
+    code = (
+        "import sys; from bot.settings import load_settings; load_settings(None, require_token=False); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pydantic', 'pydantic_settings')))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

@@ -85,17 +85,15 @@ def web_settings_from_environment(
 
     ``environ`` (tests) is read instead of the environment and ``.env``. BOT_WEB_IP_LIMIT and the
     data folders are not in ``bot.settings`` yet; they are read here, in this one function."""
-    from pydantic import ValidationError
-
-    from bot.settings import ConfigError, Settings, load_settings, variables
+    from bot.settings import ConfigError, Settings, load_settings
 
     env = os.environ if environ is None else environ
     try:
         if environ is None:
             shared = load_settings(env_file, require_token=False)
         else:  # given variables win over the process environment
-            shared = Settings(**{name: value for name, value in environ.items() if name in variables()})
-    except (ConfigError, ValidationError) as exc:
+            shared = Settings.from_variables(environ)
+    except ConfigError as exc:
         raise WebConfigError(str(exc)) from None
     raw_ip = env.get("BOT_WEB_IP_LIMIT", "").strip()
     return WebSettings(

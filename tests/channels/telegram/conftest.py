@@ -11,6 +11,7 @@ for the bot's real Bot API calls.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
 import sys
@@ -34,7 +35,7 @@ from benchmarks.fake_bot_api import (
 )
 from bot.channels.telegram import TelegramBot, build_application, conversation_for, running
 from bot.engine import Engine
-from bot.settings import RateLimit, Settings
+from bot.settings import RateLimit, Secret, Settings
 from bot.state.base import StateStore
 from bot.state.memory import MemoryStore
 
@@ -74,7 +75,7 @@ def store() -> Iterator[StateStore]:
 def settings(api: FakeBotAPI, tmp_path: Any) -> Settings:
     """Test settings: no AIORateLimiter (it only slows tests), 5 messages per 10 s, no watcher."""
     return Settings(
-        token=TOKEN,
+        token=Secret(TOKEN),
         base_url=IN_PROCESS_URL,
         var_dir=tmp_path,
         admin_ids=frozenset({ADMIN_ID}),
@@ -98,9 +99,9 @@ def launch(engine: Engine, settings: Settings, store: StateStore, api: FakeBotAP
         read_timeout: float = 5.0,
         **changes: Any,
     ) -> AsyncIterator[Application]:
-        current = settings.model_copy(update=changes)
+        current = dataclasses.replace(settings, **changes)
         if http:
-            current = current.model_copy(update={"base_url": api.base_url})
+            current = dataclasses.replace(current, base_url=api.base_url)
         conversation = conversation_for(engine_ or engine, current, store)
         application = build_application(
             conversation,

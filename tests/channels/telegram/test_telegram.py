@@ -39,7 +39,7 @@ from bot.conversation.flood import FloodGate
 from bot.engine import DEFAULT_INTENTS, DEFAULT_KNOWLEDGE, ROOT, Engine
 from bot.engine.dialogue import DialogueState
 from bot.engine.reply import Action, Citation, EventItem, Reply, TextItem, finished, plain_reply
-from bot.settings import Settings
+from bot.settings import Secret, Settings
 from bot.state.base import StateStore
 from bot.state.memory import MemoryStore
 from tests.channels.telegram.conftest import (
@@ -615,11 +615,11 @@ def test_run_bot_telegram_with_a_rejected_token_exits_2(api: FakeBotAPI, tmp_pat
 
 
 def test_settings_repr_hides_the_token() -> None:
-    assert TOKEN not in repr(Settings(token=TOKEN))
+    assert TOKEN not in repr(Settings(token=Secret(TOKEN)))
 
 
 def test_bot_keeps_no_state_of_its_own(engine: Engine) -> None:
-    settings = Settings(token=TOKEN, rate_limit=None, admin_ids=frozenset({ADMIN_ID}))
+    settings = Settings(token=Secret(TOKEN), rate_limit=None, admin_ids=frozenset({ADMIN_ID}))
     bot = TelegramBot(conversation_for(engine, settings, MemoryStore()), settings)
     assert bot.conversation.flood is None and bot.watcher.interval == 30.0
     assert bot.conversation.is_admin("telegram", str(ADMIN_ID))
