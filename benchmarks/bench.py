@@ -88,12 +88,15 @@ engine = Engine.load(Path(sys.argv[1]), Path(sys.argv[2]))
 started()
 build_app(engine, web_settings_from_environment(env_file=None), served_channels())
 """
-# What a channel's frameworks cost before the bot does anything: a fresh interpreter importing them. A
-# channel cannot start faster than its floor; Telegram's alone is ~0.4x the baseline.
+# What a channel's frameworks cost before the bot does anything: a fresh interpreter importing them as
+# the bot does (aiohttp without its import-time certificate loading, see bot.channels.telegram.transport).
+# A channel cannot start faster than its floor; Telegram's alone is ~0.35x the baseline.
 FRAMEWORK_FLOORS = {
     "serve": "import starlette.applications, starlette.routing, starlette.staticfiles, uvicorn, "
     "prometheus_client",
-    "telegram": "import telegram.ext, aiohttp, uvloop",
+    "telegram": "from bot.imports import certificates_deferred\n"
+    "with certificates_deferred(): import aiohttp\n"
+    "import telegram.ext, uvloop",
 }
 # One process per question set: start-up, then per-question latency and RSS (for the growth table).
 _GROWTH_SNIPPET = """\
