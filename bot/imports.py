@@ -39,7 +39,7 @@ def certificates_deferred() -> Iterator[None]:
     import ssl  # here: the commands that never go online do not pay for it
 
     original = ssl.SSLContext.set_default_verify_paths
-    ssl.SSLContext.set_default_verify_paths = _no_default_paths  # type: ignore[method-assign]
+    ssl.SSLContext.set_default_verify_paths = _no_default_paths  # type: ignore[method-assign, assignment]
     try:
         yield
     finally:

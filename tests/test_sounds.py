@@ -100,7 +100,12 @@ def test_readings_cached_for_another_pypinyin_release_are_built_again(
     (before,) = tmp_path.glob("readings-*.marshal")
     builds: list[int] = []
     build = sounds._build_table
-    monkeypatch.setattr(sounds, "_build_table", lambda: builds.append(1) or build())
+
+    def counted() -> dict[str, str]:
+        builds.append(1)
+        return build()
+
+    monkeypatch.setattr(sounds, "_build_table", counted)
     monkeypatch.setattr(sounds, "pypinyin_release", lambda: "another-release")
     sounds._TABLES.clear()
     assert Readings(tmp_path).sound_of("春连") == "chun lian"
