@@ -57,6 +57,18 @@ def test_the_telegram_channel_starts_without_what_it_never_uses() -> None:
     assert done.stdout.strip() == "[]"
 
 
+def test_the_records_import_without_pydantic() -> None:
+    """A start from the snapshot cache reads records only; pydantic validates files (bot.data.schema)."""
+    code = (
+        "import sys; seen = lambda: sorted(m for m in sys.modules"
+        " if m.startswith(('pydantic', 'annotated')));"
+        "import bot.data.records; print(seen());"
+        "import bot.engine.snapshot; print(seen())"  # with bot.data.knowledge and bot.data.schema
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["[]", "[]"]
+
+
 def test_contexts_made_while_certificates_are_deferred_trust_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

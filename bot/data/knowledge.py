@@ -2,13 +2,13 @@
 
 Loading is all-or-nothing: :func:`load_knowledge` validates every file first and raises
 :class:`KnowledgeError` with every problem, so a broken edit never half-replaces good data.
-The records are the models of :mod:`bot.data.records`; this module only derives what the
+The records are the dataclasses of :mod:`bot.data.records`; this module only derives what the
 files do not say (passage order and sentences, an event's district from its source).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from pathlib import Path
 
@@ -79,7 +79,7 @@ def load_knowledge(root: Path) -> Knowledge:
     sources: dict[str, Source] = {}
     passages: list[Passage] = []
     for file in files.sources:
-        source = Source.model_construct(**{name: getattr(file, name) for name in Source.model_fields})
+        source = Source(**{f.name: getattr(file, f.name) for f in fields(Source)})
         sources[source.id] = source
         for section in file.sections:
             for item in section.passages:
@@ -95,10 +95,7 @@ def load_knowledge(root: Path) -> Knowledge:
                     )
                 )
     events = sorted(
-        (
-            e if e.district else e.model_copy(update={"district": sources[e.source].district})
-            for e in files.events
-        ),
+        (e if e.district else replace(e, district=sources[e.source].district) for e in files.events),
         key=lambda e: e.number,
     )
     lexicon = Lexicon(

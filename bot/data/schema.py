@@ -1,23 +1,24 @@
 """Checking knowledge and intent files: record shapes from :mod:`bot.data.records`, and the checks
 that tie records together, every problem with file and line.
 
-The shape of a record is its pydantic model; pydantic's errors are turned here into lines an
-admin can act on, at the line yamlio remembered for the key or item.  What a model cannot see
-(unique ids across files, references between records, quotes that must really be in the cited
-passage, one owner per synonym) is checked on the raw data, so it is reported even when another
-field of the same record is broken.
+The shape of a record is its dataclass, validated by a pydantic ``TypeAdapter``; pydantic's errors
+are turned here into lines an admin can act on, at the line yamlio remembered for the key or item.
+What a record cannot see (unique ids across files, references between records, quotes that must
+really be in the cited passage, one owner per synonym) is checked on the raw data, so it is reported
+even when another field of the same record is broken.
+
+pydantic is imported by the first validation only: a start from the snapshot cache never needs it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import types
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field
+from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
-
-from pydantic import BaseModel, ValidationError
-from pydantic_core import ErrorDetails
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
 from bot.data.files import safe_files
 from bot.data.limits import check_source_limits
@@ -33,6 +34,7 @@ from bot.data.records import (
     Intent,
     IntentsFile,
     NeedsFile,
+    Record,
     Service,
     ServicesFile,
     SourceFile,
@@ -42,7 +44,11 @@ from bot.data.records import (
 from bot.data.userdict import UserWord, parse_userdict
 from bot.data.yamlio import LineDict, LineList, Problem, YamlError, line_of, load_yaml, read_text
 
-M = TypeVar("M", bound=BaseModel)
+if TYPE_CHECKING:
+    from pydantic import TypeAdapter
+    from pydantic_core import ErrorDetails
+
+M = TypeVar("M", bound=Record)
 KeyPath = tuple[Any, ...]
 
 _TYPE_WORDS = {
@@ -53,9 +59,10 @@ _TYPE_WORDS = {
     "list_type": "a list",
     "tuple_type": "a list",
     "dict_type": "a mapping (`key: value` lines)",
-    "model_type": "a mapping (`key: value` lines)",
-    "model_attributes_type": "a mapping (`key: value` lines)",
+    "dataclass_type": "a mapping (`key: value` lines)",
 }
+# A key the record does not declare: the error of a dataclass's unexpected keyword argument.
+_UNKNOWN_KEY = "unexpected_keyword_argument"
 _SLOTS_PATH = ("intents", int, "slots", int)
 
 
@@ -109,16 +116,32 @@ def _unwrap(kind: Any) -> Any:
             return kind
 
 
-def _type_at(model: type[BaseModel], path: KeyPath) -> Any:
+@cache
+def _fields(record: type[Record]) -> dict[str, Any]:
+    """A record's fields in declaration order (a file's keys as documented), each with its type."""
+    hints = get_type_hints(record, include_extras=True)
+    return {f.name: hints[f.name] for f in dataclasses.fields(record)}
+
+
+def _required(record: type[Record]) -> list[str]:
+    return [
+        f.name for f in dataclasses.fields(record) if f.default is MISSING and f.default_factory is MISSING
+    ]
+
+
+def _is_record(kind: Any) -> bool:
+    return isinstance(kind, type) and issubclass(kind, Record)
+
+
+def _type_at(model: type[Record], path: KeyPath) -> Any:
     """The declared type of the value at ``path`` in a file of ``model`` (None if unknown)."""
     kind: Any = model
     for step in path:
         kind = _unwrap(kind)
-        if isinstance(kind, type) and issubclass(kind, BaseModel):
-            field_info = kind.model_fields.get(step) if isinstance(step, str) else None
-            if field_info is None:
+        if _is_record(kind):
+            kind = _fields(kind).get(step) if isinstance(step, str) else None
+            if kind is None:
                 return None
-            kind = field_info.annotation
         elif get_origin(kind) in (tuple, list):
             kind = get_args(kind)[0]
         elif get_origin(kind) is dict:
@@ -128,7 +151,7 @@ def _type_at(model: type[BaseModel], path: KeyPath) -> Any:
     return _unwrap(kind)
 
 
-def _explain(errors: Sequence[ErrorDetails], model: type[BaseModel], data: Any, name: str) -> list[Problem]:
+def _explain(errors: Sequence[ErrorDetails], model: type[Record], data: Any, name: str) -> list[Problem]:
     """pydantic's errors as problems at the line of the offending key or item."""
     problems: list[Problem] = []
     missing: dict[KeyPath, list[str]] = {}
@@ -145,10 +168,9 @@ def _explain(errors: Sequence[ErrorDetails], model: type[BaseModel], data: Any, 
         where = f"{_where(path)}: " if path else ""
         line = line_of(data, path)
         ctx = error.get("ctx", {})
-        if kind == "extra_forbidden":
+        if kind == _UNKNOWN_KEY:
             owner = _type_at(model, path[:-1])
-            fields = owner.model_fields if isinstance(owner, type) and issubclass(owner, BaseModel) else {}
-            allowed = ", ".join(fields)
+            allowed = ", ".join(_fields(owner) if _is_record(owner) else ())
             problems.append(
                 Problem(
                     name,
@@ -161,7 +183,7 @@ def _explain(errors: Sequence[ErrorDetails], model: type[BaseModel], data: Any, 
         if kind in _TYPE_WORDS or kind == TYPE_ERROR:
             wanted = ctx.get("wanted") or _TYPE_WORDS[kind]
             if not path:
-                keys = ", ".join(f"`{k}:`" for k, f in model.model_fields.items() if f.is_required())
+                keys = ", ".join(f"`{k}:`" for k in _required(model))
                 message = (
                     f"the file must be a mapping with {keys} at the top, but it holds {_describe(value)}"
                 )
@@ -224,11 +246,27 @@ def _key_problems(data: Any, name: str) -> list[Problem]:
     return problems
 
 
+_ADAPTERS: dict[type[Record], TypeAdapter[Any]] = {}
+
+
+def _adapter(model: type[M]) -> TypeAdapter[M]:
+    """The validator of one kind of file, built at its first use (a few ms each, after pydantic's own
+    imports) and kept."""
+    adapter = _ADAPTERS.get(model)
+    if adapter is None:
+        from pydantic import TypeAdapter
+
+        adapter = _ADAPTERS[model] = TypeAdapter(model)
+    return adapter
+
+
 def _validate(model: type[M], data: Any, name: str, problems: list[Problem]) -> M | None:
-    """The file as a model, or None after recording every shape problem."""
+    """The file as a record, or None after recording every shape problem."""
+    from pydantic import ValidationError
+
     found = _key_problems(data, name)
     try:
-        record = model.model_validate(data)
+        record = _adapter(model).validate_python(data)
     except ValidationError as exc:
         found.extend(_explain(exc.errors(), model, data, name))
     problems.extend(found)
@@ -500,7 +538,7 @@ def _check_lexicon(root: Path, problems: list[Problem], out: KnowledgeFiles) -> 
             out.stopwords = record
         elif isinstance(record, FestivalsFile):
             out.festivals = record
-    optional_files: tuple[tuple[str, type[BaseModel]], ...] = (
+    optional_files: tuple[tuple[str, type[Record]], ...] = (
         ("colloquial.yaml", ColloquialFile),
         ("glossary.yaml", GlossaryFile),
         ("needs.yaml", NeedsFile),

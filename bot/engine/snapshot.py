@@ -34,9 +34,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel
-
 from bot.data.knowledge import Event, Knowledge, Passage, Service, Source, Speech
+from bot.data.records import Record
 from bot.data.yamlio import MAX_FILE_BYTES
 from bot.engine.dates import Festival
 from bot.engine.router import Intent
@@ -242,8 +241,6 @@ def _encode(value: Any) -> Any:
     if isinstance(value, date):
         return ("d", value.isoformat())
     name = type(value).__name__
-    if _RECORDS.get(name) is type(value) and isinstance(value, BaseModel):
-        return ("r", name, {f: _encode(getattr(value, f)) for f in type(value).model_fields})
     if is_dataclass(value) and _RECORDS.get(name) is type(value):
         return ("r", name, {f.name: _encode(getattr(value, f.name)) for f in fields(value) if f.init})
     raise TypeError(f"cannot snapshot a {name}")
@@ -266,12 +263,26 @@ def _decode(value: Any) -> Any:
             return date.fromisoformat(value[1])
         if tag == "r" and len(value) == 3 and value[1] in _RECORDS and isinstance(value[2], dict):
             record, decoded = _RECORDS[value[1]], {k: _decode(v) for k, v in value[2].items()}
-            if issubclass(record, BaseModel):  # validated when the snapshot was made; its digest checked
-                if set(decoded) != set(record.model_fields):
-                    raise CacheFileError(f"{value[1]} fields differ from the code's")
-                return record.model_construct(**decoded)
+            if issubclass(record, Record):
+                return _rebuild(record, decoded)
             return record(**decoded)
     raise CacheFileError(f"unexpected value of type {type(value).__name__}")
+
+
+_FIELD_NAMES: dict[type, frozenset[str]] = {}
+
+
+def _rebuild(record: type[Record], values: dict[str, Any]) -> Record:
+    """A record as it was validated when the snapshot was made (its digest checked), not validated again:
+    its fields are set as pydantic sets them, without the constructor's per-field ``__setattr__``."""
+    names = _FIELD_NAMES.get(record)
+    if names is None:
+        names = _FIELD_NAMES[record] = frozenset(f.name for f in fields(record))
+    if values.keys() != names:
+        raise CacheFileError(f"{record.__name__} fields differ from the code's")
+    built = object.__new__(record)
+    built.__dict__.update(values)
+    return built
 
 
 def _knowledge_fields(knowledge: Knowledge) -> dict[str, Any]:
