@@ -79,3 +79,24 @@ def test_contexts_made_while_certificates_are_deferred_trust_nothing(
     assert deferred.verify_mode == ssl.CERT_REQUIRED
     assert deferred.cert_store_stats()["x509_ca"] == 0
     assert after.cert_store_stats()["x509_ca"] == 1
+
+
+@pytest.mark.slow
+def test_every_module_of_the_bot_can_be_imported_first() -> None:
+    """No import cycle depends on which module a tool or a test happens to import first."""
+    code = (
+        "import importlib, pkgutil, sys, bot\n"
+        "names = [m.name for m in pkgutil.walk_packages(bot.__path__, 'bot.')]\n"
+        "failed = []\n"
+        "for name in names:\n"
+        "    for loaded in [m for m in sys.modules if m == 'bot' or m.startswith('bot.')]:\n"
+        "        del sys.modules[loaded]\n"
+        "    try:\n"
+        "        importlib.import_module(name)\n"
+        "    except Exception as exc:\n"
+        "        failed.append(f'{name}: {exc}')\n"
+        "print(len(names)); print(*failed, sep='\\n')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    count, *failed = done.stdout.strip().split("\n")
+    assert int(count) > 50 and failed == [], done.stdout

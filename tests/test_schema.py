@@ -232,6 +232,11 @@ def test_empty_value(tree: Tree, capsys: pytest.CaptureFixture[str]) -> None:
     only_problem(tree, capsys, EVT, 12, "events[1].place: is empty; write text")
 
 
+def test_a_paragraph_of_only_spaces_is_named(tree: Tree, capsys: pytest.CaptureFixture[str]) -> None:
+    tree.replace(SRC, "        text: 居民可以拨打电话预约。\n", '        text: "   "\n')
+    only_problem(tree, capsys, SRC, 12, "sections[0].passages[1].text: this paragraph has no text")
+
+
 def test_unquoted_yes_no_is_named(tree: Tree, capsys: pytest.CaptureFixture[str]) -> None:
     tree.write("knowledge/lexicon/stopwords.yaml", "stopwords: [的, 了,\n  on]\n")
     only_problem(

@@ -149,6 +149,12 @@ def _pattern(value: str) -> str:
     return value
 
 
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        fail("this paragraph has no text; write its text or delete the paragraph")
+    return value
+
+
 Text = Annotated[str, Limits(min_length=1)]
 Words = tuple[Text, ...]
 Day = Annotated[date, Before(_iso_day)]
@@ -193,7 +199,7 @@ class PassageText(Record):
     """A paragraph as written in a source file."""
 
     id: Text
-    text: Text
+    text: Annotated[Text, After(_not_blank)]
 
 
 @dataclass(frozen=True, kw_only=True)
