@@ -37,6 +37,7 @@ class Candidate:
     service: Service | None = None
     empty: bool = False  # an event search that finds nothing: an honest "none", never an offer
     on_topic: bool = True  # holds the question's weightiest word, so it may be offered when unsure
+    who: bool = False  # answers a clause that only names who asks (「俺娘」): loses a tie to what is asked
 
 
 def _short(text: str) -> str:
@@ -76,8 +77,11 @@ def _clause_candidates(brain: Brain, text: str, district: str | None = None) -> 
     if len(clauses) < 2:
         return []
     out: list[Candidate] = []
+    people = {brain.tokenizer.canonical(p) for p in brain.knowledge.speech.people}
     for clause in clauses:
         tokens = brain.tokenizer.tokens(clause)
+        # 「俺娘…」 (老人) says who asks: of clauses answered equally well, one that says what is asked
+        who = all(t in people for t in tokens)
         topic = clause_topic(brain, tokens)
         if topic is None:
             continue  # 「航海东路这边」 names where, not what: no question of its own
@@ -88,7 +92,9 @@ def _clause_candidates(brain: Brain, text: str, district: str | None = None) -> 
         if not brain.router.asks_exact(text):
             found.extend(_services(brain, reading, tokens))
         out.extend(
-            replace(c, confidence=c.confidence * CLAUSE_SHARE) for c in found if _holds(brain, c, topic)
+            replace(c, confidence=c.confidence * CLAUSE_SHARE, who=who)
+            for c in found
+            if _holds(brain, c, topic)
         )
     return out
 

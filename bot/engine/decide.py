@@ -27,8 +27,12 @@ class Decision:
 
 
 def ranked(candidates: list[Candidate]) -> list[Candidate]:
-    """Best first; equal candidates keep their retriever's order (BM25 within services)."""
-    return sorted(candidates, key=lambda c: (-rank_value(c.kind, c.confidence), -KIND_PRIORITY[c.kind]))
+    """Best first; of equals, one that answers what is asked before one that answers only who asks
+    (Candidate.who), then by kind; equal candidates keep their retriever's order (BM25 within
+    services)."""
+    return sorted(
+        candidates, key=lambda c: (-rank_value(c.kind, c.confidence), c.who, -KIND_PRIORITY[c.kind])
+    )
 
 
 def decide(candidates: list[Candidate]) -> Decision:
