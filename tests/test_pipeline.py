@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import pathlib
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from bot.engine.bigram import BigramIndex, bigrams, fuse
+from bot.engine.candidates import Candidate, collect
+from bot.engine.decide import ranked
 from bot.engine.dialogue import DialogueState
 from bot.engine.engine import ROOT, Engine
 
@@ -490,3 +493,28 @@ def test_a_candidate_holding_the_topic_answers_a_little_below_sure() -> None:
     assert not is_sure("passage", SURE - ON_TOPIC_MARGIN, on_topic=False)
     assert is_sure("service", SERVICE_SURE - ON_TOPIC_MARGIN, on_topic=True)
     assert not is_sure("service", SURE, on_topic=False)
+
+
+def test_a_clause_naming_only_a_festival_or_period_stays_with_the_question(small: Engine) -> None:
+    """「过年哪儿有」 names no word of the knowledge, but says when: the table's answer depends on it."""
+    assert "过年" in small.brain.understander.understand("想看盘鼓表演,过年哪儿有").text
+    assert "俺娘可爱看" not in small.brain.understander.understand("想看盘鼓表演,俺娘可爱看").text
+
+
+def test_an_event_list_nobody_asked_for_loses_a_tie(small: Engine) -> None:
+    """「老人午餐」 names a row's word (慰问空巢老人) but asks for no event, day or place: the table's
+    list is flagged unasked and an article answering as well is preferred; 「…有什么活动」 asks."""
+    brain = small.brain
+
+    def events_candidate(question: str) -> Candidate:
+        text = brain.understander.understand(question).text
+        reading = brain.read(text)
+        found = collect(brain, reading, brain.tokenizer.tokens(text), text, "")
+        return next(c for c in found if c.kind == "events")
+
+    unasked = events_candidate("老人午餐")
+    assert unasked.unasked
+    assert not events_candidate("老人有什么活动").unasked
+    assert not events_candidate("写春联").unasked  # an activity of the lexicon is asked as such
+    tie = ranked([unasked, replace(unasked, kind="passage", unasked=False, label="文章")])
+    assert tie[0].kind == "passage"

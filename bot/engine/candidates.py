@@ -38,6 +38,9 @@ class Candidate:
     empty: bool = False  # an event search that finds nothing: an honest "none", never an offer
     on_topic: bool = True  # holds the question's weightiest word, so it may be offered when unsure
     who: bool = False  # answers a clause that only names who asks (「俺娘」): loses a tie to what is asked
+    # An event list for a question that asks for no event, day or place (「想当志愿者,社区有志愿队伍
+    # 吗」: one row says 志愿者): the table's priority on a tie is for questions that ask for events.
+    unasked: bool = False
 
 
 def _short(text: str) -> str:
@@ -209,7 +212,13 @@ def _events(brain: Brain, reading: Reading, label: str) -> list[Candidate]:
         if matching is None:
             return []
         coverage = _event_coverage(brain, reading, brain.events(matching))
-        return [Candidate("events", coverage, label, query=matching)]
+        unasked = not (
+            reading.asks_events
+            or query.places
+            or query.relative
+            or any(t in brain.activity_names for t in matching.activity)
+        )
+        return [Candidate("events", coverage, label, query=matching, unasked=unasked)]
     if not reading.content and query.district and reading.asks_events:
         return [Candidate("events", 1.0, label, query=query)]
     return []

@@ -28,11 +28,13 @@ class Decision:
 
 def ranked(candidates: list[Candidate]) -> list[Candidate]:
     """Best first; of equals, one that answers what is asked before one that answers only who asks
-    (Candidate.who), then by kind; equal candidates keep their retriever's order (BM25 within
-    services)."""
-    return sorted(
-        candidates, key=lambda c: (-rank_value(c.kind, c.confidence), c.who, -KIND_PRIORITY[c.kind])
-    )
+    (Candidate.who), an event list nobody asked for after the rest (Candidate.unasked), then by
+    kind; equal candidates keep their retriever's order (BM25 within services)."""
+
+    def key(c: Candidate) -> tuple[float, bool, bool, int]:
+        return -rank_value(c.kind, c.confidence), c.who, c.unasked, -KIND_PRIORITY[c.kind]
+
+    return sorted(candidates, key=key)
 
 
 def decide(candidates: list[Candidate]) -> Decision:

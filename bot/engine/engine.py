@@ -171,6 +171,10 @@ class Brain:
             known_sounds=sounds,
             readings=readings,
             table_places=[name for e in knowledge.events for name in (e.place, e.organiser)],
+            days=[
+                *(name for f in knowledge.festivals for name in (f.name, *f.aliases)),
+                *knowledge.period_words,
+            ],
         )
         return cls(
             knowledge,

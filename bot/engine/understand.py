@@ -86,6 +86,7 @@ class Understander:
         known_sounds: Mapping[str, str] | None = None,
         readings: Readings | None = None,
         table_places: Sequence[str] = (),
+        days: Sequence[str] = (),
     ) -> None:
         self.tokenizer = tokenizer
         self.vocabulary = vocabulary  # every word the knowledge uses, canonical and as written
@@ -101,6 +102,9 @@ class Understander:
         self._glossary_words = {en.lower(): zh for en, zh in self._glossary_terms if " " not in en}
         self._english_stop = frozenset(w for w in tokenizer.lexicon.stopwords if w.isascii())
         self._same_day = speech.same_day
+        # Festival names and period words (「过年」, 「元宵」): a clause naming one says when, which the
+        # event table's answer depends on (「想带孩子去玩点游戏,过年哪儿有」), though no article uses it.
+        self._days = tuple(d.lower() for d in days if d)
         # Topics the knowledge is known not to cover (身份证, 公积金): a clause naming one is no story
         # around the question, it is the question, and it must stay for the question to fall back.
         self._elsewhere = tuple(w.lower() for w in (*speech.elsewhere, *speech.elsewhere_places))
@@ -288,7 +292,7 @@ class Understander:
     def _names_something(self, clause: str) -> bool:
         """Does the clause name a topic or a date (a digit, a festival), not only feelings and fillers?"""
         lowered = clause.lower()
-        if any(c.isdigit() for c in clause) or any(w in lowered for w in self._elsewhere):
+        if any(c.isdigit() for c in clause) or any(w in lowered for w in (*self._elsewhere, *self._days)):
             return True
         return any(t in self.vocabulary and t not in self.generic for t in self.tokenizer.tokens(clause))
 
