@@ -97,7 +97,7 @@ attributes:
 
 NEEDS = """\
 needs:
-  心理疏导: [心情不好, 闷闷不乐]
+  心理疏导: [心情不好, 闷闷不乐, 照看不过来]
   老人 日间照料: [俺爹, 没人照看]
   主题党日: [主题党日]
   老人: [奶奶]
@@ -518,3 +518,12 @@ def test_an_event_list_nobody_asked_for_loses_a_tie(small: Engine) -> None:
     assert not events_candidate("写春联").unasked  # an activity of the lexicon is asked as such
     tie = ranked([unasked, replace(unasked, kind="passage", unasked=False, label="文章")])
     assert tie[0].kind == "passage"
+
+
+def test_overlapping_need_phrases_are_one_stretch(small: Engine) -> None:
+    """「没人照看」 and 「照看不过来」 overlap in 「没人照看不过来」: both needs are read, and no piece of
+    either (「不过来」) is left behind as a word of its own."""
+    understood = small.brain.understander.understand("俺一个人没人照看不过来")
+    assert "日间照料" in understood.text and "心理疏导" in understood.text
+    assert "不过来" not in understood.text and "照看" not in understood.text
+    assert "老人 日间照料 心理疏导" in understood.inferred

@@ -277,17 +277,34 @@ class Understander:
 
     def _name_needs(self, text: str) -> tuple[str, list[str]]:
         """Everyday words of a problem → the words the knowledge uses for it (「工钱」 → 欠薪 工资), and
-        those words.  Longest first, each place of the text once: 「不给工钱」 is not also 「工钱」."""
+        those words.  Longest first, each place of the text once: 「不给工钱」 is not also 「工钱」; two
+        phrases that overlap (「从楼上扯」, 「扯根线」 in 「从楼上扯根线下来」) are one stretch, read as the
+        words of both, so that no piece of either (「根线」) is left behind as a word of its own."""
         if self._need_words is None:
             return text, []
-        named: list[str] = []
-
-        def knowledge_words(match: re.Match[str]) -> str:
+        spans: list[tuple[int, int, list[str]]] = []
+        for start in range(len(text)):
+            match = self._need_words.match(text, start)
+            if match is None:
+                continue
+            end = match.end()
+            if spans and end <= spans[-1][1]:
+                continue  # inside a longer phrase found already
             words = self._needs[match.group(0)]
-            named.append(words)
-            return f" {words} "
-
-        return self._need_words.sub(knowledge_words, text), named
+            if spans and start < spans[-1][1]:
+                first, _, before = spans[-1]
+                spans[-1] = (first, end, [*before, *(w for w in words.split() if w not in before)])
+            else:
+                spans.append((start, end, words.split()))
+        named: list[str] = []
+        out, at = [], 0
+        for start, end, words in spans:
+            joined = " ".join(words)
+            named.append(joined)
+            out.append(f"{text[at:start]} {joined} ")
+            at = end
+        out.append(text[at:])
+        return "".join(out), named
 
     def _names_something(self, clause: str) -> bool:
         """Does the clause name a topic or a date (a digit, a festival), not only feelings and fillers?"""
