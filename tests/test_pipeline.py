@@ -527,3 +527,13 @@ def test_overlapping_need_phrases_are_one_stretch(small: Engine) -> None:
     assert "日间照料" in understood.text and "心理疏导" in understood.text
     assert "不过来" not in understood.text and "照看" not in understood.text
     assert "老人 日间照料 心理疏导" in understood.inferred
+
+
+def test_a_single_character_is_no_activity_to_filter_rows_by(small: Engine) -> None:
+    """「猜灯谜,写点字」: 写 is a character of a row (写春联), not an activity the resident asks for;
+    the rows are filtered by 灯谜 alone."""
+    brain = small.brain
+    single = sorted(t for t in brain.search.event_vocabulary if len(t) == 1)
+    assert single  # the table's rows hold single characters too
+    query = brain.read(f"猜灯谜,{single[0]}").query
+    assert query.activity == ("灯谜",)

@@ -257,6 +257,7 @@ class Brain:
                 t
                 for t in content
                 if t in self.search.event_vocabulary
+                and len(t) > 1  # 「赢点小奖品」: 小 is a character of some rows, no activity asked
                 and t not in topics
                 and t not in in_places
                 and t not in self.table_words
