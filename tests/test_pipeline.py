@@ -537,3 +537,10 @@ def test_a_single_character_is_no_activity_to_filter_rows_by(small: Engine) -> N
     assert single  # the table's rows hold single characters too
     query = brain.read(f"猜灯谜,{single[0]}").query
     assert query.activity == ("灯谜",)
+
+
+def test_a_table_word_with_one_character_more_is_that_word(small: Engine) -> None:
+    """「舞狮队」 is no word of the table, but 舞狮 with 队 behind: the rows of 舞狮 answer."""
+    brain = small.brain
+    assert "舞狮队" in brain.tokenizer.tokens("哪有舞狮队") and "舞狮" in brain.search.event_vocabulary
+    assert brain.read("哪有舞狮队").query.activity == ("舞狮",)

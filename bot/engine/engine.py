@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import re
 import threading
 from dataclasses import dataclass, replace
 from datetime import date
@@ -34,13 +35,14 @@ from bot.engine.search import KnowledgeSearch
 from bot.engine.snapshot import CacheDir, SnapshotCache, input_key, tokenizer_key
 from bot.engine.sounds import Readings
 from bot.engine.text import Tokenizer, has_word, normalise
-from bot.engine.thresholds import PLACE_MIN_CHARS
+from bot.engine.thresholds import PLACE_MIN_CHARS, STEM_MIN_CHARS
 from bot.engine.understand import Understander, Understanding
 
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 2000
 _MAX_LABEL = 60
+_HAN_WORD = re.compile(r"[\u4e00-\u9fff]+")
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_KNOWLEDGE = ROOT / "knowledge"
@@ -250,7 +252,9 @@ class Brain:
                 )
             )
         )
-        content = [t for t in tokens if t not in self.event_words and t not in district_tokens]
+        content = [
+            self._table_stem(t) for t in tokens if t not in self.event_words and t not in district_tokens
+        ]
         in_places = {t for t in content if any(t in p for p in places)}
         activity = tuple(
             dict.fromkeys(
@@ -287,6 +291,17 @@ class Brain:
             message
         )
         return Reading(query, tokens, content, unknown, asks_events, foreign)
+
+    def _table_stem(self, token: str) -> str:
+        """A question word the table lacks that is one of its words with one character more in front
+        or behind (「小游戏」 = 小 + 游戏) is that word: the character adds nothing to filter rows by."""
+        vocabulary = self.search.event_vocabulary
+        if len(token) <= STEM_MIN_CHARS or token in vocabulary or not _HAN_WORD.fullmatch(token):
+            return token
+        for stem in (token[1:], token[:-1]):
+            if stem in vocabulary and stem not in self.event_words and stem not in self.table_words:
+                return stem
+        return token
 
     def _word_ends(self, text: str) -> frozenset[int]:
         """The offsets where the question's words end, as jieba cuts it."""
