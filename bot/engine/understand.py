@@ -290,16 +290,16 @@ class Understander:
             end = match.end()
             if spans and end <= spans[-1][1]:
                 continue  # inside a longer phrase found already
-            words = self._needs[match.group(0)]
+            read = self._needs[match.group(0)].split()
             if spans and start < spans[-1][1]:
                 first, _, before = spans[-1]
-                spans[-1] = (first, end, [*before, *(w for w in words.split() if w not in before)])
+                spans[-1] = (first, end, [*before, *(w for w in read if w not in before)])
             else:
-                spans.append((start, end, words.split()))
+                spans.append((start, end, read))
         named: list[str] = []
         out, at = [], 0
-        for start, end, words in spans:
-            joined = " ".join(words)
+        for start, end, stretch in spans:
+            joined = " ".join(stretch)
             named.append(joined)
             out.append(f"{text[at:start]} {joined} ")
             at = end
