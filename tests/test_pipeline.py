@@ -123,7 +123,7 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     (knowledge / "services.yaml").write_text(SERVICES, encoding="utf-8")
     lexicon = knowledge / "lexicon"
     (lexicon / "synonyms.yaml").write_text(
-        "synonyms:\n  春联: [对联, 写春联, 对子]\n  灯谜: [猜灯谜]\n  心理: [心理咨询, 心理疏导]\n",
+        "synonyms:\n  春联: [对联, 写春联, 对子, couplets]\n  灯谜: [猜灯谜]\n  心理: [心理咨询, 心理疏导]\n",
         encoding="utf-8",
     )
     for name in ("stopwords.yaml", "festivals.yaml"):
@@ -544,3 +544,14 @@ def test_a_table_word_with_one_character_more_is_that_word(small: Engine) -> Non
     brain = small.brain
     assert "舞狮队" in brain.tokenizer.tokens("哪有舞狮队") and "舞狮" in brain.search.event_vocabulary
     assert brain.read("哪有舞狮队").query.activity == ("舞狮",)
+
+
+def test_english_put_into_chinese_side_by_side_is_one_phrase(small: Engine) -> None:
+    """「Guangming day care」 is 光明日间照料, as the articles write it; an English word the synonyms
+    fold (couplets) is written as their Chinese in the text too, for the character retrieval; a
+    resident's own space between Chinese words still ends a clause."""
+    understand = small.brain.understander.understand
+    assert "光明日间照料" in understand("Guangming day care?").text
+    assert "春联" in understand("Where are couplets written?").text
+    assert "couplets" not in understand("Where are couplets written?").text
+    assert understand("写春联 在哪 ok").plain.startswith("写春联,在哪")

@@ -22,6 +22,7 @@ _CJK = re.compile(r"[\u4e00-\u9fff]+")
 # The kept clauses are joined by a comma, so later stages can still tell the resident's story
 # (「放假了孩子天天在家玩手机」) from the question (「社区有没有让小孩去活动的地方」).
 CLAUSE_JOIN = ","
+_CJK_SPACE = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 _LATIN_RUN = re.compile(r"[A-Za-z]+(?: [A-Za-z]+)*")
 _LATIN_WORD = re.compile(r"[A-Za-z]+(?:['’]s)?")
 # English endings and how to undo them, longest first: a plural, a possessive, -ing and -ed (with the
@@ -100,6 +101,16 @@ class Understander:
         ]
         self._glossary: list[tuple[re.Pattern[str], str]] | None = None  # compiled on the first English
         self._glossary_words = {en.lower(): zh for en, zh in self._glossary_terms if " " not in en}
+        # ...yet written in Chinese in the text as well (「drones」 → 无人机): the tokens fold it either
+        # way, but the article's characters are what the character-bigram retrieval finds.
+        self._glossary_terms += sorted(
+            (
+                (variant, concept)
+                for variant, concept in folded.items()
+                if variant.isascii() and any(c.isalpha() for c in variant) and _CJK.fullmatch(concept)
+            ),
+            key=lambda pair: -len(pair[0]),
+        )
         self._english_stop = frozenset(w for w in tokenizer.lexicon.stopwords if w.isascii())
         self._same_day = speech.same_day
         # Festival names and period words (「过年」, 「元宵」): a clause naming one says when, which the
@@ -204,6 +215,10 @@ class Understander:
     def understand(self, message: str) -> Understanding:
         text = message
         if any(c.isascii() and c.isalpha() for c in text):
+            # English words put into Chinese side by side are one phrase (「Zhengzhou air show」 →
+            # 郑州航展, as the articles write it), while the resident's own space between two Chinese
+            # words still ends a clause.
+            text = _CJK_SPACE.sub(CLAUSE_JOIN, text)
             if self._glossary is None:
                 self._glossary = [
                     (re.compile(rf"\b{re.escape(en)}\b", re.IGNORECASE), zh)
@@ -213,6 +228,7 @@ class Understander:
                 text = pattern.sub(zh, text)
             text = _LATIN_WORD.sub(self._folded, text)
             text = self._spelled(text)
+            text = _CJK_SPACE.sub("", text)
         if self._final_particles is not None:
             text = self._final_particles.sub(lambda m: self._particles[m.group(0)], text)
         for word, plain in self._dialect:
