@@ -87,6 +87,7 @@ particles: {嘞: 呢}
 fillers: [我想打听一下, 打听一下, 啊]
 endings: [不, 没有]
 same_day: [当天]
+people: [老人, 居民]
 narrow: [其中]
 that_one: [那场]
 attributes:
@@ -555,3 +556,11 @@ def test_english_put_into_chinese_side_by_side_is_one_phrase(small: Engine) -> N
     assert "春联" in understand("Where are couplets written?").text
     assert "couplets" not in understand("Where are couplets written?").text
     assert understand("写春联 在哪 ok").plain.startswith("写春联,在哪")
+
+
+def test_the_people_a_question_is_for_filter_no_row_beside_an_activity(small: Engine) -> None:
+    """「家里老人想看盘鼓表演」: 老人 (colloquial.yaml `people`) says who asks; the 盘鼓 rows answer, not
+    also the row 「慰问空巢老人」; said alone, 老人 still finds its row."""
+    reply = small.answer("家里老人想看盘鼓表演,在哪", DialogueState())
+    assert list(reply.events) == [4]
+    assert list(small.answer("有没有慰问老人的活动", DialogueState()).events) == [10]

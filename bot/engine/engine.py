@@ -277,7 +277,10 @@ class Brain:
             tuple(dates.relative),
         )
         needs = [set(self.tokenizer.tokens(words)) for words in inferred]
-        who = set().union(*needs)
+        # The people a resident says the question is for (「我们家老人想去看扭秧歌」: colloquial.yaml
+        # `people`) say who asks, like a need's words: no filter beside an activity.
+        people = {self.tokenizer.canonical(p) for p in self.knowledge.speech.people}
+        who = set().union(*needs) | (set(tokens) & people)
         if who & set(activity) and any(t not in who for t in activity) and not self.events(query):
             query = replace(query, activity=tuple(t for t in activity if t not in who))
             content = [t for t in content if t not in who & set(activity)]
