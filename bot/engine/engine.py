@@ -172,7 +172,12 @@ class Brain:
             ),
             known_sounds=sounds,
             readings=readings,
-            table_places=[name for e in knowledge.events for name in (e.place, e.organiser)],
+            # The table's places and organisers, and the dictionary's place names (蜜蜂张街道): foreign
+            # residents spell the name before its kind in pinyin (「Mifengzhang」).
+            table_places=[
+                *(name for e in knowledge.events for name in (e.place, e.organiser)),
+                *sorted(tokenizer.place_words),
+            ],
             days=[
                 *(name for f in knowledge.festivals for name in (f.name, *f.aliases)),
                 *knowledge.period_words,

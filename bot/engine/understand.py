@@ -185,6 +185,9 @@ class Understander:
         spelled: dict[str, set[str]] = {}
         for place in table_places:
             cut = tokenizer.words(place)
+            # A dictionary word that holds its kind (「蜜蜂张街道」, kept whole) is cut before it too.
+            kind = next((k for k in _PLACE_KINDS if len(cut) == 1 and place.endswith(k) and place != k), "")
+            cut = [place[: -len(kind)], kind] if kind else cut
             for i, word in enumerate(cut):
                 if word not in _PLACE_KINDS:
                     continue
