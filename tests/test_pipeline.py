@@ -564,3 +564,25 @@ def test_the_people_a_question_is_for_filter_no_row_beside_an_activity(small: En
     reply = small.answer("家里老人想看盘鼓表演,在哪", DialogueState())
     assert list(reply.events) == [4]
     assert list(small.answer("有没有慰问老人的活动", DialogueState()).events) == [10]
+
+
+def test_a_bare_question_is_asked_of_the_passage_just_quoted(small: Engine) -> None:
+    """「他们每月组织几次」 after the passage on the party branch: answered from that passage (its
+    「每月组织一次主题党日活动」); after the day-care passage, which says nothing of it, not at all."""
+    brain = small.brain
+    after_branch = DialogueState(passage="t-1.2.1")
+    reply = small._about_last_passage(brain, "他们每月组织几次", after_branch)
+    assert reply is not None and "每月组织一次" in reply.text
+    assert reply.citations and reply.citations[0].source == "t-1"
+    after_care = DialogueState(passage="t-1.1.1")
+    assert small._about_last_passage(brain, "他们每月组织几次", after_care) is None
+    assert small._about_last_passage(brain, "他们每月组织几次", DialogueState()) is None
+
+
+def test_a_sentence_is_found_by_the_knowledge_word_a_question_word_adds_a_character_to(small: Engine) -> None:
+    """「党员们」 is no word of the knowledge but 党员 and one character: the sentence that says 党员
+    is the best one, not the first of its section."""
+    search = small.brain.search
+    assert search.stem("党员们") == "党员"
+    hit = search.passages(["党员们", "每月"])
+    assert hit is not None and hit.passage.id == "t-1.2.1" and "党员120名" in hit.text

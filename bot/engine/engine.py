@@ -30,7 +30,7 @@ from bot.engine.dictionary import jieba_frequencies
 from bot.engine.followup import read_follow_up
 from bot.engine.reply import Action, Offer, Reply, finished, plain_reply
 from bot.engine.router import Intent, Router
-from bot.engine.score import Attribute, asked_attribute, attributes
+from bot.engine.score import Attribute, asked_attribute, asked_unit, attributes, is_sure
 from bot.engine.search import KnowledgeSearch
 from bot.engine.snapshot import CacheDir, SnapshotCache, input_key, tokenizer_key
 from bot.engine.sounds import Readings
@@ -199,6 +199,11 @@ class Brain:
             ),
             table_words,
         )
+
+    @cached_property
+    def passage_index(self) -> dict[str, int]:
+        """Each passage's place in Knowledge.passages, by its id."""
+        return {p.id: i for i, p in enumerate(self.knowledge.passages)}
 
     @cached_property
     def activity_names(self) -> frozenset[str]:
@@ -602,6 +607,9 @@ class Engine:
             return reply
         if decision.band == "close":
             return self._suggest(brain, decision, state)
+        again = self._about_last_passage(brain, text, state)
+        if again is not None:
+            return again
         best = ranked(candidates)[0] if candidates else None
         log.debug("fallback: best %s", best)
         return self._fallback(
@@ -610,6 +618,32 @@ class Engine:
             best=best.label if best else "",
             score=best.confidence if best else 0.0,
         )
+
+    def _about_last_passage(self, brain: Brain, text: str, state: DialogueState) -> Reply | None:
+        """A question nothing answers on its own, asked of the passage just quoted: 「他们追回来过多少
+        钱」 after the passage on wage disputes (its 「追回被拖欠工资421万元」).  Answered only as surely
+        as any passage (bot.engine.score.is_sure), so a question about something else still falls back."""
+        knowledge, router = brain.knowledge, brain.router
+        passage = knowledge.passage_by_id.get(state.passage or "")
+        if passage is None:
+            return None
+        tokens = brain.tokenizer.tokens(text)
+        hit = brain.search.passages(
+            tokens,
+            router.answer_cues(text),
+            wants_number=router.asks_exact(text),
+            unit=asked_unit(text, knowledge.speech.people),
+            within=brain.passage_index[passage.id],
+        )
+        if hit is None or not tokens:
+            return None
+        # As any candidate: one holding the question's weightiest word needs less (ON_TOPIC_MARGIN).
+        top = max(tokens, key=brain.search.weight)
+        topic = brain.search.stem(top) or top
+        if not is_sure("passage", hit.coverage, topic in hit.known or topic in hit.text):
+            return None
+        candidate = Candidate("passage", hit.coverage, passage.id, hit=hit)
+        return self._answer(brain, candidate, state, asked_attribute(brain.attributes, text))
 
     def _answer(
         self, brain: Brain, candidate: Candidate, state: DialogueState, attribute: Attribute | None = None

@@ -261,11 +261,13 @@ class KnowledgeSearch:
         district: str | None = None,
         wants_number: bool = False,
         unit: str = "",
+        within: int | None = None,
     ) -> PassageHit | None:
         """Best 1–3 sentence window for a question's tokens; ``cues`` favour sentences that hold
         what is asked (a number for 「多少」), not counting the question's own words.  ``unit`` is
         the measure word of an asked count (「多少次」: 次): the answer's unit, not its topic, so it
-        neither picks the sentence (「督查27次」 for 「志愿服务120余次」) nor counts as missing."""
+        neither picks the sentence (「督查27次」 for 「志愿服务120余次」) nor counts as missing.
+        ``within``: only the sentences of that passage (by its index), for a follow-up about it."""
         counted = None
         if unit and len(tokens) > 1:
             tokens = [t for t in tokens if t != unit] or tokens
@@ -275,6 +277,8 @@ class KnowledgeSearch:
         asked = sorted(set(tokens), key=len, reverse=True)
         # Places are matched by the section context; the sentence must match what is asked.
         focus = [t for t in tokens if t not in self._places_words] or tokens
+        # 「追回来」 is found in the sentences as the knowledge's 追回 (see stem).
+        focus = [self.stem(t) or t for t in focus]
         sentence_hits = self.sentence_index.top_k(focus, 40)
         context_hits = self.context_index.top_k(tokens, 8)
         context_score = {h.doc: h.score for h in context_hits}
@@ -294,6 +298,11 @@ class KnowledgeSearch:
             for doc in sorted(in_district, key=lambda d: -context_score.get(d, 0.0))[:3]:
                 start = self._first_sentence[doc]
                 candidates.update(range(start, start + len(self.knowledge.passages[doc].sentences)))
+        if within is not None:
+            start = self._first_sentence.get(within)
+            if start is None:
+                return None
+            candidates = set(range(start, start + len(self.knowledge.passages[within].sentences)))
         if not candidates:
             return None
         ordered = sorted(candidates)
