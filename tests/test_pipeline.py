@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 
 from bot.engine.bigram import BigramIndex, bigrams, fuse
-from bot.engine.candidates import Candidate, collect
+from bot.engine.candidates import Candidate, _topic, collect
 from bot.engine.decide import ranked
 from bot.engine.dialogue import DialogueState
 from bot.engine.engine import ROOT, Engine
+from bot.engine.thresholds import CLAUSE_TOPIC_SHARE
 
 SOURCE = """\
 id: t-1
@@ -586,3 +587,12 @@ def test_a_sentence_is_found_by_the_knowledge_word_a_question_word_adds_a_charac
     assert search.stem("党员们") == "党员"
     hit = search.passages(["党员们", "每月"])
     assert hit is not None and hit.passage.id == "t-1.2.1" and "党员120名" in hit.text
+
+
+def test_a_word_every_article_uses_is_no_subject_to_be_on(small: Engine) -> None:
+    """「服务」 weighs under CLAUSE_TOPIC_SHARE of the rarest word: a question whose weightiest word it
+    is has no subject, and no candidate is on it (ON_TOPIC_MARGIN does not apply)."""
+    brain = small.brain
+    assert brain.search.weight("服务") < CLAUSE_TOPIC_SHARE * brain.search.rarest
+    assert _topic(brain, brain.read("服务"), ["服务"]) is None
+    assert _topic(brain, brain.read("日间照料服务"), ["日间照料", "服务"]) == "日间照料"

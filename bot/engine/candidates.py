@@ -169,7 +169,11 @@ def _topic(brain: Brain, reading: Reading, tokens: list[str]) -> str | None:
     days = {brain.tokenizer.canonical(r.label) for r in reading.query.ranges} | set(reading.query.topics)
     places = brain.tokenizer.place_words | set(brain.knowledge.districts()) | days
     focus = [t for t in tokens if t not in places and t not in brain.event_words and len(t) > 1]
-    return max(focus, key=brain.search.weight) if focus else None
+    best = max(focus, key=brain.search.weight) if focus else None
+    # A word every article uses (「文化」 of 「惠济区春节有啥文化活动」) is no subject to be on.
+    if best is None or brain.search.weight(best) < CLAUSE_TOPIC_SHARE * brain.search.rarest:
+        return None
+    return best
 
 
 def _holds(brain: Brain, candidate: Candidate, word: str) -> bool:
