@@ -54,6 +54,8 @@ def _counted(unit: str) -> re.Pattern[str]:
 
 
 _SHORT_SENTENCE = 60
+# The words that end a place's name and say its kind (grammar of Chinese place names).
+_PLACE_KINDS = ("街道", "社区", "村", "镇", "小区")
 _TARGET_CHARS = 260
 
 
@@ -156,6 +158,14 @@ class KnowledgeSearch:
         self.event_vocabulary = frozenset().union(*self.event_tokens) if self.event_tokens else frozenset()
         self._max_idf = max((self.context_index.idf(t) for t in self.context_index.vocabulary), default=1.0)
         self._places_words = tokenizer.place_words
+        # The names of the dictionary's places without their kind (航海东路 of 航海东路街道), which jieba
+        # cuts into words (航海 东路) when a resident leaves the kind out.
+        self._place_names = frozenset(
+            place[: -len(kind)]
+            for place in self._places_words
+            for kind in _PLACE_KINDS
+            if place.endswith(kind) and len(place) > len(kind) + 1
+        )
         self._places = _substrings([f"{e.place} {e.organiser}" for e in knowledge.events])
         self.vocabulary = frozenset(
             {*self.context_index.vocabulary, *self.event_vocabulary, *tokenizer.lexicon.canonical_map()}
@@ -276,7 +286,8 @@ class KnowledgeSearch:
             return None
         asked = sorted(set(tokens), key=len, reverse=True)
         # Places are matched by the section context; the sentence must match what is asked.
-        focus = [t for t in tokens if t not in self._places_words] or tokens
+        named = self._named_places(tokens)
+        focus = [t for i, t in enumerate(tokens) if t not in self._places_words and i not in named] or tokens
         # 「追回来」 is found in the sentences as the knowledge's 追回 (see stem).
         focus = [self.stem(t) or t for t in focus]
         sentence_hits = self.sentence_index.top_k(focus, 40)
@@ -335,6 +346,16 @@ class KnowledgeSearch:
         first, last = self.window(passage, ref.sentence)
         coverage = self.coverage(tokens, self._context_sets[ref.passage], self._context_text[ref.passage])
         return PassageHit(passage, first, last, best_score, coverage, self._context_sets[ref.passage])
+
+    def _named_places(self, tokens: list[str]) -> set[int]:
+        """The positions of words that together say a place's name without its kind (「航海东路」 as 航海
+        东路): like the place word itself, they are matched by the section, not by the sentence."""
+        named: set[int] = set()
+        for i in range(len(tokens)):
+            for j in range(i + 2, min(len(tokens), i + 4) + 1):
+                if "".join(tokens[i:j]) in self._place_names:
+                    named.update(range(i, j))
+        return named
 
     @staticmethod
     def _without(sentence: str, words: list[str]) -> str:
