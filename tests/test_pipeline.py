@@ -596,3 +596,13 @@ def test_a_word_every_article_uses_is_no_subject_to_be_on(small: Engine) -> None
     assert brain.search.weight("服务") < CLAUSE_TOPIC_SHARE * brain.search.rarest
     assert _topic(brain, brain.read("服务"), ["服务"]) is None
     assert _topic(brain, brain.read("日间照料服务"), ["日间照料", "服务"]) == "日间照料"
+
+
+def test_a_question_the_headline_answers_gets_the_articles_lead(small: Engine) -> None:
+    """「幸福社区的便民服务有啥」 asks what 「幸福社区便民服务」 is about as a whole: its lead answers, grown
+    to a summary; 「幸福社区党支部有多少党员」 asks one section and gets it."""
+    search, tokens = small.brain.search, small.brain.tokenizer.tokens
+    hit = search.passages(tokens("幸福社区便民服务有哪些"))
+    assert hit is not None and hit.passage.id == "t-1.1.1" and (hit.first, hit.last) == (0, 1)
+    hit = search.passages(tokens("幸福社区党支部有多少党员"))
+    assert hit is not None and hit.passage.id == "t-1.2.1"

@@ -24,6 +24,7 @@ from bot.engine.thresholds import (
     ENGLISH_WORD_LETTERS,
     EVERYDAY_FLOOR,
     EVERYDAY_RARITY,
+    HEADLINE_SHARE,
     LACKED_EVERYDAY,
     NOISE_WEIGHT,
     STEM_MIN_CHARS,
@@ -136,6 +137,16 @@ class KnowledgeSearch:
         self._first_sentence: dict[int, int] = {}
         for number, ref in enumerate(self.sentences):
             self._first_sentence.setdefault(ref.passage, number)
+        # Each article's headline words and its first sentence: a question the headline answers as a
+        # whole (「航展今年有啥新变化」 of 「2020郑州航展有这些新变化」) is answered by the article's lead.
+        self._title_sets = {
+            sid: frozenset(tokenizer.tokens(f"{s.title} {s.subtitle}", for_index=True))
+            for sid, s in knowledge.sources.items()
+        }
+        self._lead: dict[str, int] = {}
+        for index, passage in enumerate(knowledge.passages):
+            if index in self._first_sentence:
+                self._lead.setdefault(passage.source, self._first_sentence[index])
 
         self.service_docs = [
             tokenizer.tokens(
@@ -341,9 +352,11 @@ class KnowledgeSearch:
                     score = score + ANSWER_BONUS * top_sentence if answers else score * UNANSWERED_FACTOR
             scored.append((score, number))
         best_score, best = min(scored, key=lambda pair: (-pair[0], pair[1]))
+        lead = self._headline_lead(best, focus) if within is None else None
+        best = best if lead is None else lead
         ref = self.sentences[best]
         passage = self.knowledge.passages[ref.passage]
-        first, last = self.window(passage, ref.sentence)
+        first, last = self.window(passage, ref.sentence, summary=lead is not None)
         coverage = self.coverage(tokens, self._context_sets[ref.passage], self._context_text[ref.passage])
         return PassageHit(passage, first, last, best_score, coverage, self._context_sets[ref.passage])
 
@@ -366,18 +379,34 @@ class KnowledgeSearch:
     def _district_of(self, passage: int) -> str:
         return self.knowledge.sources[self.knowledge.passages[passage].source].district
 
+    def _headline_lead(self, best: int, focus: list[str]) -> int | None:
+        """The article's first sentence, when the question's topic is its headline's and ``best``
+        lacks some of it: the question asks what the article is about as a whole (「航展今年有啥新
+        变化」), which its lead sums up, not one section that happens to share a word."""
+        source = self.knowledge.passages[self.sentences[best].passage].source
+        topic = {t for t in focus if not self.says_little(t)}
+        title = topic & self._title_sets[source]
+        if (
+            len(title) < 2
+            or sum(self.weight(t) for t in title) < HEADLINE_SHARE * sum(self.weight(t) for t in topic)
+            or title <= self._sentence_sets[best]
+        ):
+            return None
+        return self._lead.get(source)
+
     @staticmethod
-    def window(passage: Passage, index: int) -> tuple[int, int]:
-        """Grow a window around the best sentence while it stays short enough to read on a phone."""
+    def window(passage: Passage, index: int, summary: bool = False) -> tuple[int, int]:
+        """Grow a window around the best sentence while it stays short enough to read on a phone; a
+        ``summary`` (an article's lead) grows to the target length, short sentences or not."""
         sentences = passage.sentences
         first = last = index
         length = len(sentences[index])
         # A short lead sentence ("“小板凳恳谈会”做实民生文章。") needs the one that explains it.
-        while last + 1 < len(sentences) and last - first < 2:
+        while last + 1 < len(sentences) and (summary or last - first < 2):
             following = len(sentences[last + 1])
             if length >= _TARGET_CHARS or length + following > MAX_WINDOW_CHARS:
                 break
-            if length >= _SHORT_SENTENCE and last > first:
+            if length >= _SHORT_SENTENCE and last > first and not summary:
                 break
             length += following
             last += 1
