@@ -302,3 +302,10 @@ def test_a_broader_word_finds_the_kinds_of_it(make_tree: Callable[..., Tree]) ->
     assert sorted(engine.answer("春节期间有什么晚会", DialogueState()).events) == [1, 2, 3]
     assert sorted(engine.answer("哪里有村晚", DialogueState()).events) == [1, 2]
     assert sorted(engine.answer("元宵晚会在哪", DialogueState()).events) == [3]
+
+
+def test_a_dictionary_place_spelled_in_pinyin_before_its_kind(fixture_engine: Engine) -> None:
+    """「Xingfulu」 is the dictionary's 幸福路街道 (userdict, kept whole by jieba) without its kind:
+    foreign residents spell the name and leave 街道 out or say it in English."""
+    understood = fixture_engine.brain.understander.understand("Any riddles in Xingfulu?")
+    assert "幸福路" in understood.text

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import pathlib
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from bot.engine.bigram import BigramIndex, bigrams, fuse
+from bot.engine.candidates import Candidate, _topic, collect
+from bot.engine.decide import ranked
 from bot.engine.dialogue import DialogueState
 from bot.engine.engine import ROOT, Engine
+from bot.engine.thresholds import CLAUSE_TOPIC_SHARE
 
 SOURCE = """\
 id: t-1
@@ -84,6 +88,7 @@ particles: {嘞: 呢}
 fillers: [我想打听一下, 打听一下, 啊]
 endings: [不, 没有]
 same_day: [当天]
+people: [老人, 居民]
 narrow: [其中]
 that_one: [那场]
 attributes:
@@ -94,7 +99,7 @@ attributes:
 
 NEEDS = """\
 needs:
-  心理疏导: [心情不好, 闷闷不乐]
+  心理疏导: [心情不好, 闷闷不乐, 照看不过来]
   老人 日间照料: [俺爹, 没人照看]
   主题党日: [主题党日]
   老人: [奶奶]
@@ -120,7 +125,7 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     (knowledge / "services.yaml").write_text(SERVICES, encoding="utf-8")
     lexicon = knowledge / "lexicon"
     (lexicon / "synonyms.yaml").write_text(
-        "synonyms:\n  春联: [对联, 写春联, 对子]\n  灯谜: [猜灯谜]\n  心理: [心理咨询, 心理疏导]\n",
+        "synonyms:\n  春联: [对联, 写春联, 对子, couplets]\n  灯谜: [猜灯谜]\n  心理: [心理咨询, 心理疏导]\n",
         encoding="utf-8",
     )
     for name in ("stopwords.yaml", "festivals.yaml"):
@@ -490,3 +495,114 @@ def test_a_candidate_holding_the_topic_answers_a_little_below_sure() -> None:
     assert not is_sure("passage", SURE - ON_TOPIC_MARGIN, on_topic=False)
     assert is_sure("service", SERVICE_SURE - ON_TOPIC_MARGIN, on_topic=True)
     assert not is_sure("service", SURE, on_topic=False)
+
+
+def test_a_clause_naming_only_a_festival_or_period_stays_with_the_question(small: Engine) -> None:
+    """「过年哪儿有」 names no word of the knowledge, but says when: the table's answer depends on it."""
+    assert "过年" in small.brain.understander.understand("想看盘鼓表演,过年哪儿有").text
+    assert "俺娘可爱看" not in small.brain.understander.understand("想看盘鼓表演,俺娘可爱看").text
+
+
+def test_an_event_list_nobody_asked_for_loses_a_tie(small: Engine) -> None:
+    """「老人午餐」 names a row's word (慰问空巢老人) but asks for no event, day or place: the table's
+    list is flagged unasked and an article answering as well is preferred; 「…有什么活动」 asks."""
+    brain = small.brain
+
+    def events_candidate(question: str) -> Candidate:
+        text = brain.understander.understand(question).text
+        reading = brain.read(text)
+        found = collect(brain, reading, brain.tokenizer.tokens(text), text, "")
+        return next(c for c in found if c.kind == "events")
+
+    unasked = events_candidate("老人午餐")
+    assert unasked.unasked
+    assert not events_candidate("老人有什么活动").unasked
+    assert not events_candidate("写春联").unasked  # an activity of the lexicon is asked as such
+    tie = ranked([unasked, replace(unasked, kind="passage", unasked=False, label="文章")])
+    assert tie[0].kind == "passage"
+
+
+def test_overlapping_need_phrases_are_one_stretch(small: Engine) -> None:
+    """「没人照看」 and 「照看不过来」 overlap in 「没人照看不过来」: both needs are read, and no piece of
+    either (「不过来」) is left behind as a word of its own."""
+    understood = small.brain.understander.understand("俺一个人没人照看不过来")
+    assert "日间照料" in understood.text and "心理疏导" in understood.text
+    assert "不过来" not in understood.text and "照看" not in understood.text
+    assert "老人 日间照料 心理疏导" in understood.inferred
+
+
+def test_a_single_character_is_no_activity_to_filter_rows_by(small: Engine) -> None:
+    """「猜灯谜,写点字」: 写 is a character of a row (写春联), not an activity the resident asks for;
+    the rows are filtered by 灯谜 alone."""
+    brain = small.brain
+    single = sorted(t for t in brain.search.event_vocabulary if len(t) == 1)
+    assert single  # the table's rows hold single characters too
+    query = brain.read(f"猜灯谜,{single[0]}").query
+    assert query.activity == ("灯谜",)
+
+
+def test_a_table_word_with_one_character_more_is_that_word(small: Engine) -> None:
+    """「舞狮队」 is no word of the table, but 舞狮 with 队 behind: the rows of 舞狮 answer."""
+    brain = small.brain
+    assert "舞狮队" in brain.tokenizer.tokens("哪有舞狮队") and "舞狮" in brain.search.event_vocabulary
+    assert brain.read("哪有舞狮队").query.activity == ("舞狮",)
+
+
+def test_english_put_into_chinese_side_by_side_is_one_phrase(small: Engine) -> None:
+    """「Guangming day care」 is 光明日间照料, as the articles write it; an English word the synonyms
+    fold (couplets) is written as their Chinese in the text too, for the character retrieval; a
+    resident's own space between Chinese words still ends a clause."""
+    understand = small.brain.understander.understand
+    assert "光明日间照料" in understand("Guangming day care?").text
+    assert "春联" in understand("Where are couplets written?").text
+    assert "couplets" not in understand("Where are couplets written?").text
+    assert understand("写春联 在哪 ok").plain.startswith("写春联,在哪")
+
+
+def test_the_people_a_question_is_for_filter_no_row_beside_an_activity(small: Engine) -> None:
+    """「家里老人想看盘鼓表演」: 老人 (colloquial.yaml `people`) says who asks; the 盘鼓 rows answer, not
+    also the row 「慰问空巢老人」; said alone, 老人 still finds its row."""
+    reply = small.answer("家里老人想看盘鼓表演,在哪", DialogueState())
+    assert list(reply.events) == [4]
+    assert list(small.answer("有没有慰问老人的活动", DialogueState()).events) == [10]
+
+
+def test_a_bare_question_is_asked_of_the_passage_just_quoted(small: Engine) -> None:
+    """「他们每月组织几次」 after the passage on the party branch: answered from that passage (its
+    「每月组织一次主题党日活动」); after the day-care passage, which says nothing of it, not at all."""
+    brain = small.brain
+    after_branch = DialogueState(passage="t-1.2.1")
+    reply = small._about_last_passage(brain, "他们每月组织几次", after_branch)
+    assert reply is not None and "每月组织一次" in reply.text
+    assert reply.citations and reply.citations[0].source == "t-1"
+    after_care = DialogueState(passage="t-1.1.1")
+    assert small._about_last_passage(brain, "他们每月组织几次", after_care) is None
+    assert small._about_last_passage(brain, "他们每月组织几次", DialogueState()) is None
+
+
+def test_a_sentence_is_found_by_the_knowledge_word_a_question_word_adds_a_character_to(small: Engine) -> None:
+    """「党员们」 is no word of the knowledge but 党员 and one character: the sentence that says 党员
+    is the best one, not the first of its section."""
+    search = small.brain.search
+    assert search.stem("党员们") == "党员"
+    hit = search.passages(["党员们", "每月"])
+    assert hit is not None and hit.passage.id == "t-1.2.1" and "党员120名" in hit.text
+
+
+def test_a_word_every_article_uses_is_no_subject_to_be_on(small: Engine) -> None:
+    """「服务」 weighs under CLAUSE_TOPIC_SHARE of the rarest word: a question whose weightiest word it
+    is has no subject, and no candidate is on it (ON_TOPIC_MARGIN does not apply)."""
+    brain = small.brain
+    assert brain.search.weight("服务") < CLAUSE_TOPIC_SHARE * brain.search.rarest
+    assert _topic(brain, brain.read("服务"), ["服务"]) is None
+    assert _topic(brain, brain.read("日间照料服务"), ["日间照料", "服务"]) == "日间照料"
+
+
+def test_a_question_the_headline_answers_gets_the_articles_lead(small: Engine) -> None:
+    """「幸福社区的便民服务有啥」 asks what 「幸福社区便民服务」 is about as a whole: its lead answers, grown
+    to a summary; 「幸福社区党支部有多少党员」 asks one section and gets it."""
+    search, tokens = small.brain.search, small.brain.tokenizer.tokens
+    hit = search.passages(tokens("幸福社区便民服务有哪些"))
+    assert hit is not None and hit.passage.id == "t-1.1.1" and (hit.first, hit.last) == (0, 1)
+    hit = search.passages(tokens("幸福社区党支部有多少党员"))
+    assert hit is not None and hit.passage.id == "t-1.2.1"

@@ -134,3 +134,16 @@ def test_a_count_of_people_without_a_measure_word_asks_for_people() -> None:
     assert asked_unit("吸引了多少居民参与") == ""  # people are data: without the list, no unit
     assert asked_unit("有几名党员", people) == "名"  # a measure word said is the unit
     assert asked_unit("多少钱", people) == ""
+
+
+def test_a_place_said_without_its_kind_is_matched_by_the_section_not_the_sentence(
+    fixture_engine: Engine,
+) -> None:
+    """「幸福路」 is the dictionary's 幸福路街道 without 街道, cut by jieba into words: like the place word
+    itself, those words are left to the section's context, not to pick the sentence."""
+    search = fixture_engine.brain.search
+    tokens = fixture_engine.brain.tokenizer.tokens("幸福路那边")
+    assert "".join(tokens[:2]) == "幸福路" or tokens[0] == "幸福路"
+    named = search._named_places(["幸福", "路", "灯谜"])
+    assert named == {0, 1}
+    assert search._named_places(["幸福", "灯谜"]) == set()

@@ -37,6 +37,10 @@ class Candidate:
     service: Service | None = None
     empty: bool = False  # an event search that finds nothing: an honest "none", never an offer
     on_topic: bool = True  # holds the question's weightiest word, so it may be offered when unsure
+    who: bool = False  # answers a clause that only names who asks (「俺娘」): loses a tie to what is asked
+    # An event list for a question that asks for no event, day or place (「想当志愿者,社区有志愿队伍
+    # 吗」: one row says 志愿者): the table's priority on a tie is for questions that ask for events.
+    unasked: bool = False
 
 
 def _short(text: str) -> str:
@@ -76,8 +80,11 @@ def _clause_candidates(brain: Brain, text: str, district: str | None = None) -> 
     if len(clauses) < 2:
         return []
     out: list[Candidate] = []
+    people = {brain.tokenizer.canonical(p) for p in brain.knowledge.speech.people}
     for clause in clauses:
         tokens = brain.tokenizer.tokens(clause)
+        # 「俺娘…」 (老人) says who asks: of clauses answered equally well, one that says what is asked
+        who = all(t in people for t in tokens)
         topic = clause_topic(brain, tokens)
         if topic is None:
             continue  # 「航海东路这边」 names where, not what: no question of its own
@@ -88,7 +95,9 @@ def _clause_candidates(brain: Brain, text: str, district: str | None = None) -> 
         if not brain.router.asks_exact(text):
             found.extend(_services(brain, reading, tokens))
         out.extend(
-            replace(c, confidence=c.confidence * CLAUSE_SHARE) for c in found if _holds(brain, c, topic)
+            replace(c, confidence=c.confidence * CLAUSE_SHARE, who=who)
+            for c in found
+            if _holds(brain, c, topic)
         )
     return out
 
@@ -160,7 +169,11 @@ def _topic(brain: Brain, reading: Reading, tokens: list[str]) -> str | None:
     days = {brain.tokenizer.canonical(r.label) for r in reading.query.ranges} | set(reading.query.topics)
     places = brain.tokenizer.place_words | set(brain.knowledge.districts()) | days
     focus = [t for t in tokens if t not in places and t not in brain.event_words and len(t) > 1]
-    return max(focus, key=brain.search.weight) if focus else None
+    best = max(focus, key=brain.search.weight) if focus else None
+    # A word every article uses (「文化」 of 「惠济区春节有啥文化活动」) is no subject to be on.
+    if best is None or brain.search.weight(best) < CLAUSE_TOPIC_SHARE * brain.search.rarest:
+        return None
+    return best
 
 
 def _holds(brain: Brain, candidate: Candidate, word: str) -> bool:
@@ -203,7 +216,13 @@ def _events(brain: Brain, reading: Reading, label: str) -> list[Candidate]:
         if matching is None:
             return []
         coverage = _event_coverage(brain, reading, brain.events(matching))
-        return [Candidate("events", coverage, label, query=matching)]
+        unasked = not (
+            reading.asks_events
+            or query.places
+            or query.relative
+            or any(t in brain.activity_names for t in matching.activity)
+        )
+        return [Candidate("events", coverage, label, query=matching, unasked=unasked)]
     if not reading.content and query.district and reading.asks_events:
         return [Candidate("events", 1.0, label, query=query)]
     return []

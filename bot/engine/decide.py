@@ -27,8 +27,14 @@ class Decision:
 
 
 def ranked(candidates: list[Candidate]) -> list[Candidate]:
-    """Best first; equal candidates keep their retriever's order (BM25 within services)."""
-    return sorted(candidates, key=lambda c: (-rank_value(c.kind, c.confidence), -KIND_PRIORITY[c.kind]))
+    """Best first; of equals, one that answers what is asked before one that answers only who asks
+    (Candidate.who), an event list nobody asked for after the rest (Candidate.unasked), then by
+    kind; equal candidates keep their retriever's order (BM25 within services)."""
+
+    def key(c: Candidate) -> tuple[float, bool, bool, int]:
+        return -rank_value(c.kind, c.confidence), c.who, c.unasked, -KIND_PRIORITY[c.kind]
+
+    return sorted(candidates, key=key)
 
 
 def decide(candidates: list[Candidate]) -> Decision:
@@ -48,6 +54,21 @@ def decide(candidates: list[Candidate]) -> Decision:
             and all(c.label != candidate.label for c in close)
         ):
             close.append(candidate)
+    # An event list of an activity asked for, offered beside nothing but articles on that activity
+    # (or alone), is the answer: the offers would be one answer told twice.
+    asked = [
+        c for c in close if c.kind == "events" and not c.unasked and c.query is not None and c.query.activity
+    ]
+    if asked and all(c.kind == "events" or _same_activity(c, asked[0]) for c in close):
+        return Decision("sure", (asked[0],))
     if close:
         return Decision("close", tuple(close[:MAX_OFFERS]))
     return Decision("none", ())
+
+
+def _same_activity(candidate: Candidate, events: Candidate) -> bool:
+    """Does an article offered beside an event list speak of the list's activity (「义写春联活动」
+    beside the 春联 rows)? Then the two offers are one answer, and the list is it."""
+    hit = candidate.hit
+    query = events.query
+    return hit is not None and query is not None and all(a in hit.known for a in query.activity)

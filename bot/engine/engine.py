@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import re
 import threading
 from dataclasses import dataclass, replace
 from datetime import date
@@ -29,18 +30,19 @@ from bot.engine.dictionary import jieba_frequencies
 from bot.engine.followup import read_follow_up
 from bot.engine.reply import Action, Offer, Reply, finished, plain_reply
 from bot.engine.router import Intent, Router
-from bot.engine.score import Attribute, asked_attribute, attributes
+from bot.engine.score import Attribute, asked_attribute, asked_unit, attributes, is_sure
 from bot.engine.search import KnowledgeSearch
 from bot.engine.snapshot import CacheDir, SnapshotCache, input_key, tokenizer_key
 from bot.engine.sounds import Readings
 from bot.engine.text import Tokenizer, has_word, normalise
-from bot.engine.thresholds import PLACE_MIN_CHARS
+from bot.engine.thresholds import PLACE_MIN_CHARS, STEM_MIN_CHARS
 from bot.engine.understand import Understander, Understanding
 
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 2000
 _MAX_LABEL = 60
+_HAN_WORD = re.compile(r"[\u4e00-\u9fff]+")
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_KNOWLEDGE = ROOT / "knowledge"
@@ -170,7 +172,16 @@ class Brain:
             ),
             known_sounds=sounds,
             readings=readings,
-            table_places=[name for e in knowledge.events for name in (e.place, e.organiser)],
+            # The table's places and organisers, and the dictionary's place names (蜜蜂张街道): foreign
+            # residents spell the name before its kind in pinyin (「Mifengzhang」).
+            table_places=[
+                *(name for e in knowledge.events for name in (e.place, e.organiser)),
+                *sorted(tokenizer.place_words),
+            ],
+            days=[
+                *(name for f in knowledge.festivals for name in (f.name, *f.aliases)),
+                *knowledge.period_words,
+            ],
         )
         return cls(
             knowledge,
@@ -188,6 +199,11 @@ class Brain:
             ),
             table_words,
         )
+
+    @cached_property
+    def passage_index(self) -> dict[str, int]:
+        """Each passage's place in Knowledge.passages, by its id."""
+        return {p.id: i for i, p in enumerate(self.knowledge.passages)}
 
     @cached_property
     def activity_names(self) -> frozenset[str]:
@@ -246,13 +262,16 @@ class Brain:
                 )
             )
         )
-        content = [t for t in tokens if t not in self.event_words and t not in district_tokens]
+        content = [
+            self._table_stem(t) for t in tokens if t not in self.event_words and t not in district_tokens
+        ]
         in_places = {t for t in content if any(t in p for p in places)}
         activity = tuple(
             dict.fromkeys(
                 t
                 for t in content
                 if t in self.search.event_vocabulary
+                and len(t) > 1  # 「赢点小奖品」: 小 is a character of some rows, no activity asked
                 and t not in topics
                 and t not in in_places
                 and t not in self.table_words
@@ -268,7 +287,10 @@ class Brain:
             tuple(dates.relative),
         )
         needs = [set(self.tokenizer.tokens(words)) for words in inferred]
-        who = set().union(*needs)
+        # The people a resident says the question is for (「我们家老人想去看扭秧歌」: colloquial.yaml
+        # `people`) say who asks, like a need's words: no filter beside an activity.
+        people = {self.tokenizer.canonical(p) for p in self.knowledge.speech.people}
+        who = set().union(*needs) | (set(tokens) & people)
         if who & set(activity) and any(t not in who for t in activity) and not self.events(query):
             query = replace(query, activity=tuple(t for t in activity if t not in who))
             content = [t for t in content if t not in who & set(activity)]
@@ -282,6 +304,17 @@ class Brain:
             message
         )
         return Reading(query, tokens, content, unknown, asks_events, foreign)
+
+    def _table_stem(self, token: str) -> str:
+        """A question word the table lacks that is one of its words with one character more in front
+        or behind (「小游戏」 = 小 + 游戏) is that word: the character adds nothing to filter rows by."""
+        vocabulary = self.search.event_vocabulary
+        if len(token) <= STEM_MIN_CHARS or token in vocabulary or not _HAN_WORD.fullmatch(token):
+            return token
+        for stem in (token[1:], token[:-1]):
+            if stem in vocabulary and stem not in self.event_words and stem not in self.table_words:
+                return stem
+        return token
 
     def _word_ends(self, text: str) -> frozenset[int]:
         """The offsets where the question's words end, as jieba cuts it."""
@@ -574,6 +607,9 @@ class Engine:
             return reply
         if decision.band == "close":
             return self._suggest(brain, decision, state)
+        again = self._about_last_passage(brain, text, state)
+        if again is not None:
+            return again
         best = ranked(candidates)[0] if candidates else None
         log.debug("fallback: best %s", best)
         return self._fallback(
@@ -582,6 +618,32 @@ class Engine:
             best=best.label if best else "",
             score=best.confidence if best else 0.0,
         )
+
+    def _about_last_passage(self, brain: Brain, text: str, state: DialogueState) -> Reply | None:
+        """A question nothing answers on its own, asked of the passage just quoted: 「他们追回来过多少
+        钱」 after the passage on wage disputes (its 「追回被拖欠工资421万元」).  Answered only as surely
+        as any passage (bot.engine.score.is_sure), so a question about something else still falls back."""
+        knowledge, router = brain.knowledge, brain.router
+        passage = knowledge.passage_by_id.get(state.passage or "")
+        if passage is None:
+            return None
+        tokens = brain.tokenizer.tokens(text)
+        hit = brain.search.passages(
+            tokens,
+            router.answer_cues(text),
+            wants_number=router.asks_exact(text),
+            unit=asked_unit(text, knowledge.speech.people),
+            within=brain.passage_index[passage.id],
+        )
+        if hit is None or not tokens:
+            return None
+        # As any candidate: one holding the question's weightiest word needs less (ON_TOPIC_MARGIN).
+        top = max(tokens, key=brain.search.weight)
+        topic = brain.search.stem(top) or top
+        if not is_sure("passage", hit.coverage, topic in hit.known or topic in hit.text):
+            return None
+        candidate = Candidate("passage", hit.coverage, passage.id, hit=hit)
+        return self._answer(brain, candidate, state, asked_attribute(brain.attributes, text))
 
     def _answer(
         self, brain: Brain, candidate: Candidate, state: DialogueState, attribute: Attribute | None = None

@@ -24,6 +24,7 @@ from bot.engine.thresholds import (
     ENGLISH_WORD_LETTERS,
     EVERYDAY_FLOOR,
     EVERYDAY_RARITY,
+    HEADLINE_SHARE,
     LACKED_EVERYDAY,
     NOISE_WEIGHT,
     STEM_MIN_CHARS,
@@ -54,6 +55,8 @@ def _counted(unit: str) -> re.Pattern[str]:
 
 
 _SHORT_SENTENCE = 60
+# The words that end a place's name and say its kind (grammar of Chinese place names).
+_PLACE_KINDS = ("街道", "社区", "村", "镇", "小区")
 _TARGET_CHARS = 260
 
 
@@ -134,6 +137,16 @@ class KnowledgeSearch:
         self._first_sentence: dict[int, int] = {}
         for number, ref in enumerate(self.sentences):
             self._first_sentence.setdefault(ref.passage, number)
+        # Each article's headline words and its first sentence: a question the headline answers as a
+        # whole (「航展今年有啥新变化」 of 「2020郑州航展有这些新变化」) is answered by the article's lead.
+        self._title_sets = {
+            sid: frozenset(tokenizer.tokens(f"{s.title} {s.subtitle}", for_index=True))
+            for sid, s in knowledge.sources.items()
+        }
+        self._lead: dict[str, int] = {}
+        for index, passage in enumerate(knowledge.passages):
+            if index in self._first_sentence:
+                self._lead.setdefault(passage.source, self._first_sentence[index])
 
         self.service_docs = [
             tokenizer.tokens(
@@ -156,6 +169,14 @@ class KnowledgeSearch:
         self.event_vocabulary = frozenset().union(*self.event_tokens) if self.event_tokens else frozenset()
         self._max_idf = max((self.context_index.idf(t) for t in self.context_index.vocabulary), default=1.0)
         self._places_words = tokenizer.place_words
+        # The names of the dictionary's places without their kind (航海东路 of 航海东路街道), which jieba
+        # cuts into words (航海 东路) when a resident leaves the kind out.
+        self._place_names = frozenset(
+            place[: -len(kind)]
+            for place in self._places_words
+            for kind in _PLACE_KINDS
+            if place.endswith(kind) and len(place) > len(kind) + 1
+        )
         self._places = _substrings([f"{e.place} {e.organiser}" for e in knowledge.events])
         self.vocabulary = frozenset(
             {*self.context_index.vocabulary, *self.event_vocabulary, *tokenizer.lexicon.canonical_map()}
@@ -261,11 +282,13 @@ class KnowledgeSearch:
         district: str | None = None,
         wants_number: bool = False,
         unit: str = "",
+        within: int | None = None,
     ) -> PassageHit | None:
         """Best 1–3 sentence window for a question's tokens; ``cues`` favour sentences that hold
         what is asked (a number for 「多少」), not counting the question's own words.  ``unit`` is
         the measure word of an asked count (「多少次」: 次): the answer's unit, not its topic, so it
-        neither picks the sentence (「督查27次」 for 「志愿服务120余次」) nor counts as missing."""
+        neither picks the sentence (「督查27次」 for 「志愿服务120余次」) nor counts as missing.
+        ``within``: only the sentences of that passage (by its index), for a follow-up about it."""
         counted = None
         if unit and len(tokens) > 1:
             tokens = [t for t in tokens if t != unit] or tokens
@@ -274,7 +297,10 @@ class KnowledgeSearch:
             return None
         asked = sorted(set(tokens), key=len, reverse=True)
         # Places are matched by the section context; the sentence must match what is asked.
-        focus = [t for t in tokens if t not in self._places_words] or tokens
+        named = self._named_places(tokens)
+        focus = [t for i, t in enumerate(tokens) if t not in self._places_words and i not in named] or tokens
+        # 「追回来」 is found in the sentences as the knowledge's 追回 (see stem).
+        focus = [self.stem(t) or t for t in focus]
         sentence_hits = self.sentence_index.top_k(focus, 40)
         context_hits = self.context_index.top_k(tokens, 8)
         context_score = {h.doc: h.score for h in context_hits}
@@ -294,6 +320,11 @@ class KnowledgeSearch:
             for doc in sorted(in_district, key=lambda d: -context_score.get(d, 0.0))[:3]:
                 start = self._first_sentence[doc]
                 candidates.update(range(start, start + len(self.knowledge.passages[doc].sentences)))
+        if within is not None:
+            start = self._first_sentence.get(within)
+            if start is None:
+                return None
+            candidates = set(range(start, start + len(self.knowledge.passages[within].sentences)))
         if not candidates:
             return None
         ordered = sorted(candidates)
@@ -321,11 +352,23 @@ class KnowledgeSearch:
                     score = score + ANSWER_BONUS * top_sentence if answers else score * UNANSWERED_FACTOR
             scored.append((score, number))
         best_score, best = min(scored, key=lambda pair: (-pair[0], pair[1]))
+        lead = self._headline_lead(best, focus) if within is None else None
+        best = best if lead is None else lead
         ref = self.sentences[best]
         passage = self.knowledge.passages[ref.passage]
-        first, last = self.window(passage, ref.sentence)
+        first, last = self.window(passage, ref.sentence, summary=lead is not None)
         coverage = self.coverage(tokens, self._context_sets[ref.passage], self._context_text[ref.passage])
         return PassageHit(passage, first, last, best_score, coverage, self._context_sets[ref.passage])
+
+    def _named_places(self, tokens: list[str]) -> set[int]:
+        """The positions of words that together say a place's name without its kind (「航海东路」 as 航海
+        东路): like the place word itself, they are matched by the section, not by the sentence."""
+        named: set[int] = set()
+        for i in range(len(tokens)):
+            for j in range(i + 2, min(len(tokens), i + 4) + 1):
+                if "".join(tokens[i:j]) in self._place_names:
+                    named.update(range(i, j))
+        return named
 
     @staticmethod
     def _without(sentence: str, words: list[str]) -> str:
@@ -336,18 +379,34 @@ class KnowledgeSearch:
     def _district_of(self, passage: int) -> str:
         return self.knowledge.sources[self.knowledge.passages[passage].source].district
 
+    def _headline_lead(self, best: int, focus: list[str]) -> int | None:
+        """The article's first sentence, when the question's topic is its headline's and ``best``
+        lacks some of it: the question asks what the article is about as a whole (「航展今年有啥新
+        变化」), which its lead sums up, not one section that happens to share a word."""
+        source = self.knowledge.passages[self.sentences[best].passage].source
+        topic = {t for t in focus if not self.says_little(t)}
+        title = topic & self._title_sets[source]
+        if (
+            len(title) < 2
+            or sum(self.weight(t) for t in title) < HEADLINE_SHARE * sum(self.weight(t) for t in topic)
+            or title <= self._sentence_sets[best]
+        ):
+            return None
+        return self._lead.get(source)
+
     @staticmethod
-    def window(passage: Passage, index: int) -> tuple[int, int]:
-        """Grow a window around the best sentence while it stays short enough to read on a phone."""
+    def window(passage: Passage, index: int, summary: bool = False) -> tuple[int, int]:
+        """Grow a window around the best sentence while it stays short enough to read on a phone; a
+        ``summary`` (an article's lead) grows to the target length, short sentences or not."""
         sentences = passage.sentences
         first = last = index
         length = len(sentences[index])
         # A short lead sentence ("“小板凳恳谈会”做实民生文章。") needs the one that explains it.
-        while last + 1 < len(sentences) and last - first < 2:
+        while last + 1 < len(sentences) and (summary or last - first < 2):
             following = len(sentences[last + 1])
             if length >= _TARGET_CHARS or length + following > MAX_WINDOW_CHARS:
                 break
-            if length >= _SHORT_SENTENCE and last > first:
+            if length >= _SHORT_SENTENCE and last > first and not summary:
                 break
             length += following
             last += 1

@@ -118,3 +118,9 @@ FUSION_DEPTH = 20
 # 「多少次」 just because it shares 服务.
 ANSWER_BONUS = 0.25
 UNANSWERED_FACTOR = 0.6
+# A question whose topic words are an article's headline words (at least two of them, and this share of
+# the topic's weight or more: 「航展今年有啥新变化」 of 「2020郑州航展有这些新变化」, where 今年 is the
+# rest) asks what the article is about as a whole and gets its lead (KnowledgeSearch._headline_lead).
+# Not lower: 「航展有多少无人机」 has one headline word beside its own topic (无人机, 0.45 of the weight),
+# which a section answers.
+HEADLINE_SHARE = 0.8

@@ -22,6 +22,7 @@ _CJK = re.compile(r"[\u4e00-\u9fff]+")
 # The kept clauses are joined by a comma, so later stages can still tell the resident's story
 # (「放假了孩子天天在家玩手机」) from the question (「社区有没有让小孩去活动的地方」).
 CLAUSE_JOIN = ","
+_CJK_SPACE = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 _LATIN_RUN = re.compile(r"[A-Za-z]+(?: [A-Za-z]+)*")
 _LATIN_WORD = re.compile(r"[A-Za-z]+(?:['’]s)?")
 # English endings and how to undo them, longest first: a plural, a possessive, -ing and -ed (with the
@@ -86,6 +87,7 @@ class Understander:
         known_sounds: Mapping[str, str] | None = None,
         readings: Readings | None = None,
         table_places: Sequence[str] = (),
+        days: Sequence[str] = (),
     ) -> None:
         self.tokenizer = tokenizer
         self.vocabulary = vocabulary  # every word the knowledge uses, canonical and as written
@@ -99,8 +101,21 @@ class Understander:
         ]
         self._glossary: list[tuple[re.Pattern[str], str]] | None = None  # compiled on the first English
         self._glossary_words = {en.lower(): zh for en, zh in self._glossary_terms if " " not in en}
+        # ...yet written in Chinese in the text as well (「drones」 → 无人机): the tokens fold it either
+        # way, but the article's characters are what the character-bigram retrieval finds.
+        self._glossary_terms += sorted(
+            (
+                (variant, concept)
+                for variant, concept in folded.items()
+                if variant.isascii() and any(c.isalpha() for c in variant) and _CJK.fullmatch(concept)
+            ),
+            key=lambda pair: -len(pair[0]),
+        )
         self._english_stop = frozenset(w for w in tokenizer.lexicon.stopwords if w.isascii())
         self._same_day = speech.same_day
+        # Festival names and period words (「过年」, 「元宵」): a clause naming one says when, which the
+        # event table's answer depends on (「想带孩子去玩点游戏,过年哪儿有」), though no article uses it.
+        self._days = tuple(d.lower() for d in days if d)
         # Topics the knowledge is known not to cover (身份证, 公积金): a clause naming one is no story
         # around the question, it is the question, and it must stay for the question to fall back.
         self._elsewhere = tuple(w.lower() for w in (*speech.elsewhere, *speech.elsewhere_places))
@@ -170,6 +185,9 @@ class Understander:
         spelled: dict[str, set[str]] = {}
         for place in table_places:
             cut = tokenizer.words(place)
+            # A dictionary word that holds its kind (「蜜蜂张街道」, kept whole) is cut before it too.
+            kind = next((k for k in _PLACE_KINDS if len(cut) == 1 and place.endswith(k) and place != k), "")
+            cut = [place[: -len(kind)], kind] if kind else cut
             for i, word in enumerate(cut):
                 if word not in _PLACE_KINDS:
                     continue
@@ -200,6 +218,10 @@ class Understander:
     def understand(self, message: str) -> Understanding:
         text = message
         if any(c.isascii() and c.isalpha() for c in text):
+            # English words put into Chinese side by side are one phrase (「Zhengzhou air show」 →
+            # 郑州航展, as the articles write it), while the resident's own space between two Chinese
+            # words still ends a clause.
+            text = _CJK_SPACE.sub(CLAUSE_JOIN, text)
             if self._glossary is None:
                 self._glossary = [
                     (re.compile(rf"\b{re.escape(en)}\b", re.IGNORECASE), zh)
@@ -209,6 +231,7 @@ class Understander:
                 text = pattern.sub(zh, text)
             text = _LATIN_WORD.sub(self._folded, text)
             text = self._spelled(text)
+            text = _CJK_SPACE.sub("", text)
         if self._final_particles is not None:
             text = self._final_particles.sub(lambda m: self._particles[m.group(0)], text)
         for word, plain in self._dialect:
@@ -273,22 +296,39 @@ class Understander:
 
     def _name_needs(self, text: str) -> tuple[str, list[str]]:
         """Everyday words of a problem → the words the knowledge uses for it (「工钱」 → 欠薪 工资), and
-        those words.  Longest first, each place of the text once: 「不给工钱」 is not also 「工钱」."""
+        those words.  Longest first, each place of the text once: 「不给工钱」 is not also 「工钱」; two
+        phrases that overlap (「从楼上扯」, 「扯根线」 in 「从楼上扯根线下来」) are one stretch, read as the
+        words of both, so that no piece of either (「根线」) is left behind as a word of its own."""
         if self._need_words is None:
             return text, []
+        spans: list[tuple[int, int, list[str]]] = []
+        for start in range(len(text)):
+            match = self._need_words.match(text, start)
+            if match is None:
+                continue
+            end = match.end()
+            if spans and end <= spans[-1][1]:
+                continue  # inside a longer phrase found already
+            read = self._needs[match.group(0)].split()
+            if spans and start < spans[-1][1]:
+                first, _, before = spans[-1]
+                spans[-1] = (first, end, [*before, *(w for w in read if w not in before)])
+            else:
+                spans.append((start, end, read))
         named: list[str] = []
-
-        def knowledge_words(match: re.Match[str]) -> str:
-            words = self._needs[match.group(0)]
-            named.append(words)
-            return f" {words} "
-
-        return self._need_words.sub(knowledge_words, text), named
+        out, at = [], 0
+        for start, end, stretch in spans:
+            joined = " ".join(stretch)
+            named.append(joined)
+            out.append(f"{text[at:start]} {joined} ")
+            at = end
+        out.append(text[at:])
+        return "".join(out), named
 
     def _names_something(self, clause: str) -> bool:
         """Does the clause name a topic or a date (a digit, a festival), not only feelings and fillers?"""
         lowered = clause.lower()
-        if any(c.isdigit() for c in clause) or any(w in lowered for w in self._elsewhere):
+        if any(c.isdigit() for c in clause) or any(w in lowered for w in (*self._elsewhere, *self._days)):
             return True
         return any(t in self.vocabulary and t not in self.generic for t in self.tokenizer.tokens(clause))
 
