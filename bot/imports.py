@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import ModuleType
@@ -29,21 +30,29 @@ def import_without(module: str, unused: Sequence[str]) -> ModuleType:
                 del sys.modules[name]
 
 
+_DEFERRING = threading.Lock()
+
+
 @contextmanager
 def certificates_deferred() -> Iterator[None]:
     """While held, new SSL contexts skip loading the system's CA certificates (~35 ms each).
 
     For a library that builds default contexts at import time which the bot never uses because it
     passes its own: those contexts then trust no certificate, so anything that did use them would fail
-    verification rather than skip it. Only for imports at start-up, before other threads run."""
+    verification rather than skip it. One hold at a time (a second waits), always undone on leaving;
+    meant for imports at start-up, since a context another thread makes meanwhile trusts nothing."""
     import ssl  # here: the commands that never go online do not pay for it
 
-    original = ssl.SSLContext.set_default_verify_paths
-    ssl.SSLContext.set_default_verify_paths = _no_default_paths  # type: ignore[method-assign,assignment]
-    try:
-        yield
-    finally:
-        ssl.SSLContext.set_default_verify_paths = original  # type: ignore[method-assign]
+    with _DEFERRING:
+        own = ssl.SSLContext.__dict__.get("set_default_verify_paths")  # None: ssl._SSLContext's C method
+        ssl.SSLContext.set_default_verify_paths = _no_default_paths  # type: ignore[method-assign,assignment]
+        try:
+            yield
+        finally:
+            if own is None:
+                del ssl.SSLContext.set_default_verify_paths
+            else:
+                ssl.SSLContext.set_default_verify_paths = own  # type: ignore[method-assign]
 
 
 def _no_default_paths(context: object) -> None:

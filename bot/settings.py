@@ -139,7 +139,9 @@ def _url(value: Any) -> Any:
 
 def _admin_ids(value: Any) -> Any:
     if not isinstance(value, str):
-        return value
+        if not all(isinstance(user, int) and not isinstance(user, bool) for user in value):
+            raise ValueError(f"must be numeric user ids, not {value!r}")
+        return frozenset(value)
     ids = set()
     for part in re.split(r"[,\s]+", value.strip()):
         if not part:
@@ -151,8 +153,10 @@ def _admin_ids(value: Any) -> Any:
 
 
 def _rate_limit(value: Any) -> Any:
-    if not isinstance(value, str):
+    if value is None or isinstance(value, RateLimit):
         return value
+    if not isinstance(value, str):
+        raise ValueError(f"must look like 5/10 (messages/seconds), not {value!r}")
     try:
         return RateLimit.parse(value)
     except ConfigError as exc:
@@ -160,8 +164,10 @@ def _rate_limit(value: Any) -> Any:
 
 
 def _switch(value: Any) -> Any:
-    if not isinstance(value, str):
+    if isinstance(value, bool):
         return value
+    if not isinstance(value, str):
+        raise ValueError(f"must be on or off, not {value!r}")
     word = value.strip().lower()
     if word in _ON:
         return True
@@ -171,11 +177,11 @@ def _switch(value: Any) -> Any:
 
 
 def _seconds(value: Any) -> Any:
-    if not isinstance(value, str):
-        return value
-    if not value.strip():
+    if isinstance(value, str) and not value.strip():
         return DEFAULT_WATCH_INTERVAL
     try:
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise ValueError
         seconds = float(value)
     except ValueError:
         raise ValueError(f"must be a number of seconds (0 = off), not {value!r}") from None
@@ -199,19 +205,28 @@ def _count(what: str) -> Any:
 
 
 def _path(value: Any) -> Any:
-    return Path(value.strip()).expanduser() if isinstance(value, str) and value.strip() else value
+    """A folder; empty means the default (an empty line in a ``.env`` template)."""
+    if isinstance(value, Path):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"must be a folder, not {value!r}")
+    return Path(value.strip()).expanduser() if value.strip() else DEFAULT_VAR_DIR
 
 
 def _cache_dir(value: Any) -> Any:
     """``off``, ``0`` or empty: no cache (a read-only deployment)."""
-    if isinstance(value, str):
-        return None if value.strip().lower() in {"", *_OFF} else Path(value.strip()).expanduser()
-    return value
+    if value is None or isinstance(value, Path):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"must be a folder or off, not {value!r}")
+    return None if value.strip().lower() in {"", *_OFF} else Path(value.strip()).expanduser()
 
 
 def _mode(value: Any) -> Any:
-    if not isinstance(value, str):
+    if value is None:
         return value
+    if not isinstance(value, str):
+        raise ValueError(f"must be one of {', '.join(_MODES)}, not {value!r}")
     mode = value.strip().lower()
     if mode and mode not in _MODES:
         raise ValueError(f"must be one of {', '.join(_MODES)}, not {value!r}")
@@ -238,15 +253,18 @@ def _text(value: Any) -> Any:
 _IN_VAR_DIR: Any = Path("$BOT_VAR_DIR/cache")
 
 
-def _setting(variable: str, read: Callable[[Any], Any], default: Any = None) -> Any:
-    """A field read from the variable ``variable`` only (never from one named like the field)."""
-    return field(default=default, metadata={"variable": variable, "read": read})
+def _setting(variable: str, read: Callable[[Any], Any], default: Any = None, shown: bool = True) -> Any:
+    """A field read from the variable ``variable`` only (never from one named like the field);
+    ``shown=False`` keeps it out of ``repr`` (a URL may carry a password)."""
+    return field(default=default, repr=shown, metadata={"variable": variable, "read": read})
 
 
 @dataclass(frozen=True)
 class Settings:
     """Every setting. ``load_settings`` reads them for a run; code and tests may pass fields by name,
-    as text (as the environment gives them) or as values; either way each is checked."""
+    as text (as the environment gives them) or as values; either way each is checked. The cache folder
+    follows the var folder when it is made: ``dataclasses.replace`` with another ``var_dir`` keeps the
+    cache where it was unless ``cache_dir`` is given too."""
 
     token: Secret = _setting("TELEGRAM_BOT_TOKEN", _token, Secret(""))
     base_url: str = _setting("TELEGRAM_BASE_URL", _url, DEFAULT_BASE_URL)
@@ -257,7 +275,7 @@ class Settings:
     var_dir: Path = _setting("BOT_VAR_DIR", _path, DEFAULT_VAR_DIR)
     cache_dir: Path | None = _setting("BOT_CACHE_DIR", _cache_dir, _IN_VAR_DIR)
     log_salt: Secret | None = _setting("BOT_LOG_SALT", _secret)
-    state_url: str | None = _setting("BOT_STATE_URL", _text)
+    state_url: str | None = _setting("BOT_STATE_URL", _text, shown=False)
     state_ttl_days: int = _setting("BOT_STATE_TTL_DAYS", _count("days"), 7)
     web_frame_ancestors: str = _setting("BOT_WEB_FRAME_ANCESTORS", _text, "'self'")
     web_max_body: int = _setting("BOT_WEB_MAX_BODY", _count("bytes"), 16384)

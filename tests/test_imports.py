@@ -81,6 +81,16 @@ def test_contexts_made_while_certificates_are_deferred_trust_nothing(
     assert after.cert_store_stats()["x509_ca"] == 1
 
 
+def test_certificates_load_again_after_an_import_that_failed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", str(make_authority(tmp_path).ca))
+    with pytest.raises(ImportError), certificates_deferred():
+        import a_library_that_is_not_installed  # type: ignore[import-not-found]  # noqa: F401
+    assert "set_default_verify_paths" not in vars(ssl.SSLContext)
+    assert ssl.create_default_context().cert_store_stats()["x509_ca"] == 1
+
+
 @pytest.mark.slow
 def test_every_module_of_the_bot_can_be_imported_first() -> None:
     """No import cycle depends on which module a tool or a test happens to import first."""

@@ -8,6 +8,7 @@ import logging
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -267,3 +268,30 @@ def test_reading_settings_imports_no_settings_library(tmp_path: Path) -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_an_empty_var_dir_is_the_default(environ: pytest.MonkeyPatch) -> None:
+    settings = settings_with(environ, {"BOT_VAR_DIR": "  "}, require_token=False)
+    assert (settings.var_dir, settings.cache_dir) == (DEFAULT_VAR_DIR, DEFAULT_VAR_DIR / "cache")
+
+
+def test_values_given_in_code_are_converted_or_refused() -> None:
+    settings = Settings(admin_ids=[7, 42], watch_interval=5)  # type: ignore[arg-type]
+    assert settings.admin_ids == frozenset({7, 42}) and hash(settings)
+    assert type(settings.watch_interval) is float
+    wrong: list[tuple[str, object]] = [
+        ("rate_limiter", None),
+        ("admin_ids", ["42"]),
+        ("var_dir", 3),
+        ("watch_interval", True),
+        ("rate_limit", 5),
+    ]
+    for name, value in wrong:
+        given: dict[str, Any] = {name: value}
+        with pytest.raises(ConfigError, match=f"^{next(k for k, v in variables().items() if v == name)} "):
+            Settings(**given)
+
+
+def test_the_state_url_is_not_in_the_repr(environ: pytest.MonkeyPatch) -> None:
+    settings = settings_with(environ, {"BOT_STATE_URL": "redis://:hunter2@cache:6379/0"}, require_token=False)
+    assert settings.state_url == "redis://:hunter2@cache:6379/0" and "hunter2" not in repr(settings)

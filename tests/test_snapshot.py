@@ -266,8 +266,14 @@ EVENT = Event(
 )
 
 
-def test_a_record_is_rebuilt_as_it_was_without_validation() -> None:
-    rebuilt = _decode(_encode(EVENT))
+def test_a_record_is_rebuilt_as_it_was_without_validation(monkeypatch: pytest.MonkeyPatch) -> None:
+    encoded = _encode(EVENT)
+
+    def constructed(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a snapshot's record went through the constructor and its checks again")
+
+    monkeypatch.setattr(Event, "__init__", constructed)
+    rebuilt = _decode(encoded)
     assert rebuilt == EVENT and type(rebuilt) is Event
     assert rebuilt.text == EVENT.text
     with pytest.raises(dataclasses.FrozenInstanceError):

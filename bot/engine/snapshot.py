@@ -274,7 +274,8 @@ _FIELD_NAMES: dict[type, frozenset[str]] = {}
 
 def _rebuild(record: type[Record], values: dict[str, Any]) -> Record:
     """A record as it was validated when the snapshot was made (its digest checked), not validated again:
-    its fields are set as pydantic sets them, without the constructor's per-field ``__setattr__``."""
+    its instance dictionary is filled at once, without the constructor, its checks or the per-field
+    ``object.__setattr__`` a frozen dataclass's constructor makes."""
     names = _FIELD_NAMES.get(record)
     if names is None:
         names = _FIELD_NAMES[record] = frozenset(f.name for f in fields(record))

@@ -7,13 +7,16 @@ in a burst httpx was about half of the bot's CPU. python-telegram-bot documents 
 place for another networking backend; this is one, with the same timeouts and errors as its own.
 
 aiohttp loads the system's CA certificates into two default TLS contexts as it is imported (~70 ms of
-every start). Requests here bring their own verified context instead, made at the first ``https`` URL,
+every start, on the main thread). Requests here bring one verified context of their own instead, shared
+by the process and made in a worker thread at the first ``https`` URL (~35 ms, beside the event loop),
 so that import skips the loading, and a bot that talks to a local Bot API server over plain HTTP never
-loads certificates at all.
+loads certificates at all. Redirects are not followed (as PTB's own httpx transport does not): the
+Bot API never redirects, and a redirect could otherwise lead to aiohttp's own, empty, contexts.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +31,23 @@ with certificates_deferred():
 
 if TYPE_CHECKING:
     from telegram._utils.types import ODVInput
+
+_verified: ssl.SSLContext | None = None
+
+
+def verified_context() -> ssl.SSLContext:
+    """The process's TLS context: the system's certificates, verified with the host name, as
+    ``ssl.create_default_context`` sets them (and HTTP/1.1 offered, as aiohttp's own contexts do)."""
+    global _verified
+    if _verified is None:
+        context = ssl.create_default_context()
+        context.set_alpn_protocols(["http/1.1"])
+        _verified = context
+    return _verified
+
+
+def uses_tls(url: str) -> bool:
+    return url.lstrip().lower().startswith("https:")
 
 
 class AiohttpRequest(BaseRequest):
@@ -54,7 +74,6 @@ class AiohttpRequest(BaseRequest):
         self._pool = pool_timeout
         self._media_write = media_write_timeout
         self._session: aiohttp.ClientSession | None = None
-        self._tls: ssl.SSLContext | None = None
 
     @property
     def read_timeout(self) -> float | None:
@@ -70,16 +89,6 @@ class AiohttpRequest(BaseRequest):
     async def shutdown(self) -> None:
         if self._session is not None and not self._session.closed:
             await self._session.close()
-
-    def tls_for(self, url: str) -> ssl.SSLContext | bool:
-        """The TLS context for ``url``: the system's certificates, verified with the host name, as
-        ``ssl.create_default_context`` sets them; ``True`` (aiohttp's default) where no TLS is used."""
-        if not url.lower().startswith("https:"):
-            return True
-        if self._tls is None:
-            self._tls = ssl.create_default_context()
-            self._tls.set_alpn_protocols(["http/1.1"])
-        return self._tls
 
     async def do_request(
         self,
@@ -109,9 +118,13 @@ class AiohttpRequest(BaseRequest):
             sock_read=read,
         )
         body: Any = _form(fields, files) if files else fields
+        tls: ssl.SSLContext | bool = True  # aiohttp's default: no TLS for an http URL
+        if uses_tls(url):
+            tls = _verified if _verified is not None else await asyncio.to_thread(verified_context)
         try:
-            tls = self.tls_for(url)
-            async with self._session.request(method, url, data=body, timeout=timeout, ssl=tls) as response:
+            async with self._session.request(
+                method, url, data=body, timeout=timeout, ssl=tls, allow_redirects=False
+            ) as response:
                 return response.status, await response.read()
         except TimeoutError as err:  # aiohttp's ServerTimeoutError is one too
             raise TimedOut from err

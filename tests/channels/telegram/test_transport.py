@@ -168,10 +168,29 @@ def test_no_certificates_are_loaded_until_an_https_request_needs_them(authority:
     """aiohttp's own default contexts, built as it is imported, are left empty; ours is made on demand."""
     code = (
         "import bot.channels.telegram.transport as t, aiohttp.connector as c\n"
-        "request = t.AiohttpRequest()\n"
-        "print(c._SSL_CONTEXT_VERIFIED.cert_store_stats()['x509_ca'], request.tls_for('http://127.0.0.1/'),"
-        " request.tls_for('HTTPS://127.0.0.1/').cert_store_stats()['x509_ca'])"
+        "print(c._SSL_CONTEXT_VERIFIED.cert_store_stats()['x509_ca'], t.uses_tls('http://127.0.0.1/'),"
+        " t.uses_tls(' HTTPS://127.0.0.1/'), t.verified_context().cert_store_stats()['x509_ca'])"
     )
     env = {**os.environ, "SSL_CERT_FILE": str(authority.ca)}
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
-    assert done.stdout.split() == ["0", "True", "1"], done.stderr
+    assert done.stdout.split() == ["0", "False", "True", "1"], done.stderr
+
+
+async def test_a_redirect_is_returned_to_ptb_not_followed() -> None:
+    """As PTB's httpx transport: the Bot API never redirects, and following one to an https URL would
+    reach aiohttp's own contexts, which trust nothing here."""
+    followed: list[str] = []
+
+    async def moved(request: web.Request) -> web.Response:
+        raise web.HTTPFound("/botx/elsewhere")
+
+    async def elsewhere(request: web.Request) -> web.Response:
+        followed.append(request.path)
+        return web.json_response({"ok": True})
+
+    app = web.Application()
+    app.router.add_post("/botx/getMe", moved)
+    app.router.add_route("*", "/botx/elsewhere", elsewhere)
+    async with TestServer(app, host="127.0.0.1") as server:
+        status, _ = await get_me(str(server.make_url("/botx/getMe")))
+    assert (status, followed) == (302, [])
