@@ -38,6 +38,34 @@ def test_everyday_words_the_knowledge_lacks_weigh_less_than_a_glued_word(fixture
     assert search.weight("公积金") > 2 * search.weight("以后")  # a topic the knowledge lacks keeps its weight
 
 
+def test_a_lacked_word_saying_how_things_are_weighs_as_a_glued_word(make_tree: Callable[..., Tree]) -> None:
+    """「睡不着」 is rare in jieba's dictionary but says how things are for the resident (colloquial.yaml
+    `situation`: 不), not a topic the knowledge lacks: it weighs as a glued word, while a lacked topic
+    (公积金) and a word the knowledge uses keep their weight."""
+    from bot.engine.thresholds import NOISE_WEIGHT
+
+    # Sections enough that a rare word weighs several glued characters (the shipped knowledge's case).
+    topics = ["写春联", "猜灯谜", "舞狮", "秧歌", "剪纸", "书法", "义诊", "施粥", "唱戏", "盘鼓"]
+    notes = {
+        "id": "t-notes",
+        "title": "社区纪事",
+        "district": "北湖区",
+        "kind": "article",
+        "sections": [
+            {"heading": f"第{i}节", "passages": [{"id": f"t-notes.{i}.1", "text": f"第{i}社区组织居民{t}。"}]}
+            for i, t in enumerate(topics * 3, 1)
+        ],
+    }
+    tree = make_tree(sources=[*world.SOURCES, notes])
+    search = Engine.load(tree.knowledge, tree.intents).brain.search
+    tree.write("knowledge/lexicon/colloquial.yaml", "situation: [不, 没, 太]\n")
+    marked = Engine.load(tree.knowledge, tree.intents).brain.search
+    assert search.weight("睡不着") > 2 * NOISE_WEIGHT  # without the list: the heaviest kind of word
+    assert marked.weight("睡不着") == NOISE_WEIGHT == marked.weight("太穷")
+    assert marked.weight("公积金") == search.weight("公积金") > 2 * NOISE_WEIGHT
+    assert marked.weight("春联") == search.weight("春联")
+
+
 def test_events_are_listed_by_date(fixture_engine: Engine) -> None:
     events = fixture_engine.brain.search.events(["灯谜"])
     assert [e.start for e in events] == sorted(e.start for e in events)

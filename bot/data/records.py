@@ -353,6 +353,7 @@ class ColloquialFile(Record):
     that_one: Words = ()
     other_years: Words = ()
     people: Words = ()  # counted without a measure word (「多少居民」): a count of people
+    situation: Words = ()  # characters of a word that says how things are (睡不着, 太穷), not what
     attributes: dict[str, Attribute] = field(default_factory=dict)
 
 

@@ -169,6 +169,7 @@ class KnowledgeSearch:
         self.event_vocabulary = frozenset().union(*self.event_tokens) if self.event_tokens else frozenset()
         self._max_idf = max((self.context_index.idf(t) for t in self.context_index.vocabulary), default=1.0)
         self._places_words = tokenizer.place_words
+        self._situation = tuple(mark for mark in knowledge.speech.situation if mark)
         # The names of the dictionary's places without their kind (航海东路 of 航海东路街道), which jieba
         # cuts into words (航海 东路) when a resident leaves the kind out.
         self._place_names = frozenset(
@@ -212,6 +213,11 @@ class KnowledgeSearch:
             # 「咨询室」 is the knowledge's 咨询 and one character more: that character is what the
             # knowledge may lack, not the whole word (see coverage).
             return self.weight(stem) + NOISE_WEIGHT
+        if token not in self.vocabulary and any(mark in token for mark in self._situation):
+            # 「睡不着」, 「看不起」, 「太穷」: how things are for the resident, which the knowledge says in
+            # its own words (心理疏导, 救助), not a topic it lacks; as rare as jieba's dictionary finds
+            # such a phrase, it would otherwise be the question's heaviest word.
+            return NOISE_WEIGHT
         everyday = self._everyday(token)
         # An everyday word (「这种」, 「以后」, 「一直」) keeps the share of a glued word's weight that an
         # everyday word of the knowledge keeps of its own: lacking it says nothing against an answer.
