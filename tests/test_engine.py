@@ -174,6 +174,17 @@ def test_an_added_event_is_found_by_its_activity(make_tree: Callable[..., Tree])
     assert engine.answer("哪里可以猜灯谜?", DialogueState()).events == (2,)
 
 
+def test_a_place_name_that_runs_into_the_next_word_is_no_place(make_tree: Callable[..., Tree]) -> None:
+    """「社区一共…」 holds 「社区一」 of the table's place 「社区一楼服务大厅」, but the question's word there
+    is 一共: the place would end inside it, so no place is said and every row of the activity counts."""
+    hall = {**world.EVENTS[0], "number": 21, "place": "社区一楼服务大厅"}
+    tree = make_tree(events=[*world.EVENTS, hall])
+    engine = Engine.load(tree.knowledge, tree.intents)
+    counted = engine.answer("社区一共组织了几场写春联的活动", DialogueState()).events
+    assert set(counted) == {*world.COUPLETS, 21}
+    assert engine.answer("社区一楼服务大厅有什么活动", DialogueState()).events == (21,)
+
+
 @pytest.mark.parametrize(
     ("question", "reason"),
     [

@@ -240,10 +240,12 @@ class Brain:
         # 「航海东路街道」 is not the table's 「…路街道」; 「区文化馆」 is its 「文化馆」.
         said = self.search.places_in(rest)
         ends = self._word_ends(rest) if said else frozenset()
+        whole = [self._whole_words(p, rest, ends) for p in said]
         places = [
-            self._table_place(self._whole_words(p, rest, ends))
-            for p in said
-            if p not in districts
+            self._table_place(p)
+            for p in whole
+            if p
+            and p not in districts
             and not any(p in w and p != w for w in foreign)
             and not self._says_any_row(p)
         ]
@@ -323,14 +325,15 @@ class Brain:
     def _whole_words(self, place: str, text: str, ends: frozenset[int]) -> str:
         """A place name said with a word glued on (「商业街社区门口」 finds the table's 商业街社区门前
         as 「商业街社区门」) ends where the question's own word ends (``ends``): 「商业街社区」, when that
-        is a place too."""
+        is a place too.  '' when it cannot end there: 「社区一共」 holds 「社区一」 of 社区一楼服务大厅, but
+        the question's word is 一共, and no place of the table was said."""
         at = text.find(place)
         if at < 0:
             return place
         end = at + len(place)
         while end not in ends and end - at > PLACE_MIN_CHARS and self.search.is_place(text[at : end - 1]):
             end -= 1
-        return text[at:end] if end in ends else place
+        return text[at:end] if end in ends else ""
 
     def _says_any_row(self, words: str) -> bool:
         """「文化活动」 (part of a place's name, 文化活动中心) said of the table's rows names no place."""
