@@ -613,3 +613,8 @@ def test_a_question_the_headline_answers_gets_the_articles_lead(small: Engine) -
     assert hit is not None and hit.passage.id == "t-1.1.1" and (hit.first, hit.last) == (0, 1)
     hit = search.passages(tokens("幸福社区党支部有多少党员"))
     assert hit is not None and hit.passage.id == "t-1.2.1"
+
+
+def test_a_clause_with_a_question_word_stays_with_the_question(small: Engine) -> None:
+    """「有什么活动」 names only everyday words, but it is what the resident asks, not the story."""
+    assert "活动" in small.brain.understander.understand("2月5号,有什么活动没有,我带孩子去转转").text
