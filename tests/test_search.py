@@ -183,3 +183,14 @@ def test_clauses_naming_no_topic_may_ask_a_days_events(fixture_ask: Ask) -> None
     clauses naming none ask for that day's events, and the list answers."""
     reply = fixture_ask("2月5号 有什么活动 家里电动车没处充电")
     assert reply.kind == "events" and sorted(reply.events) == world.RIDDLES_FEB5
+
+
+def test_a_topic_elsewhere_inside_a_word_of_the_knowledge_is_not_named(make_tree: Callable[..., Tree]) -> None:
+    """「动车」 (trains: elsewhere) inside 「电动车」, a word the articles use, is no question about trains."""
+    from bot.engine.candidates import elsewhere_topics
+
+    tree = make_tree()
+    tree.write("knowledge/lexicon/elsewhere.yaml", "topics: [动车]\n")
+    brain = Engine.load(tree.knowledge, tree.intents).brain
+    assert elsewhere_topics(brain, "小区里电动车没地方充电") == []
+    assert elsewhere_topics(brain, "坐动车去哪里写春联") == ["动车"]

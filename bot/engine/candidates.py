@@ -143,6 +143,12 @@ def elsewhere_topics(brain: Brain, text: str) -> list[str]:
     shares only 「提」 with any article, and a near score from such stray words is no answer."""
     lowered, speech = text.lower(), brain.knowledge.speech
     named = [word for word, low in _lowered((*speech.elsewhere, *speech.elsewhere_places)) if low in lowered]
+    if named:
+        # 「动车」 inside 「电动车」: a word of the knowledge that holds a topic's name is not that topic
+        for word in brain.tokenizer.words(lowered):
+            if len(word) > 1 and word in brain.search.vocabulary and any(n in word and n != word for n in named):
+                lowered = lowered.replace(word, " ")
+        named = [word for word in named if word.lower() in lowered]
     clauses = [c for c in lowered.split(CLAUSE_JOIN) if c.strip()]
     if not named or len(clauses) < 3:
         return named
