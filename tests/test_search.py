@@ -185,8 +185,8 @@ def test_clauses_naming_no_topic_may_ask_a_days_events(fixture_ask: Ask) -> None
     assert reply.kind == "events" and sorted(reply.events) == world.RIDDLES_FEB5
 
 
-def test_a_topic_elsewhere_inside_a_word_of_the_knowledge_is_not_named(make_tree: Callable[..., Tree]) -> None:
-    """「动车」 (trains: elsewhere) inside 「电动车」, a word the articles use, is no question about trains."""
+def test_a_topic_elsewhere_inside_a_knowledge_word_is_not_named(make_tree: Callable[..., Tree]) -> None:
+    """「动车」 (trains: elsewhere) inside 「电动车」, a word the articles use, asks nothing of trains."""
     from bot.engine.candidates import elsewhere_topics
 
     tree = make_tree()

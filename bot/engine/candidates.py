@@ -146,7 +146,8 @@ def elsewhere_topics(brain: Brain, text: str) -> list[str]:
     if named:
         # 「动车」 inside 「电动车」: a word of the knowledge that holds a topic's name is not that topic
         for word in brain.tokenizer.words(lowered):
-            if len(word) > 1 and word in brain.search.vocabulary and any(n in word and n != word for n in named):
+            inside = any(n in word and n != word for n in named)
+            if inside and len(word) > 1 and word in brain.search.vocabulary:
                 lowered = lowered.replace(word, " ")
         named = [word for word in named if word.lower() in lowered]
     clauses = [c for c in lowered.split(CLAUSE_JOIN) if c.strip()]

@@ -486,7 +486,9 @@ _AROUND = ("前后", "左右")
 _WIDEN = ("期间", "那几天", "那阵", "的时候", "时候")
 _SHIFT = re.compile(
     r"\s*的?\s*(?P<word>"
-    + "|".join(map(re.escape, sorted([*_DAY_SHIFTS, *_BEFORE, *_AFTER, *_AROUND, *_WIDEN], key=len, reverse=True)))
+    + "|".join(
+        map(re.escape, sorted([*_DAY_SHIFTS, *_BEFORE, *_AFTER, *_AROUND, *_WIDEN], key=len, reverse=True))
+    )
     + ")"
 )
 
