@@ -117,6 +117,7 @@ def test_real_dates_and_numbers_are_not_invalid(parser: DateParser) -> None:
         ("腊八过后有啥", date(2020, 1, 3), date(2020, 2, 8), False),
         ("小年之前", date(2020, 1, 10), date(2020, 1, 16), False),
         ("元宵节期间都有啥", date(2020, 2, 8), date(2020, 2, 8), True),
+        ("元宵前后有啥", date(2020, 2, 5), date(2020, 2, 11), False),
     ],
 )
 def test_words_after_a_festival_move_or_widen_its_day(
@@ -125,7 +126,7 @@ def test_words_after_a_festival_move_or_widen_its_day(
     query = parser.parse(text)
     assert [(r.start, r.end) for r in query.ranges] == [(start, end)]
     assert bool(query.festivals) is festival  # only the festival itself also finds its events
-    for word in ("前一天", "第二天", "过后", "之前", "期间"):
+    for word in ("前一天", "第二天", "过后", "之前", "期间", "前后"):
         assert word not in query.rest
 
 

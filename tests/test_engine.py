@@ -320,3 +320,37 @@ def test_a_dictionary_place_spelled_in_pinyin_before_its_kind(fixture_engine: En
     foreign residents spell the name and leave 街道 out or say it in English."""
     understood = fixture_engine.brain.understander.understand("Any riddles in Xingfulu?")
     assert "幸福路" in understood.text
+
+
+def test_where_after_an_article_is_the_place_that_article_names(make_tree: Callable[..., Tree]) -> None:
+    """「在哪个社区搞的」 after a passage that names no place: the passage of the same article that says
+    「在向阳社区…开展」 answers; asked with nothing before it, it still falls back."""
+    fraud = {
+        "id": "news-fraud",
+        "title": "普法宣传进社区",
+        "district": world.DISTRICT,
+        "kind": "article",
+        "date": "2020-01-15",
+        "sections": [
+            {
+                "heading": "",
+                "passages": [
+                    {"id": "news-fraud.1.1", "text": "1月15日,区司法局在向阳社区内开展防范诈骗宣传活动。"},
+                    {
+                        "id": "news-fraud.1.2",
+                        "text": "志愿者组织了防范诈骗拼图游戏,吸引了社区百余位居民参与。",
+                    },
+                ],
+            }
+        ],
+    }
+    # as the shipped stop words: 「在哪个社区搞的」 names no topic
+    stopwords = [*world.STOPWORDS, "在", "哪个", "社区", "搞", "的"]
+    tree = make_tree(sources=[*world.SOURCES, fraud], stopwords=stopwords)
+    engine = Engine.load(tree.knowledge, tree.intents)
+    state = DialogueState()
+    first = engine.answer("防范诈骗拼图游戏", state)
+    assert first.kind == "passages" and "向阳社区" not in first.text
+    where = engine.answer("在哪个社区搞的", state)
+    assert where.kind == "passages" and "向阳社区" in where.text
+    assert engine.answer("在哪个社区搞的", DialogueState()).kind == "fallback"

@@ -503,6 +503,13 @@ def test_a_clause_naming_only_a_festival_or_period_stays_with_the_question(small
     assert "俺娘可爱看" not in small.brain.understander.understand("想看盘鼓表演,俺娘可爱看").text
 
 
+def test_a_clause_naming_only_a_date_in_chinese_numerals_stays_with_the_question(small: Engine) -> None:
+    """「一月十四号」 says when, as 「1月14号」 does: the clause is not the story around the question."""
+    understand = small.brain.understander.understand
+    assert "一月十四号" in understand("一月十四号,有没有写春联的,在哪").text
+    assert "正月十五" in understand("正月十五,有没有写春联的,在哪").text
+
+
 def test_an_event_list_nobody_asked_for_loses_a_tie(small: Engine) -> None:
     """「老人午餐」 names a row's word (慰问空巢老人) but asks for no event, day or place: the table's
     list is flagged unasked and an article answering as well is preferred; 「…有什么活动」 asks."""
@@ -606,3 +613,8 @@ def test_a_question_the_headline_answers_gets_the_articles_lead(small: Engine) -
     assert hit is not None and hit.passage.id == "t-1.1.1" and (hit.first, hit.last) == (0, 1)
     hit = search.passages(tokens("幸福社区党支部有多少党员"))
     assert hit is not None and hit.passage.id == "t-1.2.1"
+
+
+def test_a_clause_with_a_question_word_stays_with_the_question(small: Engine) -> None:
+    """「有什么活动」 names only everyday words, but it is what the resident asks, not the story."""
+    assert "活动" in small.brain.understander.understand("2月5号,有什么活动没有,我带孩子去转转").text

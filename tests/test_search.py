@@ -8,6 +8,7 @@ from bot.engine.candidates import clause_topic
 from bot.engine.dialogue import DialogueState
 from bot.engine.score import asked_unit
 from bot.engine.search import MAX_WINDOW_CHARS
+from tests.conftest import Ask
 from tests.fixtures import world
 from tests.fixtures.trees import Tree
 
@@ -148,9 +149,9 @@ def test_a_district_the_question_names_holds_for_each_clause(fixture_engine: Eng
 
     brain = fixture_engine.brain
     text = "我住这边好多年了,电动车充电桩装了多少"
-    found = _clause_candidates(brain, text)
+    found = _clause_candidates(brain, text, "")
     assert any(c.hit is not None and "南湖区" in c.hit.text for c in found)
-    kept = _clause_candidates(brain, text, "东风区")
+    kept = _clause_candidates(brain, text, "", "东风区")
     assert not any(c.hit is not None and "南湖区" in c.hit.text for c in kept)
 
 
@@ -175,3 +176,21 @@ def test_a_place_said_without_its_kind_is_matched_by_the_section_not_the_sentenc
     named = search._named_places(["幸福", "路", "灯谜"])
     assert named == {0, 1}
     assert search._named_places(["幸福", "灯谜"]) == set()
+
+
+def test_clauses_naming_no_topic_may_ask_a_days_events(fixture_ask: Ask) -> None:
+    """「2月5号,有什么活动,家里电动车没处充电」: the story names a topic the table lacks, but the
+    clauses naming none ask for that day's events, and the list answers."""
+    reply = fixture_ask("2月5号 有什么活动 家里电动车没处充电")
+    assert reply.kind == "events" and sorted(reply.events) == world.RIDDLES_FEB5
+
+
+def test_a_topic_elsewhere_inside_a_knowledge_word_is_not_named(make_tree: Callable[..., Tree]) -> None:
+    """「动车」 (trains: elsewhere) inside 「电动车」, a word the articles use, asks nothing of trains."""
+    from bot.engine.candidates import elsewhere_topics
+
+    tree = make_tree()
+    tree.write("knowledge/lexicon/elsewhere.yaml", "topics: [动车]\n")
+    brain = Engine.load(tree.knowledge, tree.intents).brain
+    assert elsewhere_topics(brain, "小区里电动车没地方充电") == []
+    assert elsewhere_topics(brain, "坐动车去哪里写春联") == ["动车"]

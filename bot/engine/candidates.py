@@ -65,32 +65,37 @@ def collect(brain: Brain, reading: Reading, tokens: list[str], text: str, label:
     out = [replace(c, on_topic=topic is not None and _holds(brain, c, topic)) for c in out]
     if not elsewhere and not any(is_sure(c.kind, c.confidence, c.on_topic) for c in out if not c.empty):
         # Nothing answers the whole run-on question: perhaps one of its clauses is the question.
-        clauses = _clause_candidates(brain, text, reading.query.district)
+        clauses = _clause_candidates(brain, text, label, reading.query.district)
         out.extend(replace(c, on_topic=topic is not None and _holds(brain, c, topic)) for c in clauses)
     return out
 
 
-def _clause_candidates(brain: Brain, text: str, district: str | None = None) -> list[Candidate]:
+def _clause_candidates(brain: Brain, text: str, label: str, district: str | None = None) -> list[Candidate]:
     """Articles and services for each clause of a run-on question on its own: 「放假了孩子天天在家玩
     手机,社区有没有让小孩去活动的地方」 is answered by what its last clause asks, which the story
     around it would dilute.  A clause counts CLAUSE_SHARE of its coverage; events are left to the
-    whole question, whose dates and places a clause may not carry.  A district the question names
+    whole question, whose dates and places a clause may not carry, unless the clause asks for the
+    events of a day: the clauses naming no topic, taken together, may ask that.  A district the question names
     (「中原区的,…」) holds for every clause that names none: another district's service is no answer."""
     clauses = [c for c in text.split(CLAUSE_JOIN) if c.strip()]
     if len(clauses) < 2:
         return []
     out: list[Candidate] = []
+    untopical: list[str] = []
     people = {brain.tokenizer.canonical(p) for p in brain.knowledge.speech.people}
     for clause in clauses:
+        reading = brain.read(clause)
         tokens = brain.tokenizer.tokens(clause)
+        if reading.query.ranges:  # 「1月16号」 is a day, not the number 16 of an article's 「16期」
+            tokens = [t for t in tokens if t in reading.tokens]
         # 「俺娘…」 (老人) says who asks: of clauses answered equally well, one that says what is asked
         who = all(t in people for t in tokens)
         topic = clause_topic(brain, tokens)
-        if topic is None:
-            continue  # 「航海东路这边」 names where, not what: no question of its own
-        reading = brain.read(clause)
         if district is not None and reading.query.district is None:
             reading = replace(reading, query=replace(reading.query, district=district))
+        if topic is None:
+            untopical.append(clause)
+            continue  # 「航海东路这边」 names where, not what: no question of its own
         found = [*_passages(brain, reading, tokens, clause)]
         if not brain.router.asks_exact(text):
             found.extend(_services(brain, reading, tokens))
@@ -99,6 +104,14 @@ def _clause_candidates(brain: Brain, text: str, district: str | None = None) -> 
             for c in found
             if _holds(brain, c, topic)
         )
+    if untopical and len(untopical) < len(clauses):
+        # 「1月16号,有啥活动,俺带孩子去转转」: the clauses naming no topic ask a day's events on their own
+        reading = brain.read(CLAUSE_JOIN.join(untopical))
+        if district is not None and reading.query.district is None:
+            reading = replace(reading, query=replace(reading.query, district=district))
+        if reading.query.ranges and reading.asks_events:
+            events = _events(brain, reading, label)
+            out.extend(replace(c, confidence=c.confidence * CLAUSE_SHARE) for c in events if not c.empty)
     return out
 
 
@@ -130,6 +143,13 @@ def elsewhere_topics(brain: Brain, text: str) -> list[str]:
     shares only 「提」 with any article, and a near score from such stray words is no answer."""
     lowered, speech = text.lower(), brain.knowledge.speech
     named = [word for word, low in _lowered((*speech.elsewhere, *speech.elsewhere_places)) if low in lowered]
+    if named:
+        # 「动车」 inside 「电动车」: a word of the knowledge that holds a topic's name is not that topic
+        for word in brain.tokenizer.words(lowered):
+            inside = any(n in word and n != word for n in named)
+            if inside and len(word) > 1 and word in brain.search.vocabulary:
+                lowered = lowered.replace(word, " ")
+        named = [word for word in named if word.lower() in lowered]
     clauses = [c for c in lowered.split(CLAUSE_JOIN) if c.strip()]
     if not named or len(clauses) < 3:
         return named

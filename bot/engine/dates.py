@@ -21,6 +21,7 @@ from lunardate import LunarDate
 
 from bot import wording
 from bot.engine.text import NUMERALS
+from bot.engine.thresholds import AROUND_DAYS
 
 _RANGE_SEP = r"\s*(?:到|至|-|~|—|–|－|〜)\s*"
 _DAY = re.compile(
@@ -481,10 +482,13 @@ _DAY_SHIFTS = {
 }
 _BEFORE = ("之前", "以前", "前夕", "前几天", "前")
 _AFTER = ("过后", "之后", "以后", "过完", "后几天", "后")
-_WIDEN = ("期间", "前后", "那几天", "那阵", "左右", "的时候", "时候")
+_AROUND = ("前后", "左右")
+_WIDEN = ("期间", "那几天", "那阵", "的时候", "时候")
 _SHIFT = re.compile(
     r"\s*的?\s*(?P<word>"
-    + "|".join(map(re.escape, sorted([*_DAY_SHIFTS, *_BEFORE, *_AFTER, *_WIDEN], key=len, reverse=True)))
+    + "|".join(
+        map(re.escape, sorted([*_DAY_SHIFTS, *_BEFORE, *_AFTER, *_AROUND, *_WIDEN], key=len, reverse=True))
+    )
     + ")"
 )
 
@@ -496,6 +500,8 @@ def _shifted(day: date, word: str, period: tuple[date, date], label: str) -> Dat
         return DateRange(moved, moved, label.strip())  # a plain day: it is not the festival's
     if word in _BEFORE and period[0] < day:
         return DateRange(min(period[0], day - timedelta(days=1)), day - timedelta(days=1), label.strip())
+    if word in _AROUND:  # 「元宵前后」: the days either side too, whether or not a row names the festival
+        return DateRange(day - timedelta(days=AROUND_DAYS), day + timedelta(days=AROUND_DAYS), label.strip())
     if word in _AFTER and day < period[1]:
         return DateRange(day + timedelta(days=1), max(period[1], day + timedelta(days=1)), label.strip())
     return None

@@ -43,6 +43,10 @@ log = logging.getLogger(__name__)
 MAX_MESSAGE_CHARS = 2000
 _MAX_LABEL = 60
 _HAN_WORD = re.compile(r"[\u4e00-\u9fff]+")
+# 「在哪个社区搞的」, 「在哪办的」: a question of where, and 「在」 before a name ending in a kind of place
+# (在通航社区内开展) that answers it.  Grammar of Chinese place names, not knowledge.
+_ASKS_WHERE = re.compile(r"哪个?(?:社区|村|街道|小区)|在哪|哪里|什么地方")
+_NAMED_PLACE = re.compile(r"在([\u4e00-\u9fff]{2,4}?(?:社区|村|街道|小区|广场|公园))")
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_KNOWLEDGE = ROOT / "knowledge"
@@ -593,7 +597,8 @@ class Engine:
             if query.relative and not reading.content:
                 return self._period(brain, list(query.relative))
             if not reading.content and not query.district:
-                return self._fallback(brain, "no_topic")
+                where = self._where_of_last_passage(brain, text, state)
+                return where if where is not None else self._fallback(brain, "no_topic")
         decision = decide(candidates)
         if decision.band == "sure" and decision.best is not None:
             reply = self._answer(brain, decision.best, state, asked_attribute(brain.attributes, text))
@@ -621,6 +626,24 @@ class Engine:
             best=best.label if best else "",
             score=best.confidence if best else 0.0,
         )
+
+    def _where_of_last_passage(self, brain: Brain, text: str, state: DialogueState) -> Reply | None:
+        """「在哪个社区搞的」 after an article's answer: the passage of that article (the one quoted
+        first, then the others in order) that names a place, quoted around that name."""
+        knowledge = brain.knowledge
+        last = knowledge.passage_by_id.get(state.passage or "")
+        if last is None or not _ASKS_WHERE.search(text):
+            return None
+        same = [p for p in knowledge.passages if p.source == last.source and p.id != last.id]
+        for passage in (last, *same):
+            named = _NAMED_PLACE.search(passage.text)
+            if named is None:
+                continue
+            tokens = brain.tokenizer.tokens(named.group(1))
+            hit = brain.search.passages(tokens, (), within=brain.passage_index[passage.id])
+            if hit is not None:
+                return self._answer(brain, Candidate("passage", hit.coverage, passage.id, hit=hit), state)
+        return None
 
     def _about_last_passage(self, brain: Brain, text: str, state: DialogueState) -> Reply | None:
         """A question nothing answers on its own, asked of the passage just quoted: 「他们追回来过多少

@@ -34,6 +34,11 @@ SERVICE_SURE = 0.55
 # is a curated summary, so it is preferred on a near tie (0.1 = one common word of a question).
 SERVICE_PREFERENCE = 0.1
 
+# 「元宵前后」, 「腊八左右」: the festival's day and this many days either side (its week), rows that do
+# not name the festival included; 「期间」 stays the festival itself.  A week is what 前后 of one day
+# means in everyday talk: more would reach the next festival (腊八 to 小年 is 15 days).
+AROUND_DAYS = 3
+
 # -- understand ----------------------------------------------------------------------------------
 # Pinyin repair considers question words of 2 to 4 characters: a single character sounds like
 # dozens of others (在/再/载), and knowledge words longer than 4 characters are names, not typos.

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from bot.data.knowledge import Speech
 from bot.engine.sounds import Readings, sound
-from bot.engine.text import MEASURE_WORDS, Tokenizer
+from bot.engine.text import MEASURE_WORDS, NUMERALS, Tokenizer
 from bot.engine.thresholds import PINYIN_MIN_LETTERS, REPAIR_MAX_CHARS, REPAIR_MIN_CHARS, REPAIR_MIN_RARITY
 
 _CLAUSE = re.compile(r"[,，。!！?？;；、~～]+\s*|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
@@ -43,7 +43,10 @@ _BREAK = r"(?=[,，。!！?？;；、~～\s]|$)"
 _ASPECT = "着了过"
 # A clause that asks for an amount (「…,发了多少人」), a time (几点), a day (几号) or an age (几岁) stays with
 # the question even when it names no topic: the value it asks for decides which sentence answers.
-_ASKS = re.compile(rf"多少|几[{MEASURE_WORDS}点号岁]")
+_ASKS = re.compile(rf"多少|几[{MEASURE_WORDS}点号岁]|什么|哪|怎么|谁")
+# A day or month written in Chinese numerals (「一月十四号」, 「正月十五」, 「廿三」 with 日/号): a date, as a
+# digit is.  Grammar of Chinese dates, not knowledge.
+_WORDED_DATE = re.compile(rf"[{NUMERALS}廿卅]+[月日号]|[正腊冬]月[初{NUMERALS}廿卅]")
 # The words that end a place's name and say what kind of place it is (工业路|社区, 盛世|社区, 峡窝|村):
 # the name before one is what foreign residents spell in pinyin.  Grammar of Chinese place names.
 _PLACE_KINDS = frozenset({"社区", "街道", "村", "镇", "小区", "村委会", "居委会"})
@@ -328,7 +331,9 @@ class Understander:
     def _names_something(self, clause: str) -> bool:
         """Does the clause name a topic or a date (a digit, a festival), not only feelings and fillers?"""
         lowered = clause.lower()
-        if any(c.isdigit() for c in clause) or any(w in lowered for w in (*self._elsewhere, *self._days)):
+        if any(c.isdigit() for c in clause) or _WORDED_DATE.search(clause):
+            return True
+        if any(w in lowered for w in (*self._elsewhere, *self._days)):
             return True
         return any(t in self.vocabulary and t not in self.generic for t in self.tokenizer.tokens(clause))
 
