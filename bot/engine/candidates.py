@@ -82,14 +82,13 @@ def _clause_candidates(brain: Brain, text: str, label: str, district: str | None
         return []
     out: list[Candidate] = []
     untopical: list[str] = []
-    people = {brain.tokenizer.canonical(p) for p in brain.knowledge.speech.people}
     for clause in clauses:
         reading = brain.read(clause)
         tokens = brain.tokenizer.tokens(clause)
         if reading.query.ranges:  # 「1月16号」 is a day, not the number 16 of an article's 「16期」
             tokens = [t for t in tokens if t in reading.tokens]
         # 「俺娘…」 (老人) says who asks: of clauses answered equally well, one that says what is asked
-        who = all(t in people for t in tokens)
+        who = all(t in brain.people_words for t in tokens)
         topic = clause_topic(brain, tokens)
         if district is not None and reading.query.district is None:
             reading = replace(reading, query=replace(reading.query, district=district))

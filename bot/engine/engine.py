@@ -34,7 +34,7 @@ from bot.engine.score import Attribute, asked_attribute, asked_unit, attributes,
 from bot.engine.search import KnowledgeSearch
 from bot.engine.snapshot import CacheDir, SnapshotCache, input_key, tokenizer_key
 from bot.engine.sounds import Readings
-from bot.engine.text import Tokenizer, has_word, normalise
+from bot.engine.text import PLACE_KINDS, Tokenizer, has_word, normalise
 from bot.engine.thresholds import PLACE_MIN_CHARS, STEM_MIN_CHARS
 from bot.engine.understand import Understander, Understanding
 
@@ -45,8 +45,8 @@ _MAX_LABEL = 60
 _HAN_WORD = re.compile(r"[\u4e00-\u9fff]+")
 # 「在哪个社区搞的」, 「在哪办的」: a question of where, and 「在」 before a name ending in a kind of place
 # (在通航社区内开展) that answers it.  Grammar of Chinese place names, not knowledge.
-_ASKS_WHERE = re.compile(r"哪个?(?:社区|村|街道|小区)|在哪|哪里|什么地方")
-_NAMED_PLACE = re.compile(r"在([\u4e00-\u9fff]{2,4}?(?:社区|村|街道|小区|广场|公园))")
+_ASKS_WHERE = re.compile(rf"哪个?(?:{'|'.join(PLACE_KINDS)})|在哪|哪里|什么地方")
+_NAMED_PLACE = re.compile(rf"在([\u4e00-\u9fff]{{2,4}}?(?:{'|'.join((*PLACE_KINDS, '广场', '公园'))}))")
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_KNOWLEDGE = ROOT / "knowledge"
@@ -210,6 +210,11 @@ class Brain:
         return {p.id: i for i, p in enumerate(self.knowledge.passages)}
 
     @cached_property
+    def people_words(self) -> frozenset[str]:
+        """The lexicon's words for people (colloquial.yaml ``people``: 老人, 居民) as tokens read them."""
+        return frozenset(self.tokenizer.canonical(p) for p in self.knowledge.speech.people)
+
+    @cached_property
     def activity_names(self) -> frozenset[str]:
         """The words the lexicon names activities with: synonym concepts and dictionary words not
         tagged as places or organisations (ns, nt)."""
@@ -295,8 +300,7 @@ class Brain:
         needs = [set(self.tokenizer.tokens(words)) for words in inferred]
         # The people a resident says the question is for (「我们家老人想去看扭秧歌」: colloquial.yaml
         # `people`) say who asks, like a need's words: no filter beside an activity.
-        people = {self.tokenizer.canonical(p) for p in self.knowledge.speech.people}
-        who = set().union(*needs) | (set(tokens) & people)
+        who = set().union(*needs) | (set(tokens) & self.people_words)
         if who & set(activity) and any(t not in who for t in activity) and not self.events(query):
             query = replace(query, activity=tuple(t for t in activity if t not in who))
             content = [t for t in content if t not in who & set(activity)]

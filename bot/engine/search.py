@@ -16,7 +16,7 @@ from datetime import date
 from bot.data.knowledge import Event, Knowledge, Passage, Service
 from bot.engine.index import BM25Index
 from bot.engine.memo import remembered
-from bot.engine.text import NUMERALS, Tokenizer
+from bot.engine.text import NUMERALS, PLACE_KINDS, Tokenizer
 from bot.engine.thresholds import (
     ANSWER_BONUS,
     COMPOUND_PART,
@@ -56,7 +56,6 @@ def _counted(unit: str) -> re.Pattern[str]:
 
 _SHORT_SENTENCE = 60
 # The words that end a place's name and say its kind (grammar of Chinese place names).
-_PLACE_KINDS = ("街道", "社区", "村", "镇", "小区")
 _TARGET_CHARS = 260
 
 
@@ -175,7 +174,7 @@ class KnowledgeSearch:
         self._place_names = frozenset(
             place[: -len(kind)]
             for place in self._places_words
-            for kind in _PLACE_KINDS
+            for kind in PLACE_KINDS
             if place.endswith(kind) and len(place) > len(kind) + 1
         )
         self._places = _substrings([f"{e.place} {e.organiser}" for e in knowledge.events])

@@ -23,6 +23,8 @@ from bot.engine.memo import remembered
 # that say what a number counts (「多少次」, 「几支」, 「120余次」).
 NUMERALS = "〇零一二三四五六七八九十两"
 MEASURE_WORDS = "次个支家场项条架位名期所座台辆间户件批届轮遍回天人"
+# The words that end a place's name and say its kind (grammar of Chinese place names, not knowledge).
+PLACE_KINDS = ("街道", "社区", "村", "镇", "小区")
 
 _T2S = opencc.OpenCC("t2s")
 _T2S_LOCK = threading.Lock()

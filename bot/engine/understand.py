@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from bot.data.knowledge import Speech
 from bot.engine.sounds import Readings, sound
-from bot.engine.text import MEASURE_WORDS, NUMERALS, Tokenizer
+from bot.engine.text import MEASURE_WORDS, NUMERALS, PLACE_KINDS, Tokenizer
 from bot.engine.thresholds import PINYIN_MIN_LETTERS, REPAIR_MAX_CHARS, REPAIR_MIN_CHARS, REPAIR_MIN_RARITY
 
 _CLAUSE = re.compile(r"[,，。!！?？;；、~～]+\s*|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
@@ -49,7 +49,7 @@ _ASKS = re.compile(rf"多少|几[{MEASURE_WORDS}点号岁]|什么|哪|怎么|谁
 _WORDED_DATE = re.compile(rf"[{NUMERALS}廿卅]+[月日号]|[正腊冬]月[初{NUMERALS}廿卅]")
 # The words that end a place's name and say what kind of place it is (工业路|社区, 盛世|社区, 峡窝|村):
 # the name before one is what foreign residents spell in pinyin.  Grammar of Chinese place names.
-_PLACE_KINDS = frozenset({"社区", "街道", "村", "镇", "小区", "村委会", "居委会"})
+_PLACE_KINDS = (*PLACE_KINDS, "村委会", "居委会")
 
 
 @dataclass(frozen=True)
