@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import wording
 from bot.engine.bigram import BigramIndex, bigrams, fuse
 from bot.engine.candidates import Candidate, _topic, collect
 from bot.engine.decide import ranked
@@ -308,6 +309,8 @@ def test_sure_answers_close_suggests_and_picking_by_number_answers(small: Engine
     assert sure.kind == "passages" and "两名" in sure.text
     close = small.answer("坐诊的咨询师姓什么叫什么名字", state)
     assert close.kind == "suggestions" and close.offers and state.choices
+    beyond = small.answer(str(len(close.offers) + 1), state)
+    assert beyond.text == wording.NO_SUCH_CHOICE and state.choices
     picked = small.answer("1", state)
     assert picked.kind == "passages" and picked.citations
 

@@ -160,7 +160,9 @@ _NUMERALS = "一二三四五六七八九"
 
 
 def picked(text: str, choices: list[Choice]) -> int | None:
-    """The 1-based choice a message picks: 「2」, 「第二个」, or a label typed out; None otherwise."""
+    """The 1-based choice a message picks: 「2」, 「第二个」, or a label typed out; None otherwise.
+
+    A number beyond the choices is still a pick (answered 「没有这个选项」): a lone number is no question."""
     if not choices:
         return None
     text = text.strip()
@@ -168,7 +170,7 @@ def picked(text: str, choices: list[Choice]) -> int | None:
     if found:
         digit = found.group(1)
         number = _NUMERALS.index(digit) + 1 if digit in _NUMERALS else int(digit)
-        return number if number <= len(choices) else None
+        return number
     for number, choice in enumerate(choices, 1):
         if text == choice.label:
             return number
