@@ -83,7 +83,7 @@ services:
 """
 
 COLLOQUIAL = """\
-dialect: {啥: 什么, 嘞: 的, 俺: 我, 哪儿: 哪里, 这儿: 这里, 地儿: 地方, 咱: 我们}
+dialect: {啥: 什么, 嘞: 的, 俺: 我, 哪儿: 哪里, 这儿: 这里, 地儿: 地方, 咱: 我们, 闺女: 女儿}
 particles: {嘞: 呢}
 fillers: [我想打听一下, 打听一下, 啊]
 endings: [不, 没有]
@@ -91,6 +91,9 @@ same_day: [当天]
 people: [老人, 居民]
 narrow: [其中]
 that_one: [那场]
+askers: [我, 你, 您, 奶奶, 我妈, 女儿]
+asking: [问, 问问, 说, 说说, 打听]
+linking: [让, 给, 想, 个, 事儿]
 attributes:
   电话:
     asks: [电话是多少, 电话多少]
@@ -485,6 +488,24 @@ def test_a_message_ending_like_a_greeting_but_naming_a_topic_is_a_question(small
     reply = ask(small, "俺爹白天没人照看,有没有人")[0]
     assert reply.kind != "chitchat"
     assert ask(small, "你好,有没有人")[0].kind == "chitchat"
+
+
+def test_a_clause_that_only_says_who_asks_carries_no_topic(small: Engine) -> None:
+    """「俺奶奶让我问问」 says who asks: 奶奶 is no need for 老人 there, and the day's rows answer; so
+    does a tail addressing the bot (「你给说说」) and a clause calling it (「闺女」).  A verb of asking
+    that no one asked is said with (「哪里能问问」) stays, and 奶奶 of a story is still 老人."""
+    understand = small.brain.understander.understand
+    understood = understand("俺奶奶让我问问 2月8日有啥活动")
+    assert understood.inferred == () and "问" not in understood.text
+    for question in (
+        "俺奶奶让我问问 2月8日有啥活动",
+        "2月8日有哪些活动 你给说说",
+        "闺女 你给俺说说 2月8日有啥活动",
+    ):
+        reply = ask(small, question)[0]
+        assert reply.kind == "events" and sorted(reply.events) == [3, 4], question
+    assert "问问" in understand("心理疏导哪里能问问").text
+    assert understand("俺奶奶过年有人来慰问不").inferred == ("老人",)
 
 
 def test_a_candidate_holding_the_topic_answers_a_little_below_sure() -> None:

@@ -18,6 +18,7 @@ from bot.engine.text import MEASURE_WORDS, NUMERALS, PLACE_KINDS, Tokenizer
 from bot.engine.thresholds import PINYIN_MIN_LETTERS, REPAIR_MAX_CHARS, REPAIR_MIN_CHARS, REPAIR_MIN_RARITY
 
 _CLAUSE = re.compile(r"[,，。!！?？;；、~～]+\s*|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
+_CLAUSE_KEEP = re.compile(f"({_CLAUSE.pattern})")  # split, breaks kept
 _CJK = re.compile(r"[\u4e00-\u9fff]+")
 # The kept clauses are joined by a comma, so later stages can still tell the resident's story
 # (「放假了孩子天天在家玩手机」) from the question (「社区有没有让小孩去活动的地方」).
@@ -44,6 +45,15 @@ _ASPECT = "着了过"
 # A clause that asks for an amount (「…,发了多少人」), a time (几点), a day (几号) or an age (几岁) stays with
 # the question even when it names no topic: the value it asks for decides which sentence answers.
 _ASKS = re.compile(rf"多少|几[{MEASURE_WORDS}点号岁]|什么|哪|怎么|谁")
+# ...but not when it is negated: 「没什么了」, 「不怎么样」 ask nothing.
+_ASKS_ANYTHING = re.compile(rf"(?<![没不])(?:{_ASKS.pattern})")
+
+
+def asks(text: str) -> bool:
+    """Does the text hold a question word (「什么」, 「哪」, 「谁」, 「几号」), not negated (「没什么」)?"""
+    return _ASKS_ANYTHING.search(text) is not None
+
+
 # A day or month written in Chinese numerals (「一月十四号」, 「正月十五」, 「廿三」 with 日/号): a date, as a
 # digit is.  Grammar of Chinese dates, not knowledge.
 _WORDED_DATE = re.compile(rf"[{NUMERALS}廿卅]+[月日号]|[正腊冬]月[初{NUMERALS}廿卅]")
@@ -116,6 +126,10 @@ class Understander:
         )
         self._english_stop = frozenset(w for w in tokenizer.lexicon.stopwords if w.isascii())
         self._same_day = speech.same_day
+        # Who asks and whom they address (colloquial.yaml `askers`, `asking`, `linking`): see _who_asks.
+        self._askers = frozenset(speech.askers)
+        self._asking = frozenset(speech.asking)
+        self.who_words = self._askers | self._asking | frozenset(speech.linking)
         # Festival names and period words (「过年」, 「元宵」): a clause naming one says when, which the
         # event table's answer depends on (「想带孩子去玩点游戏,过年哪儿有」), though no article uses it.
         self._days = tuple(d.lower() for d in days if d)
@@ -239,6 +253,7 @@ class Understander:
             text = self._final_particles.sub(lambda m: self._particles[m.group(0)], text)
         for word, plain in self._dialect:
             text = text.replace(word, plain)
+        text = self._without_who_asks(text)
         text, inferred = self._name_needs(text)
         for filler in self._long_fillers:
             text = text.replace(filler, " ")
@@ -256,6 +271,45 @@ class Understander:
         unsaid = (" ".join(w for w in words.split() if w.lower() not in said) for words in inferred)
         needs = tuple(words for words in unsaid if words)
         return Understanding(message, plain, CLAUSE_JOIN.join(kept) or plain, tuple(repairs), refers, needs)
+
+    def _without_who_asks(self, text: str) -> str:
+        """Each clause less the words that only say who asks or whom the resident addresses: a head
+        of such words holding a word of asking (「我妈让我问问」, 「我想打听个事儿」), and a tail from the
+        one asked on (「…有哪些活动你给说说」).  A clause of nothing else is left out with its break.
+        A tail needs the one asked (你, 您): 「哪里能问问」 keeps its verb."""
+        if not self._asking:
+            return text
+        parts = _CLAUSE_KEEP.split(text)
+        out: list[str] = []
+        called = ""  # a clause of people only (「闺女」): whom the next clause asks, if it asks
+        for i in range(0, len(parts), 2):
+            clause, brk = parts[i], parts[i + 1] if i + 1 < len(parts) else ""
+            words = self.tokenizer.words(clause)
+            head = 0
+            while head < len(words) and words[head] in self.who_words:
+                head += 1
+            if not any(w in self._asking for w in words[:head]):
+                head = 0
+            tail = len(words)
+            while tail > head and words[tail - 1] in self.who_words:
+                tail -= 1
+            run = words[tail:]
+            first = next((k for k, w in enumerate(run) if w in self._askers), None)
+            if first is not None and any(w in self._asking for w in run[first:]):
+                tail += first
+            else:
+                tail = len(words)
+            if head == 0 and called:
+                out.append(called)
+            called = ""
+            if head == 0 and tail == len(words):
+                if words and all(w in self._askers for w in words if w.strip()):
+                    called = clause + brk
+                else:
+                    out.append(clause + brk)
+            elif head < tail:
+                out.append("".join(words[head:tail]) + brk)
+        return "".join(out) + called
 
     def _folded(self, match: re.Match[str]) -> str:
         """An inflected English word the glossary or the stop words know in its plain form → that
