@@ -490,6 +490,18 @@ def test_a_message_ending_like_a_greeting_but_naming_a_topic_is_a_question(small
     assert ask(small, "你好,有没有人")[0].kind == "chitchat"
 
 
+def test_thanks_or_a_greeting_beside_a_question_is_no_small_talk(small: Engine) -> None:
+    """Small talk only when nothing else is asked: a day (「2月8日」) or a question word beside a word
+    (「找谁来修」) is a question, though it names no word of the knowledge; 「请问您是谁」 asks the bot
+    about itself and 「没什么了」 asks nothing."""
+    reply = ask(small, "2月8日有什么活动,谢谢啊")[0]
+    assert reply.kind == "events" and sorted(reply.events) == [3, 4]
+    assert ask(small, "你好,正月十五有啥")[0].kind == "events"
+    assert ask(small, "暖气片不热,找谁来修,麻烦了")[0].kind == "fallback"
+    for small_talk in ("好的,谢谢", "谢谢,没什么了", "您好,请问您是谁"):
+        assert ask(small, small_talk)[0].kind == "chitchat", small_talk
+
+
 def test_a_clause_that_only_says_who_asks_carries_no_topic(small: Engine) -> None:
     """「俺奶奶让我问问」 says who asks: 奶奶 is no need for 老人 there, and the day's rows answer; so
     does a tail addressing the bot (「你给说说」) and a clause calling it (「闺女」).  A verb of asking
