@@ -92,11 +92,11 @@ people: [老人, 居民]
 narrow: [其中]
 that_one: [那场]
 askers: [我, 你, 您, 奶奶, 我妈, 女儿]
-asking: [问, 问问, 说, 说说, 打听]
-linking: [让, 给, 想, 个, 事儿]
+asking: [问, 问问, 说, 说说, 打听, 知道, 查]
+linking: [让, 给, 想, 个, 事儿, 帮, 一下]
 attributes:
   电话:
-    asks: [电话是多少, 电话多少]
+    asks: [电话是多少, 电话多少, 电话号码]
     value: '\\d{7,}'
 """
 
@@ -498,6 +498,7 @@ def test_thanks_or_a_greeting_beside_a_question_is_no_small_talk(small: Engine) 
     assert reply.kind == "events" and sorted(reply.events) == [3, 4]
     assert ask(small, "你好,正月十五有啥")[0].kind == "events"
     assert ask(small, "暖气片不热,找谁来修,麻烦了")[0].kind == "fallback"
+    assert ask(small, "给我个电话号码,谢谢")[0].kind == "fallback"
     for small_talk in ("好的,谢谢", "谢谢,没什么了", "您好,请问您是谁"):
         assert ask(small, small_talk)[0].kind == "chitchat", small_talk
 
@@ -513,10 +514,13 @@ def test_a_clause_that_only_says_who_asks_carries_no_topic(small: Engine) -> Non
         "俺奶奶让我问问 2月8日有啥活动",
         "2月8日有哪些活动 你给说说",
         "闺女 你给俺说说 2月8日有啥活动",
+        "2月8日有啥活动 知道不",
     ):
         reply = ask(small, question)[0]
         assert reply.kind == "events" and sorted(reply.events) == [3, 4], question
     assert "问问" in understand("心理疏导哪里能问问").text
+    # jieba glues a pronoun to the verb (「帮 我查 一下」): two who-asks words in one are still them
+    assert "查" not in understand("帮我查一下 2月8日有啥活动").text
     assert understand("俺奶奶过年有人来慰问不").inferred == ("老人",)
 
 

@@ -480,15 +480,15 @@ class Engine:
         """Does the message, less its small-talk words, still ask something?  Thanks or a greeting is
         small talk only when nothing else is asked: 「大年初一有啥活动,谢谢啊」 asks for a day's events,
         「暖气不热,找谁来修,麻烦了」 asks who (and falls back), though neither names a word of the
-        knowledge.  A date said (a festival, a day) or a question word (understand.asks) beside any
-        word but the people asked (「请问您是谁」 is small talk) is a question;
-        paging words (「还有吗」) are answered as paging whatever else is said."""
+        knowledge.  A date said (a festival, a day), an attribute asked for (「给我个电话号码」) or a
+        question word (understand.asks) beside any word but the people asked (「请问您是谁」 is small
+        talk) is a question; paging words (「还有吗」) are paging whatever else is said."""
         if cls._names_a_topic(brain, rest):
             return True
         if intent.kind != "chitchat":
             return False
         dates = brain.dates.parse(rest)
-        if dates.ranges or dates.relative:
+        if dates.ranges or dates.relative or asked_attribute(brain.attributes, rest) is not None:
             return True
         # 「您是谁」 asks the bot about itself: a question word beside nothing but the one asked.
         who = brain.understander.who_words

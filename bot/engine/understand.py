@@ -130,6 +130,7 @@ class Understander:
         self._askers = frozenset(speech.askers)
         self._asking = frozenset(speech.asking)
         self.who_words = self._askers | self._asking | frozenset(speech.linking)
+        self._ending_words = frozenset(speech.endings)
         # Festival names and period words (「过年」, 「元宵」): a clause naming one says when, which the
         # event table's answer depends on (「想带孩子去玩点游戏,过年哪儿有」), though no article uses it.
         self._days = tuple(d.lower() for d in days if d)
@@ -285,17 +286,20 @@ class Understander:
         for i in range(0, len(parts), 2):
             clause, brk = parts[i], parts[i + 1] if i + 1 < len(parts) else ""
             words = self.tokenizer.words(clause)
+            parts_of = [self._who_parts(w) for w in words]
             head = 0
-            while head < len(words) and words[head] in self.who_words:
+            while head < len(words) and parts_of[head]:
                 head += 1
-            if not any(w in self._asking for w in words[:head]):
+            if not any(p in self._asking for parts in parts_of[:head] for p in parts):
                 head = 0
+            elif all(w in self._ending_words for w in words[head:]):
+                head = len(words)  # 「知道不」: the yes/no tail of the asking is no clause of its own
             tail = len(words)
-            while tail > head and words[tail - 1] in self.who_words:
+            while tail > head and parts_of[tail - 1]:
                 tail -= 1
-            run = words[tail:]
-            first = next((k for k, w in enumerate(run) if w in self._askers), None)
-            if first is not None and any(w in self._asking for w in run[first:]):
+            run = parts_of[tail:]
+            first = next((k for k, parts in enumerate(run) if parts[0] in self._askers), None)
+            if first is not None and any(p in self._asking for parts in run[first:] for p in parts):
                 tail += first
             else:
                 tail = len(words)
@@ -310,6 +314,16 @@ class Understander:
             elif head < tail:
                 out.append("".join(words[head:tail]) + brk)
         return "".join(out) + called
+
+    def _who_parts(self, word: str) -> tuple[str, ...]:
+        """The who-asks words a word of the question is (itself, or two that jieba glued: 「我查」),
+        or () when it is something else."""
+        if word in self.who_words:
+            return (word,)
+        for k in range(1, len(word)):
+            if word[:k] in self.who_words and word[k:] in self.who_words:
+                return (word[:k], word[k:])
+        return ()
 
     def _folded(self, match: re.Match[str]) -> str:
         """An inflected English word the glossary or the stop words know in its plain form → that
@@ -383,13 +397,17 @@ class Understander:
         return "".join(out), named
 
     def _names_something(self, clause: str) -> bool:
-        """Does the clause name a topic or a date (a digit, a festival), not only feelings and fillers?"""
+        """Does the clause name a topic or a date (a digit, a festival), not only feelings and fillers?
+        The people asked and the words of asking (「麻烦您了」, 「你说呢」) name none."""
         lowered = clause.lower()
         if any(c.isdigit() for c in clause) or _WORDED_DATE.search(clause):
             return True
         if any(w in lowered for w in (*self._elsewhere, *self._days)):
             return True
-        return any(t in self.vocabulary and t not in self.generic for t in self.tokenizer.tokens(clause))
+        return any(
+            t in self.vocabulary and t not in self.generic and t not in self._askers and t not in self._asking
+            for t in self.tokenizer.tokens(clause)
+        )
 
     def _bounds(self, piece: str) -> tuple[set[int], dict[int, int]]:
         """Offsets where jieba's words of ``piece`` begin or end; and offsets inside a word neither the
