@@ -175,6 +175,16 @@ def test_a_typo_that_misled_jieba_is_repaired_inside_the_longer_word(small: Engi
     assert understood.text.startswith("心理咨询室")
 
 
+def test_a_word_that_sounds_like_a_day_is_repaired_to_it(small: Engine) -> None:
+    """No text of the knowledge writes 「正月」 or 「当天」, yet the date they say decides the table's
+    answer: 「正约十五」, 「元宵节党天」 typed by sound are those days."""
+    understand = small.brain.understander.understand
+    assert ("正约", "正月") in understand("正约十五有啥活动").repairs
+    assert ("党天", "当天") in understand("元宵节党天有啥活动").repairs
+    (reply,) = ask(small, "正约十五有啥活动")
+    assert reply.kind == "events" and sorted(reply.events) == [3, 4]
+
+
 def test_a_repair_must_make_sense_beside_the_questions_other_words(small: Engine) -> None:
     """炸骗 sounds like 诈骗; beside 防范 (said with 诈骗) it is that word, beside 日间照料 (never said
     with 诈骗) it is no typo of it."""

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.data.knowledge import Speech
+from bot.engine.dates import LUNAR_WORDS
 from bot.engine.sounds import Readings, sound
 from bot.engine.text import MEASURE_WORDS, NUMERALS, PLACE_KINDS, Tokenizer
 from bot.engine.thresholds import PINYIN_MIN_LETTERS, REPAIR_MAX_CHARS, REPAIR_MIN_CHARS, REPAIR_MIN_RARITY
@@ -134,6 +135,14 @@ class Understander:
         # Festival names and period words (「过年」, 「元宵」): a clause naming one says when, which the
         # event table's answer depends on (「想带孩子去玩点游戏,过年哪儿有」), though no article uses it.
         self._days = tuple(d.lower() for d in days if d)
+        # The Chinese words of a day (festivals, periods, 「当天」, 「正月」, 「初三」) are repaired by sound
+        # like the knowledge's words: the dates they say decide the table's answer, though no text of
+        # the knowledge writes them so.
+        self._day_words = frozenset(
+            w
+            for w in (*self._days, *speech.same_day, *LUNAR_WORDS)
+            if REPAIR_MIN_CHARS <= len(w) <= REPAIR_MAX_CHARS and _CJK.fullmatch(w)
+        )
         # Topics the knowledge is known not to cover (身份证, 公积金): a clause naming one is no story
         # around the question, it is the question, and it must stay for the question to fall back.
         self._elsewhere = tuple(w.lower() for w in (*speech.elsewhere, *speech.elsewhere_places))
@@ -181,6 +190,9 @@ class Understander:
             ):
                 said = self.sounds[word] = known.get(word) or sound(word)
                 by_sound.setdefault(said, set()).add(word)
+        for word in self._day_words - vocabulary:
+            said = self.sounds[word] = known.get(word) or sound(word)
+            by_sound.setdefault(said, set()).add(word)
         # Words of one sound that are one concept (灯谜 and its variant 灯迷) are no ambiguity.
         self._by_sound = {
             said: min(words, key=lambda w: (tokenizer.canonical(w) != w, w))
@@ -458,8 +470,8 @@ class Understander:
         any (words of the knowledge, no place, no question or event word), one text of the knowledge
         must hold the repaired word with one of them.  「呛死人了」 beside 餐饮 is no 私人 (the knowledge
         says 私人 only of private planes); 「心里咨询室在哪」 names nothing else and is repaired."""
-        if not self._texts:
-            return True
+        if not self._texts or target in self._day_words:
+            return True  # a day is no topic a text must hold beside the others: texts write dates in digits
         places = self.tokenizer.place_words
         others = {
             t
@@ -498,7 +510,7 @@ class Understander:
                     step = 1
                     for n in range(min(REPAIR_MAX_CHARS, len(piece) - i), REPAIR_MIN_CHARS - 1, -1):
                         window = piece[i : i + n]
-                        if window in self.vocabulary or window in stop:
+                        if window in self.vocabulary or window in stop or window in self._day_words:
                             chars.append(window)
                             step = n
                             break
