@@ -84,7 +84,7 @@ services:
 """
 
 COLLOQUIAL = """\
-dialect: {啥: 什么, 嘞: 的, 俺: 我, 哪儿: 哪里, 这儿: 这里, 地儿: 地方, 咱: 我们}
+dialect: {啥: 什么, 嘞: 的, 俺: 我, 哪儿: 哪里, 这儿: 这里, 地儿: 地方, 咱: 我们, 闺女: 女儿}
 particles: {嘞: 呢}
 fillers: [我想打听一下, 打听一下, 啊]
 endings: [不, 没有]
@@ -92,9 +92,12 @@ same_day: [当天]
 people: [老人, 居民]
 narrow: [其中]
 that_one: [那场]
+askers: [我, 你, 您, 奶奶, 我妈, 女儿]
+asking: [问, 问问, 说, 说说, 打听, 知道, 查]
+linking: [让, 给, 想, 个, 事儿, 帮, 一下]
 attributes:
   电话:
-    asks: [电话是多少, 电话多少]
+    asks: [电话是多少, 电话多少, 电话号码]
     value: '\\d{7,}'
 """
 
@@ -171,6 +174,16 @@ def test_a_typo_that_misled_jieba_is_repaired_inside_the_longer_word(small: Engi
     understood = small.brain.understander.understand("心里咨询室在哪")
     assert understood.repairs == (("心里咨询", "心理咨询"),)  # the rest, 「室在」, is no window
     assert understood.text.startswith("心理咨询室")
+
+
+def test_a_word_that_sounds_like_a_day_is_repaired_to_it(small: Engine) -> None:
+    """No text of the knowledge writes 「正月」 or 「当天」, yet the date they say decides the table's
+    answer: 「正约十五」, 「元宵节党天」 typed by sound are those days."""
+    understand = small.brain.understander.understand
+    assert ("正约", "正月") in understand("正约十五有啥活动").repairs
+    assert ("党天", "当天") in understand("元宵节党天有啥活动").repairs
+    (reply,) = ask(small, "正约十五有啥活动")
+    assert reply.kind == "events" and sorted(reply.events) == [3, 4]
 
 
 def test_a_repair_must_make_sense_beside_the_questions_other_words(small: Engine) -> None:
@@ -488,6 +501,40 @@ def test_a_message_ending_like_a_greeting_but_naming_a_topic_is_a_question(small
     reply = ask(small, "俺爹白天没人照看,有没有人")[0]
     assert reply.kind != "chitchat"
     assert ask(small, "你好,有没有人")[0].kind == "chitchat"
+
+
+def test_thanks_or_a_greeting_beside_a_question_is_no_small_talk(small: Engine) -> None:
+    """Small talk only when nothing else is asked: a day (「2月8日」) or a question word beside a word
+    (「找谁来修」) is a question, though it names no word of the knowledge; 「请问您是谁」 asks the bot
+    about itself and 「没什么了」 asks nothing."""
+    reply = ask(small, "2月8日有什么活动,谢谢啊")[0]
+    assert reply.kind == "events" and sorted(reply.events) == [3, 4]
+    assert ask(small, "你好,正月十五有啥")[0].kind == "events"
+    assert ask(small, "暖气片不热,找谁来修,麻烦了")[0].kind == "fallback"
+    assert ask(small, "给我个电话号码,谢谢")[0].kind == "fallback"
+    for small_talk in ("好的,谢谢", "谢谢,没什么了", "您好,请问您是谁"):
+        assert ask(small, small_talk)[0].kind == "chitchat", small_talk
+
+
+def test_a_clause_that_only_says_who_asks_carries_no_topic(small: Engine) -> None:
+    """「俺奶奶让我问问」 says who asks: 奶奶 is no need for 老人 there, and the day's rows answer; so
+    does a tail addressing the bot (「你给说说」) and a clause calling it (「闺女」).  A verb of asking
+    that no one asked is said with (「哪里能问问」) stays, and 奶奶 of a story is still 老人."""
+    understand = small.brain.understander.understand
+    understood = understand("俺奶奶让我问问 2月8日有啥活动")
+    assert understood.inferred == () and "问" not in understood.text
+    for question in (
+        "俺奶奶让我问问 2月8日有啥活动",
+        "2月8日有哪些活动 你给说说",
+        "闺女 你给俺说说 2月8日有啥活动",
+        "2月8日有啥活动 知道不",
+    ):
+        reply = ask(small, question)[0]
+        assert reply.kind == "events" and sorted(reply.events) == [3, 4], question
+    assert "问问" in understand("心理疏导哪里能问问").text
+    # jieba glues a pronoun to the verb (「帮 我查 一下」): two who-asks words in one are still them
+    assert "查" not in understand("帮我查一下 2月8日有啥活动").text
+    assert understand("俺奶奶过年有人来慰问不").inferred == ("老人",)
 
 
 def test_a_candidate_holding_the_topic_answers_a_little_below_sure() -> None:

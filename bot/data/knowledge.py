@@ -40,6 +40,9 @@ class Speech:
     needs: tuple[tuple[str, str], ...] = ()  # an everyday word of a problem, the knowledge's words for it
     elsewhere: tuple[str, ...] = ()  # topics of city services the knowledge does not cover (公积金)
     elsewhere_places: tuple[str, ...] = ()  # cities and districts it does not cover (金水区)
+    askers: tuple[str, ...] = ()  # who asks or is addressed: 「我妈让我问问」 names no topic
+    asking: tuple[str, ...] = ()
+    linking: tuple[str, ...] = ()
 
 
 @dataclass
@@ -134,6 +137,9 @@ def load_knowledge(root: Path) -> Knowledge:
         needs=tuple((said, words) for words, saids in files.needs.needs.items() for said in saids),
         elsewhere=files.elsewhere.topics,
         elsewhere_places=files.elsewhere.places,
+        askers=colloquial.askers,
+        asking=colloquial.asking,
+        linking=colloquial.linking,
     )
     return Knowledge(
         sources, passages, events, files.services, lexicon, festivals, relative, root, periods, speech

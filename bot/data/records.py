@@ -355,6 +355,9 @@ class ColloquialFile(Record):
     people: Words = ()  # counted without a measure word (「多少居民」): a count of people
     situation: Words = ()  # characters of a word that says how things are (睡不着, 太穷), not what
     attributes: dict[str, Attribute] = field(default_factory=dict)
+    askers: Words = ()  # who asks or is addressed (我妈, 闺女, 你): with `asking`, no topic
+    asking: Words = ()  # asking and telling (问问, 打听, 说说)
+    linking: Words = ()  # the little words between them (让, 替, 个, 事儿)
 
 
 @dataclass(frozen=True, kw_only=True)

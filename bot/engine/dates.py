@@ -41,6 +41,9 @@ _YEAR = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})\s*年(?!\s*\d{1,2}\s*月)")
 _MONTH = re.compile(
     r"(?:(?P<y>\d{4})\s*年\s*)?(?P<m>\d{1,2})\s*月(?:份)?(?P<part>上旬|中旬|下旬|初|底|中)?(?!\s*\d)"
 )
+# The words a lunar day is said with (「正月十五」, 「初三」): the pinyin repair knows their sound, so that
+# 「正约十五」 or 「出三」, typed by sound, still say a day.
+LUNAR_WORDS = ("大年", "正月", "腊月", "冬月", *(f"初{n}" for n in "一二三四五六七八九十"))
 _LUNAR = re.compile(
     r"(?P<prefix>大年|正月|腊月|冬月)(?P<day>初[一二三四五六七八九十]|十[一二三四五六七八九]?|二十[一二三四五六七八九]?|廿[一二三四五六七八九]?|三十)"
     # 「初八」 alone is the New Year's 初八

@@ -36,7 +36,7 @@ from bot.engine.snapshot import CacheDir, SnapshotCache, input_key, tokenizer_ke
 from bot.engine.sounds import Readings
 from bot.engine.text import PLACE_KINDS, Tokenizer, has_word, normalise
 from bot.engine.thresholds import PLACE_MIN_CHARS, STEM_MIN_CHARS
-from bot.engine.understand import Understander, Understanding
+from bot.engine.understand import Understander, Understanding, asks
 
 log = logging.getLogger(__name__)
 
@@ -432,8 +432,8 @@ class Engine:
                 short = brain.router.short_reply(said)
                 # The whole message less the small-talk words: 「老人…不适应,有没有人能帮帮」 ends
                 # like a greeting but asks for help with something the knowledge knows.
-                if short is not None and not self._names_a_topic(
-                    brain, self._without_keywords(understood.plain, short[0], brain.router)
+                if short is not None and not self._asks_more(
+                    brain, self._without_keywords(understood.plain, short[0], brain.router), short[0]
                 ):
                     intent = short[0]
                     if intent.kind == "paging" and intent.name == "show_original":
@@ -474,6 +474,25 @@ class Engine:
         for keyword in sorted(keywords, key=len, reverse=True):
             rest = rest.replace(keyword.lower(), " ")
         return rest
+
+    @classmethod
+    def _asks_more(cls, brain: Brain, rest: str, intent: Intent) -> bool:
+        """Does the message, less its small-talk words, still ask something?  Thanks or a greeting is
+        small talk only when nothing else is asked: 「大年初一有啥活动,谢谢啊」 asks for a day's events,
+        「暖气不热,找谁来修,麻烦了」 asks who (and falls back), though neither names a word of the
+        knowledge.  A date said (a festival, a day), an attribute asked for (「给我个电话号码」) or a
+        question word (understand.asks) beside any word but the people asked (「请问您是谁」 is small
+        talk) is a question; paging words (「还有吗」) are paging whatever else is said."""
+        if cls._names_a_topic(brain, rest):
+            return True
+        if intent.kind != "chitchat":
+            return False
+        dates = brain.dates.parse(rest)
+        if dates.ranges or dates.relative or asked_attribute(brain.attributes, rest) is not None:
+            return True
+        # 「您是谁」 asks the bot about itself: a question word beside nothing but the one asked.
+        who = brain.understander.who_words
+        return asks(rest) and any(t not in who for t in brain.tokenizer.tokens(rest))
 
     @staticmethod
     def _names_a_topic(brain: Brain, text: str) -> bool:

@@ -13,11 +13,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.data.knowledge import Speech
+from bot.engine.dates import LUNAR_WORDS
 from bot.engine.sounds import Readings, sound
 from bot.engine.text import MEASURE_WORDS, NUMERALS, PLACE_KINDS, Tokenizer
 from bot.engine.thresholds import PINYIN_MIN_LETTERS, REPAIR_MAX_CHARS, REPAIR_MIN_CHARS, REPAIR_MIN_RARITY
 
 _CLAUSE = re.compile(r"[,，。!！?？;；、~～]+\s*|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
+_CLAUSE_KEEP = re.compile(f"({_CLAUSE.pattern})")  # split, breaks kept
 _CJK = re.compile(r"[\u4e00-\u9fff]+")
 # The kept clauses are joined by a comma, so later stages can still tell the resident's story
 # (「放假了孩子天天在家玩手机」) from the question (「社区有没有让小孩去活动的地方」).
@@ -44,6 +46,15 @@ _ASPECT = "着了过"
 # A clause that asks for an amount (「…,发了多少人」), a time (几点), a day (几号) or an age (几岁) stays with
 # the question even when it names no topic: the value it asks for decides which sentence answers.
 _ASKS = re.compile(rf"多少|几[{MEASURE_WORDS}点号岁]|什么|哪|怎么|谁")
+# ...but not when it is negated: 「没什么了」, 「不怎么样」 ask nothing.
+_ASKS_ANYTHING = re.compile(rf"(?<![没不])(?:{_ASKS.pattern})")
+
+
+def asks(text: str) -> bool:
+    """Does the text hold a question word (「什么」, 「哪」, 「谁」, 「几号」), not negated (「没什么」)?"""
+    return _ASKS_ANYTHING.search(text) is not None
+
+
 # A day or month written in Chinese numerals (「一月十四号」, 「正月十五」, 「廿三」 with 日/号): a date, as a
 # digit is.  Grammar of Chinese dates, not knowledge.
 _WORDED_DATE = re.compile(rf"[{NUMERALS}廿卅]+[月日号]|[正腊冬]月[初{NUMERALS}廿卅]")
@@ -116,9 +127,22 @@ class Understander:
         )
         self._english_stop = frozenset(w for w in tokenizer.lexicon.stopwords if w.isascii())
         self._same_day = speech.same_day
+        # Who asks and whom they address (colloquial.yaml `askers`, `asking`, `linking`): see _who_asks.
+        self._askers = frozenset(speech.askers)
+        self._asking = frozenset(speech.asking)
+        self.who_words = self._askers | self._asking | frozenset(speech.linking)
+        self._ending_words = frozenset(speech.endings)
         # Festival names and period words (「过年」, 「元宵」): a clause naming one says when, which the
         # event table's answer depends on (「想带孩子去玩点游戏,过年哪儿有」), though no article uses it.
         self._days = tuple(d.lower() for d in days if d)
+        # The Chinese words of a day (festivals, periods, 「当天」, 「正月」, 「初三」) are repaired by sound
+        # like the knowledge's words: the dates they say decide the table's answer, though no text of
+        # the knowledge writes them so.
+        self._day_words = frozenset(
+            w
+            for w in (*self._days, *speech.same_day, *LUNAR_WORDS)
+            if REPAIR_MIN_CHARS <= len(w) <= REPAIR_MAX_CHARS and _CJK.fullmatch(w)
+        )
         # Topics the knowledge is known not to cover (身份证, 公积金): a clause naming one is no story
         # around the question, it is the question, and it must stay for the question to fall back.
         self._elsewhere = tuple(w.lower() for w in (*speech.elsewhere, *speech.elsewhere_places))
@@ -166,6 +190,9 @@ class Understander:
             ):
                 said = self.sounds[word] = known.get(word) or sound(word)
                 by_sound.setdefault(said, set()).add(word)
+        for word in self._day_words - vocabulary:
+            said = self.sounds[word] = known.get(word) or sound(word)
+            by_sound.setdefault(said, set()).add(word)
         # Words of one sound that are one concept (灯谜 and its variant 灯迷) are no ambiguity.
         self._by_sound = {
             said: min(words, key=lambda w: (tokenizer.canonical(w) != w, w))
@@ -239,6 +266,7 @@ class Understander:
             text = self._final_particles.sub(lambda m: self._particles[m.group(0)], text)
         for word, plain in self._dialect:
             text = text.replace(word, plain)
+        text = self._without_who_asks(text)
         text, inferred = self._name_needs(text)
         for filler in self._long_fillers:
             text = text.replace(filler, " ")
@@ -256,6 +284,58 @@ class Understander:
         unsaid = (" ".join(w for w in words.split() if w.lower() not in said) for words in inferred)
         needs = tuple(words for words in unsaid if words)
         return Understanding(message, plain, CLAUSE_JOIN.join(kept) or plain, tuple(repairs), refers, needs)
+
+    def _without_who_asks(self, text: str) -> str:
+        """Each clause less the words that only say who asks or whom the resident addresses: a head
+        of such words holding a word of asking (「我妈让我问问」, 「我想打听个事儿」), and a tail from the
+        one asked on (「…有哪些活动你给说说」).  A clause of nothing else is left out with its break.
+        A tail needs the one asked (你, 您): 「哪里能问问」 keeps its verb."""
+        if not self._asking:
+            return text
+        parts = _CLAUSE_KEEP.split(text)
+        out: list[str] = []
+        called = ""  # a clause of people only (「闺女」): whom the next clause asks, if it asks
+        for i in range(0, len(parts), 2):
+            clause, brk = parts[i], parts[i + 1] if i + 1 < len(parts) else ""
+            words = self.tokenizer.words(clause)
+            parts_of = [self._who_parts(w) for w in words]
+            head = 0
+            while head < len(words) and parts_of[head]:
+                head += 1
+            if not any(p in self._asking for parts in parts_of[:head] for p in parts):
+                head = 0
+            elif all(w in self._ending_words for w in words[head:]):
+                head = len(words)  # 「知道不」: the yes/no tail of the asking is no clause of its own
+            tail = len(words)
+            while tail > head and parts_of[tail - 1]:
+                tail -= 1
+            run = parts_of[tail:]
+            first = next((k for k, parts in enumerate(run) if parts[0] in self._askers), None)
+            if first is not None and any(p in self._asking for parts in run[first:] for p in parts):
+                tail += first
+            else:
+                tail = len(words)
+            if head == 0 and called:
+                out.append(called)
+            called = ""
+            if head == 0 and tail == len(words):
+                if words and all(w in self._askers for w in words if w.strip()):
+                    called = clause + brk
+                else:
+                    out.append(clause + brk)
+            elif head < tail:
+                out.append("".join(words[head:tail]) + brk)
+        return "".join(out) + called
+
+    def _who_parts(self, word: str) -> tuple[str, ...]:
+        """The who-asks words a word of the question is (itself, or two that jieba glued: 「我查」),
+        or () when it is something else."""
+        if word in self.who_words:
+            return (word,)
+        for k in range(1, len(word)):
+            if word[:k] in self.who_words and word[k:] in self.who_words:
+                return (word[:k], word[k:])
+        return ()
 
     def _folded(self, match: re.Match[str]) -> str:
         """An inflected English word the glossary or the stop words know in its plain form → that
@@ -329,13 +409,17 @@ class Understander:
         return "".join(out), named
 
     def _names_something(self, clause: str) -> bool:
-        """Does the clause name a topic or a date (a digit, a festival), not only feelings and fillers?"""
+        """Does the clause name a topic or a date (a digit, a festival), not only feelings and fillers?
+        The people asked and the words of asking (「麻烦您了」, 「你说呢」) name none."""
         lowered = clause.lower()
         if any(c.isdigit() for c in clause) or _WORDED_DATE.search(clause):
             return True
         if any(w in lowered for w in (*self._elsewhere, *self._days)):
             return True
-        return any(t in self.vocabulary and t not in self.generic for t in self.tokenizer.tokens(clause))
+        return any(
+            t in self.vocabulary and t not in self.generic and t not in self._askers and t not in self._asking
+            for t in self.tokenizer.tokens(clause)
+        )
 
     def _bounds(self, piece: str) -> tuple[set[int], dict[int, int]]:
         """Offsets where jieba's words of ``piece`` begin or end; and offsets inside a word neither the
@@ -386,8 +470,8 @@ class Understander:
         any (words of the knowledge, no place, no question or event word), one text of the knowledge
         must hold the repaired word with one of them.  「呛死人了」 beside 餐饮 is no 私人 (the knowledge
         says 私人 only of private planes); 「心里咨询室在哪」 names nothing else and is repaired."""
-        if not self._texts:
-            return True
+        if not self._texts or target in self._day_words:
+            return True  # a day is no topic a text must hold beside the others: texts write dates in digits
         places = self.tokenizer.place_words
         others = {
             t
@@ -426,7 +510,7 @@ class Understander:
                     step = 1
                     for n in range(min(REPAIR_MAX_CHARS, len(piece) - i), REPAIR_MIN_CHARS - 1, -1):
                         window = piece[i : i + n]
-                        if window in self.vocabulary or window in stop:
+                        if window in self.vocabulary or window in stop or window in self._day_words:
                             chars.append(window)
                             step = n
                             break
