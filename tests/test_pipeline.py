@@ -392,6 +392,29 @@ def test_where_after_a_single_event_is_about_that_event(small: Engine) -> None:
     assert where.kind == "events" and list(where.events) == [4] and "光明社区广场" in where.text
 
 
+def test_where_or_who_after_a_single_event_with_a_verb_is_about_that_event(small: Engine) -> None:
+    """「在哪演」 (jieba glues 哪演), 「谁去写的」: the verb beside the question word says nothing new."""
+    _, where = ask(small, "舞狮表演是哪天", "在哪演")
+    assert where.kind == "events" and list(where.events) == [12] and "工业路社区" in where.text
+    _, who = ask(small, "1月20日写春联", "谁去写的")
+    assert who.kind == "events" and list(who.events) == [2] and "书法家协会" in who.text
+    _, many = ask(small, "哪里写春联", "谁去写的")
+    assert many.kind != "events"  # several events shown: which one is not said
+
+
+def test_a_day_moved_from_the_day_just_shown(small: Engine) -> None:
+    """「那第二天呢」 moves the single day just shown and keeps the activity; a bare day keeps the month,
+    in English as an ordinal too, and a spoken 「一月二十」 is a day."""
+    _, next_day = ask(small, "1月14日写春联", "那第二天呢")
+    assert next_day.kind == "events" and list(next_day.events) == [1]
+    _, day_before = ask(small, "1月21日写春联", "那前一天呢")
+    assert day_before.kind == "events" and list(day_before.events) == [2]
+    _, eighth = ask(small, "2月1日有什么活动", "and on the 8th?")
+    assert eighth.kind == "events" and sorted(eighth.events) == [3, 4]
+    _, spoken = ask(small, "哪里写春联", "那一月二十呢")
+    assert spoken.kind == "events" and list(spoken.events) == [2]
+
+
 def test_more_pages_on(small: Engine) -> None:
     first, more = ask(small, "哪里写春联", "还有别的吗")
     assert first.pages == 2 and more.page == 1

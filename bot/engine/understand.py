@@ -43,7 +43,7 @@ _BREAK = r"(?=[,，。!！?？;；、~～\s]|$)"
 _ASPECT = "着了过"
 # A clause that asks for an amount (「…,发了多少人」), a time (几点), a day (几号) or an age (几岁) stays with
 # the question even when it names no topic: the value it asks for decides which sentence answers.
-_ASKS = re.compile(rf"多少|几[{MEASURE_WORDS}点号岁]|什么|哪|怎么|谁")
+ASKS = re.compile(rf"多少|几[{MEASURE_WORDS}点号岁]|什么|哪|怎么|谁")
 # A day or month written in Chinese numerals (「一月十四号」, 「正月十五」, 「廿三」 with 日/号): a date, as a
 # digit is.  Grammar of Chinese dates, not knowledge.
 _WORDED_DATE = re.compile(rf"[{NUMERALS}廿卅]+[月日号]|[正腊冬]月[初{NUMERALS}廿卅]")
@@ -249,7 +249,7 @@ class Understander:
         if self._endings is not None:
             clauses = [self._endings.sub("", c) or c for c in clauses]
         clauses, repairs = self._repair(clauses)
-        topical = [c for c in clauses if self._names_something(c) or _ASKS.search(c)]
+        topical = [c for c in clauses if self._names_something(c) or ASKS.search(c)]
         kept = topical if topical and len(topical) < len(clauses) else clauses
         refers = any(w in plain for w in self._same_day)
         said = message.lower()
