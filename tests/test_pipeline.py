@@ -125,7 +125,8 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     (knowledge / "services.yaml").write_text(SERVICES, encoding="utf-8")
     lexicon = knowledge / "lexicon"
     (lexicon / "synonyms.yaml").write_text(
-        "synonyms:\n  春联: [对联, 写春联, 对子, couplets]\n  灯谜: [猜灯谜]\n  心理: [心理咨询, 心理疏导]\n",
+        "synonyms:\n  春联: [对联, 写春联, 对子, couplets]\n  灯谜: [猜灯谜]\n  心理: [心理咨询, 心理疏导]\n"
+        "  诈骗: [scam]\n",
         encoding="utf-8",
     )
     for name in ("stopwords.yaml", "festivals.yaml"):
@@ -225,6 +226,22 @@ def test_english_endings_are_folded_before_the_glossary(small: Engine) -> None:
     assert "改造" in understand("Renovated yet?").text  # -ed
     assert "helped" not in understand("Who helped with renovates?").text  # a stop word's -ed
     assert "homes" in understand("Who is renovating old homes?").text  # unknown words stay
+
+
+def test_the_synonyms_english_words_fold_their_endings_too(small: Engine) -> None:
+    """「scam」 is a synonym of 诈骗, not a glossary term: 「scamming」 reads as 诈骗 and is answered."""
+    assert "诈骗" in small.brain.understander.understand("Someone is scamming me").text
+    (reply,) = ask(small, "Someone is scamming me, what can I do?")
+    assert reply.kind == "passages" and "110" in reply.text
+
+
+def test_english_days_are_written_as_the_articles_write_them(small: Engine) -> None:
+    """A passage says 10月11日: 「October 11」 must find it by those words; an English day's year stays."""
+    understand = small.brain.understander.understand
+    assert "10月11日" in understand("Who came on October 11?").text
+    assert "2020年2月8日" in understand("What was on Feb 8, 2020?").text
+    assert "1月15日" in understand("Anything on the 15th of January").text
+    assert "may" in understand("may I ask about day care").text.lower()  # no day: the word stays
 
 
 def test_place_names_spelled_in_pinyin_are_the_knowledge_words(small: Engine) -> None:

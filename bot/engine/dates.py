@@ -38,6 +38,24 @@ _EN_DAY = re.compile(  # 「Feb 8」, 「February 8th」, 「8 Feb」, 「8th of
 )
 # 「一月十四」, said without 日 or 号 (voice input writes what was spoken): a month in numerals and the
 # day right after it are one date; a count after a month (「一月十四个」, 「二月三天」) is no day.
+_EN_DAY_ANY_CASE = re.compile(_EN_DAY.pattern, re.IGNORECASE)
+
+
+def chinese_days(text: str) -> str:
+    """English days written as the articles write them (「October 11」 → 「10月11日」, 「Feb 8, 2020」 →
+    「2020年2月8日」): a passage says 10月11日, and an English question must find it by those words."""
+
+    def chinese(match: re.Match[str]) -> str:
+        month = _EN_MONTHS.index((match["mon"] or match["mon2"]).lower()) + 1
+        day = int(match["d"] or match["d_first"])
+        year = match["y"] or match["y2"]
+        if not 1 <= day <= 31:
+            return match.group(0)
+        return f" {year + '年' if year else ''}{month}月{day}日 "
+
+    return _EN_DAY_ANY_CASE.sub(chinese, text)
+
+
 _CN_DATE = re.compile(
     rf"[{NUMERALS}\d]{{1,2}}\s*月\s*[{NUMERALS}]{{1,3}}(?![{NUMERALS}\d]|\s*[日号{MEASURE_WORDS}])"
     rf"|[{NUMERALS}\d]{{1,4}}\s*(?:年|月份?|日|号)"

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.data.knowledge import Speech
+from bot.engine.dates import chinese_days
 from bot.engine.sounds import Readings, sound
 from bot.engine.text import MEASURE_WORDS, NUMERALS, PLACE_KINDS, Tokenizer
 from bot.engine.thresholds import PINYIN_MIN_LETTERS, REPAIR_MAX_CHARS, REPAIR_MIN_CHARS, REPAIR_MIN_RARITY
@@ -104,6 +105,11 @@ class Understander:
         ]
         self._glossary: list[tuple[re.Pattern[str], str]] | None = None  # compiled on the first English
         self._glossary_words = {en.lower(): zh for en, zh in self._glossary_terms if " " not in en}
+        # ...and the synonyms' English words (「scam」 → 诈骗), so that their inflections (「scamming」) fold
+        # too.
+        for variant, concept in folded.items():
+            if variant.isascii() and variant.isalpha() and _CJK.fullmatch(concept):
+                self._glossary_words.setdefault(variant.lower(), concept)
         # ...yet written in Chinese in the text as well (「drones」 → 无人机): the tokens fold it either
         # way, but the article's characters are what the character-bigram retrieval finds.
         self._glossary_terms += sorted(
@@ -225,6 +231,7 @@ class Understander:
             # 郑州航展, as the articles write it), while the resident's own space between two Chinese
             # words still ends a clause.
             text = _CJK_SPACE.sub(CLAUSE_JOIN, text)
+            text = chinese_days(text)
             if self._glossary is None:
                 self._glossary = [
                     (re.compile(rf"\b{re.escape(en)}\b", re.IGNORECASE), zh)
