@@ -388,6 +388,15 @@ class Understander:
                 words[i] = target
         return "".join(words)
 
+    def _word_and_particle(self, window: str, at: int, bounds: set[int]) -> bool:
+        """Is ``window`` one of the knowledge's words, written right, and a single character that only
+        shapes the question (是, 的, 在) which jieba cut on its own before or after it?"""
+        stop = self.tokenizer.lexicon.stopwords
+        end = at + len(window)
+        return (window[-1] in stop and end - 1 in bounds and window[:-1] in self.vocabulary) or (
+            window[0] in stop and at + 1 in bounds and window[1:] in self.vocabulary
+        )
+
     def _fits(self, target: str, others_said: list[str], rest: str) -> bool:
         """A repair must make sense beside the question's other topic words: when the question names
         any (words of the knowledge, no place, no question or event word), one text of the knowledge
@@ -447,6 +456,8 @@ class Understander:
                                 continue
                         if self.tokenizer.rarity(window) < REPAIR_MIN_RARITY:
                             continue  # an everyday word is no typo; and no pinyin is needed for it
+                        if self._word_and_particle(window, i, bounds):
+                            continue  # 「活动是」: the knowledge's 活动 written right, then 是; no 活动室
                         target = self._by_sound.get(self._readings.sound_of(window))
                         if (
                             target is not None
