@@ -1,6 +1,7 @@
 """The engine's mechanisms on the fixture knowledge: follow-ups, paging, the ways residents ask,
 what is declined. The shipped knowledge's facts are questions in tests/eval/shipped.yaml."""
 
+import copy
 from collections.abc import Callable
 from pathlib import Path
 
@@ -372,3 +373,19 @@ def test_a_knowledge_word_written_right_before_a_particle_is_no_typo(make_tree: 
     said = understand("和平社区写春联的活动是哪天")
     assert said.repairs == () and "活动室" not in said.text
     assert ("活东室", "活动室") in understand("活东室在哪").repairs
+
+
+def test_where_after_a_passage_is_the_place_its_section_names(make_tree: Callable[..., Tree]) -> None:
+    """「是哪个社区」 after a paragraph that names no place: the place its section names where it begins
+    (和平社区 of the canteen paragraph), which every paragraph after it means."""
+    sources = copy.deepcopy(world.SOURCES)
+    news = next(s for s in sources if s["id"] == world.NEWS)
+    news["sections"][0]["passages"][1]["text"] = "截至去年底,共招募志愿者326名,开展志愿服务80多次。"
+    tree = make_tree(sources=sources)
+    engine = Engine.load(tree.knowledge, tree.intents)
+    state = DialogueState()
+    assert "326" in engine.answer("招募了多少志愿者", state).text
+    # The mechanism itself (in this world 「社区」 is also a topic word, which the search answers first).
+    where = engine._where_of_last_passage(engine.brain, "是哪个社区", state)
+    assert where is not None and where.kind == "passages" and "和平社区" in where.text
+    assert engine._where_of_last_passage(engine.brain, "有多少人", state) is None  # asks no where

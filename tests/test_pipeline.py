@@ -658,3 +658,12 @@ def test_a_question_the_headline_answers_gets_the_articles_lead(small: Engine) -
 def test_a_clause_with_a_question_word_stays_with_the_question(small: Engine) -> None:
     """「有什么活动」 names only everyday words, but it is what the resident asks, not the story."""
     assert "活动" in small.brain.understander.understand("2月5号,有什么活动没有,我带孩子去转转").text
+
+
+def test_a_question_naming_only_what_it_asks_is_asked_of_the_passage_just_quoted(small: Engine) -> None:
+    """「哪天」 after a passage: its sentence that says when (每周…) answers; one that says no day does
+    not, and a unit said without a number (「党日」) is no day."""
+    _, when = ask(small, "日间照料中心为老人提供什么服务", "哪天")
+    assert when.kind == "passages" and "每周一至周五" in when.text
+    _, none = ask(small, "社区怎么防范诈骗", "哪天")
+    assert none.kind == "fallback"
