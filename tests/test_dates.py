@@ -52,6 +52,15 @@ def test_year_comes_from_the_knowledge_not_today(parser: DateParser) -> None:
     assert festival_date(lantern, (date(2023, 1, 1), date(2023, 3, 1))) == date(2023, 2, 5)
 
 
+def test_a_spoken_month_and_day_without_ri_is_one_date(parser: DateParser) -> None:
+    """Voice input writes 「一月十四」 as it was said, without 日 or 号; a count after a month is no day."""
+    assert [(r.start, r.end) for r in parser.parse("那一月十四呢").ranges] == [(date(2020, 1, 14),) * 2]
+    assert [(r.start, r.end) for r in parser.parse("二月五有活动吗").ranges] == [(date(2020, 2, 5),) * 2]
+    counted = parser.parse("一月十四个社区有活动")
+    assert [(r.start, r.end) for r in counted.ranges] == [(date(2020, 1, 1), date(2020, 1, 31))]
+    assert [(r.start, r.end) for r in parser.parse("正月十四").ranges] == [(date(2020, 2, 7),) * 2]
+
+
 def test_relative_words_are_noticed(parser: DateParser) -> None:
     query = parser.parse("这周末有什么活动")
     assert query.relative == ["这周末"] and not query.ranges

@@ -1,6 +1,7 @@
 """The engine's mechanisms on the fixture knowledge: follow-ups, paging, the ways residents ask,
 what is declined. The shipped knowledge's facts are questions in tests/eval/shipped.yaml."""
 
+import copy
 from collections.abc import Callable
 from pathlib import Path
 
@@ -354,3 +355,37 @@ def test_where_after_an_article_is_the_place_that_article_names(make_tree: Calla
     where = engine.answer("在哪个社区搞的", state)
     assert where.kind == "passages" and "向阳社区" in where.text
     assert engine.answer("在哪个社区搞的", DialogueState()).kind == "fallback"
+
+
+def test_two_activities_of_a_period_are_each_asked_for(fixture_ask: Ask) -> None:
+    """「春节写春联 猜灯谜 分别是啥时候」: no row is both; each is asked for, as without a date."""
+    reply = fixture_ask("春节期间写春联 猜灯谜 分别是啥时候")
+    assert reply.kind == "events"
+    assert set(reply.events) == {*world.COUPLETS, 13, 14, 15, 16, 17, 18}
+
+
+def test_a_knowledge_word_written_right_before_a_particle_is_no_typo(make_tree: Callable[..., Tree]) -> None:
+    """「活动是哪天」 sounds like 「活动室」 plus 哪天, but 活动 is written right and 是 only shapes the
+    question: nothing is repaired; a real slip of the same sound still is."""
+    room = {**world.EVENTS[0], "number": 21, "place": "和平社区活动室"}
+    tree = make_tree(events=[*world.EVENTS, room])
+    understand = Engine.load(tree.knowledge, tree.intents).brain.understander.understand
+    said = understand("和平社区写春联的活动是哪天")
+    assert said.repairs == () and "活动室" not in said.text
+    assert ("活东室", "活动室") in understand("活东室在哪").repairs
+
+
+def test_where_after_a_passage_is_the_place_its_section_names(make_tree: Callable[..., Tree]) -> None:
+    """「是哪个社区」 after a paragraph that names no place: the place its section names where it begins
+    (和平社区 of the canteen paragraph), which every paragraph after it means."""
+    sources = copy.deepcopy(world.SOURCES)
+    news = next(s for s in sources if s["id"] == world.NEWS)
+    news["sections"][0]["passages"][1]["text"] = "截至去年底,共招募志愿者326名,开展志愿服务80多次。"
+    tree = make_tree(sources=sources)
+    engine = Engine.load(tree.knowledge, tree.intents)
+    state = DialogueState()
+    assert "326" in engine.answer("招募了多少志愿者", state).text
+    # The mechanism itself (in this world 「社区」 is also a topic word, which the search answers first).
+    where = engine._where_of_last_passage(engine.brain, "是哪个社区", state)
+    assert where is not None and where.kind == "passages" and "和平社区" in where.text
+    assert engine._where_of_last_passage(engine.brain, "有多少人", state) is None  # asks no where

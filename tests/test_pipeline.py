@@ -129,7 +129,8 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     (knowledge / "services.yaml").write_text(SERVICES, encoding="utf-8")
     lexicon = knowledge / "lexicon"
     (lexicon / "synonyms.yaml").write_text(
-        "synonyms:\n  春联: [对联, 写春联, 对子, couplets]\n  灯谜: [猜灯谜]\n  心理: [心理咨询, 心理疏导]\n",
+        "synonyms:\n  春联: [对联, 写春联, 对子, couplets]\n  灯谜: [猜灯谜]\n  心理: [心理咨询, 心理疏导]\n"
+        "  诈骗: [scam]\n",
         encoding="utf-8",
     )
     for name in ("stopwords.yaml", "festivals.yaml"):
@@ -239,6 +240,22 @@ def test_english_endings_are_folded_before_the_glossary(small: Engine) -> None:
     assert "改造" in understand("Renovated yet?").text  # -ed
     assert "helped" not in understand("Who helped with renovates?").text  # a stop word's -ed
     assert "homes" in understand("Who is renovating old homes?").text  # unknown words stay
+
+
+def test_the_synonyms_english_words_fold_their_endings_too(small: Engine) -> None:
+    """「scam」 is a synonym of 诈骗, not a glossary term: 「scamming」 reads as 诈骗 and is answered."""
+    assert "诈骗" in small.brain.understander.understand("Someone is scamming me").text
+    (reply,) = ask(small, "Someone is scamming me, what can I do?")
+    assert reply.kind == "passages" and "110" in reply.text
+
+
+def test_english_days_are_written_as_the_articles_write_them(small: Engine) -> None:
+    """A passage says 10月11日: 「October 11」 must find it by those words; an English day's year stays."""
+    understand = small.brain.understander.understand
+    assert "10月11日" in understand("Who came on October 11?").text
+    assert "2020年2月8日" in understand("What was on Feb 8, 2020?").text
+    assert "1月15日" in understand("Anything on the 15th of January").text
+    assert "may" in understand("may I ask about day care").text.lower()  # no day: the word stays
 
 
 def test_place_names_spelled_in_pinyin_are_the_knowledge_words(small: Engine) -> None:
@@ -406,6 +423,29 @@ def test_that_day_is_the_day_of_the_event_just_shown(small: Engine) -> None:
 def test_where_after_a_single_event_is_about_that_event(small: Engine) -> None:
     _, where = ask(small, "盘鼓表演是哪天", "地址在哪")
     assert where.kind == "events" and list(where.events) == [4] and "光明社区广场" in where.text
+
+
+def test_where_or_who_after_a_single_event_with_a_verb_is_about_that_event(small: Engine) -> None:
+    """「在哪演」 (jieba glues 哪演), 「谁去写的」: the verb beside the question word says nothing new."""
+    _, where = ask(small, "舞狮表演是哪天", "在哪演")
+    assert where.kind == "events" and list(where.events) == [12] and "工业路社区" in where.text
+    _, who = ask(small, "1月20日写春联", "谁去写的")
+    assert who.kind == "events" and list(who.events) == [2] and "书法家协会" in who.text
+    _, many = ask(small, "哪里写春联", "谁去写的")
+    assert many.kind != "events"  # several events shown: which one is not said
+
+
+def test_a_day_moved_from_the_day_just_shown(small: Engine) -> None:
+    """「那第二天呢」 moves the single day just shown and keeps the activity; a bare day keeps the month,
+    in English as an ordinal too, and a spoken 「一月二十」 is a day."""
+    _, next_day = ask(small, "1月14日写春联", "那第二天呢")
+    assert next_day.kind == "events" and list(next_day.events) == [1]
+    _, day_before = ask(small, "1月21日写春联", "那前一天呢")
+    assert day_before.kind == "events" and list(day_before.events) == [2]
+    _, eighth = ask(small, "2月1日有什么活动", "and on the 8th?")
+    assert eighth.kind == "events" and sorted(eighth.events) == [3, 4]
+    _, spoken = ask(small, "哪里写春联", "那一月二十呢")
+    assert spoken.kind == "events" and list(spoken.events) == [2]
 
 
 def test_more_pages_on(small: Engine) -> None:
@@ -668,3 +708,12 @@ def test_a_question_the_headline_answers_gets_the_articles_lead(small: Engine) -
 def test_a_clause_with_a_question_word_stays_with_the_question(small: Engine) -> None:
     """「有什么活动」 names only everyday words, but it is what the resident asks, not the story."""
     assert "活动" in small.brain.understander.understand("2月5号,有什么活动没有,我带孩子去转转").text
+
+
+def test_a_question_naming_only_what_it_asks_is_asked_of_the_passage_just_quoted(small: Engine) -> None:
+    """「哪天」 after a passage: its sentence that says when (每周…) answers; one that says no day does
+    not, and a unit said without a number (「党日」) is no day."""
+    _, when = ask(small, "日间照料中心为老人提供什么服务", "哪天")
+    assert when.kind == "passages" and "每周一至周五" in when.text
+    _, none = ask(small, "社区怎么防范诈骗", "哪天")
+    assert none.kind == "fallback"

@@ -228,6 +228,10 @@ def _events(brain: Brain, reading: Reading, label: str) -> list[Candidate]:
         return []  # 「惠济区春节有啥活动」: the table is 上街区's only; articles may still answer
     if query.ranges or query.topics:
         found = brain.events(query)
+        if not found and len(query.activity) > 1:
+            # 「过年写春联 猜灯谜 分别是啥时候」: no row is both, each is asked for (as without a date)
+            query = matching_events_query(brain, query) or query
+            found = brain.events(query)
         coverage = _event_coverage(brain, reading, found)
         return [Candidate("events", coverage, label, query=query, empty=not found)]
     if query.activity or query.places:

@@ -20,7 +20,7 @@ from types import ModuleType
 from lunardate import LunarDate
 
 from bot import wording
-from bot.engine.text import NUMERALS
+from bot.engine.text import MEASURE_WORDS, NUMERALS
 from bot.engine.thresholds import AROUND_DAYS
 
 _RANGE_SEP = r"\s*(?:到|至|-|~|—|–|－|〜)\s*"
@@ -36,7 +36,30 @@ _EN_DAY = re.compile(  # 「Feb 8」, 「February 8th」, 「8 Feb」, 「8th of
     rf"\b(?P<mon>{_EN_NAMES})[a-z]*\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s*(?P<y>\d{{4}})\b)?"
     rf"|\b(?P<d_first>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<mon2>{_EN_NAMES})[a-z]*\b(?:,?\s*(?P<y2>\d{{4}})\b)?"
 )
-_CN_DATE = re.compile(rf"[{NUMERALS}\d]{{1,4}}\s*(?:年|月份?|日|号)")
+# 「一月十四」, said without 日 or 号 (voice input writes what was spoken): a month in numerals and the
+# day right after it are one date; a count after a month (「一月十四个」, 「二月三天」) is no day.
+_EN_DAY_ANY_CASE = re.compile(_EN_DAY.pattern, re.IGNORECASE)
+
+
+def chinese_days(text: str) -> str:
+    """English days written as the articles write them (「October 11」 → 「10月11日」, 「Feb 8, 2020」 →
+    「2020年2月8日」): a passage says 10月11日, and an English question must find it by those words."""
+
+    def chinese(match: re.Match[str]) -> str:
+        month = _EN_MONTHS.index((match["mon"] or match["mon2"]).lower()) + 1
+        day = int(match["d"] or match["d_first"])
+        year = match["y"] or match["y2"]
+        if not 1 <= day <= 31:
+            return match.group(0)
+        return f" {year + '年' if year else ''}{month}月{day}日 "
+
+    return _EN_DAY_ANY_CASE.sub(chinese, text)
+
+
+_CN_DATE = re.compile(
+    rf"[{NUMERALS}\d]{{1,2}}\s*月\s*[{NUMERALS}]{{1,3}}(?![{NUMERALS}\d]|\s*[日号{MEASURE_WORDS}])"
+    rf"|[{NUMERALS}\d]{{1,4}}\s*(?:年|月份?|日|号)"
+)
 _YEAR = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})\s*年(?!\s*\d{1,2}\s*月)")
 _MONTH = re.compile(
     r"(?:(?P<y>\d{4})\s*年\s*)?(?P<m>\d{1,2})\s*月(?:份)?(?P<part>上旬|中旬|下旬|初|底|中)?(?!\s*\d)"
@@ -483,6 +506,16 @@ _DAY_SHIFTS = {
     "次日": 1,
     "隔天": 1,
 }
+_SHIFT_WORDS = re.compile("|".join(map(re.escape, sorted(_DAY_SHIFTS, key=len, reverse=True))))
+
+
+def day_shift(text: str) -> tuple[str, int] | None:
+    """The first word of ``text`` that moves a day by whole days (「第二天」: +1, 「前一天」: -1), with its
+    offset: said without a day of its own (「那第二天呢」), it moves the day just talked about."""
+    match = _SHIFT_WORDS.search(text)
+    return (match.group(0), _DAY_SHIFTS[match.group(0)]) if match else None
+
+
 _BEFORE = ("之前", "以前", "前夕", "前几天", "前")
 _AFTER = ("过后", "之后", "以后", "过完", "后几天", "后")
 _AROUND = ("前后", "左右")

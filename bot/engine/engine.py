@@ -18,7 +18,7 @@ from pathlib import Path
 
 from bot import wording
 from bot.admin.unanswered import LOW_CONFIDENCE, UnansweredLog
-from bot.data.knowledge import Event, Knowledge, KnowledgeError, load_knowledge
+from bot.data.knowledge import Event, Knowledge, KnowledgeError, Passage, load_knowledge
 from bot.data.yamlio import Problem
 from bot.engine.bigram import BigramIndex
 from bot.engine.candidates import Candidate, clause_topic, collect, elsewhere_topics, matching_events_query
@@ -31,10 +31,10 @@ from bot.engine.followup import read_follow_up
 from bot.engine.reply import Action, Offer, Reply, finished, plain_reply
 from bot.engine.router import Intent, Router
 from bot.engine.score import Attribute, asked_attribute, asked_unit, attributes, is_sure
-from bot.engine.search import KnowledgeSearch
+from bot.engine.search import KnowledgeSearch, PassageHit
 from bot.engine.snapshot import CacheDir, SnapshotCache, input_key, tokenizer_key
 from bot.engine.sounds import Readings
-from bot.engine.text import PLACE_KINDS, Tokenizer, has_word, normalise
+from bot.engine.text import NUMERALS, PLACE_KINDS, Tokenizer, has_word, normalise
 from bot.engine.thresholds import PLACE_MIN_CHARS, STEM_MIN_CHARS
 from bot.engine.understand import Understander, Understanding, asks
 
@@ -43,10 +43,11 @@ log = logging.getLogger(__name__)
 MAX_MESSAGE_CHARS = 2000
 _MAX_LABEL = 60
 _HAN_WORD = re.compile(r"[\u4e00-\u9fff]+")
-# 「在哪个社区搞的」, 「在哪办的」: a question of where, and 「在」 before a name ending in a kind of place
-# (在通航社区内开展) that answers it.  Grammar of Chinese place names, not knowledge.
-_ASKS_WHERE = re.compile(rf"哪个?(?:{'|'.join(PLACE_KINDS)})|在哪|哪里|什么地方")
-_NAMED_PLACE = re.compile(rf"在([\u4e00-\u9fff]{{2,4}}?(?:{'|'.join((*PLACE_KINDS, '广场', '公园'))}))")
+# 「在哪个社区搞的」, 「在哪办的」, 「都去看了哪些地方」: a question of where, and 「在」 or 「到」 before
+# a name ending in a kind of place (在通航社区内开展, 先后到桐柏路街道…) that answers it.  Grammar of
+# Chinese place names, not knowledge.
+_ASKS_WHERE = re.compile(rf"哪个?(?:{'|'.join(PLACE_KINDS)})|在哪|哪里|哪些?地方|什么地方")
+_NAMED_PLACE = re.compile(rf"[在到]([\u4e00-\u9fff]{{2,4}}?(?:{'|'.join((*PLACE_KINDS, '广场', '公园'))}))")
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_KNOWLEDGE = ROOT / "knowledge"
@@ -621,6 +622,8 @@ class Engine:
                 return self._period(brain, list(query.relative))
             if not reading.content and not query.district:
                 where = self._where_of_last_passage(brain, text, state)
+                if where is None and (last := brain.knowledge.passage_by_id.get(state.passage or "")):
+                    where = self._cued_in_last_passage(brain, text, last, state)  # 「哪天搞的」
                 return where if where is not None else self._fallback(brain, "no_topic")
         decision = decide(candidates)
         if decision.band == "sure" and decision.best is not None:
@@ -666,6 +669,18 @@ class Engine:
             hit = brain.search.passages(tokens, (), within=brain.passage_index[passage.id])
             if hit is not None:
                 return self._answer(brain, Candidate("passage", hit.coverage, passage.id, hit=hit), state)
+        # No 「在…社区」 anywhere: the section's own place, named where it begins (「京广路街道冯春社区坚持
+        # …」) and meant by every paragraph after it, as the search's section context means it.
+        districts = set(knowledge.districts())
+        section = [p for p in same if p.section == last.section]
+        for passage in (last, *section):
+            places = [w for w in brain.tokenizer.place_words if w in passage.text and w not in districts]
+            if not places:
+                continue
+            tokens = [max(places, key=len)]
+            hit = brain.search.passages(tokens, (), within=brain.passage_index[passage.id])
+            if hit is not None:
+                return self._answer(brain, Candidate("passage", hit.coverage, passage.id, hit=hit), state)
         return None
 
     def _about_last_passage(self, brain: Brain, text: str, state: DialogueState) -> Reply | None:
@@ -677,6 +692,8 @@ class Engine:
         if passage is None:
             return None
         tokens = brain.tokenizer.tokens(text)
+        if not tokens:
+            return self._cued_in_last_passage(brain, text, passage, state)
         hit = brain.search.passages(
             tokens,
             router.answer_cues(text),
@@ -693,6 +710,28 @@ class Engine:
             return None
         candidate = Candidate("passage", hit.coverage, passage.id, hit=hit)
         return self._answer(brain, candidate, state, asked_attribute(brain.attributes, text))
+
+    def _cued_in_last_passage(
+        self, brain: Brain, text: str, passage: Passage, state: DialogueState
+    ) -> Reply | None:
+        """「哪天搞的」 after a passage: a question that names nothing but what it asks for is asked of
+        the passage just quoted, answered by its first sentence holding what is asked (a day: 日), or
+        not at all."""
+        # A cue of one character that is a unit (日, 点, 米) answers only after a number: 「1月15日」 says a
+        # day, 「党日」 does not.
+        cues = [
+            re.escape(c) if len(c) > 1 or c.isdigit() else rf"[\d{NUMERALS}]{re.escape(c)}"
+            for c in brain.router.answer_cues(text)
+        ]
+        if not cues:
+            return None
+        cued = re.compile("|".join(cues))
+        at = next((i for i, s in enumerate(passage.sentences) if cued.search(s)), None)
+        if at is None:
+            return None
+        first, last = brain.search.window(passage, at)
+        hit = PassageHit(passage, first, last, 0.0, 1.0, frozenset())
+        return self._answer(brain, Candidate("passage", 1.0, passage.id, hit=hit), state)
 
     def _answer(
         self, brain: Brain, candidate: Candidate, state: DialogueState, attribute: Attribute | None = None

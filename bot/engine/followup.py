@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from bot.engine.dates import DateRange
+from bot.engine.dates import DateRange, day_shift
 from bot.engine.dialogue import EventQuery, is_follow_up, without_lead
 from bot.engine.score import Attribute, asked_attribute
 from bot.engine.text import NUMERALS
-from bot.engine.understand import Understanding
+from bot.engine.understand import ASKS, Understanding
 
 if TYPE_CHECKING:
     from bot.engine.engine import Brain
@@ -28,14 +29,25 @@ class FollowUp:
     attribute: Attribute | None = None  # 「几点」 about the event just shown
 
 
-# A day said without its month (「那十七号呢」): the follow-up keeps the month of the day just shown.
-_BARE_DAY = re.compile(rf"(?<![月\d{NUMERALS}])[{NUMERALS}\d]{{1,3}}\s*[日号]")
+# A day said without its month (「那十七号呢」, "and on the 8th"): the follow-up keeps the month of the
+# day just shown.
+_BARE_DAY = re.compile(
+    rf"(?<![月\d{NUMERALS}])(?P<day>[{NUMERALS}\d]{{1,3}})\s*[日号]|\b(?P<nth>\d{{1,2}})(?:st|nd|rd|th)\b"
+)
 
 
 def _without(text: str, words: tuple[str, ...]) -> str:
     for word in sorted(words, key=len, reverse=True):
         text = text.replace(word, " ")
     return re.sub(r"\s+", " ", text).strip()
+
+
+def _says_nothing(brain: Brain, token: str) -> bool:
+    """A single character, an everyday word, or characters jieba glued that no dictionary knows."""
+    search = brain.search
+    return search.says_little(token) or (
+        token not in search.vocabulary and brain.tokenizer.rarity(token) >= 1.0
+    )
 
 
 def read_follow_up(brain: Brain, understood: Understanding, last: EventQuery) -> FollowUp | None:
@@ -52,15 +64,28 @@ def read_follow_up(brain: Brain, understood: Understanding, last: EventQuery) ->
     query = reading.query
     months = {r.start.month for r in last.ranges} | {r.end.month for r in last.ranges}
     if not query.ranges and len(months) == 1 and _BARE_DAY.search(rest):
-        in_month = brain.read(f"{months.pop()}月{rest}")
+        month = months.pop()
+        in_month = brain.read(_BARE_DAY.sub(lambda m: f"{month}月{m['day'] or m['nth']}日", rest, count=1))
         if in_month.query.ranges:
             reading, query = in_month, in_month.query
+    shift = day_shift(rest) if not query.ranges else None
+    days = {(r.start, r.end) for r in last.ranges}
+    if shift is not None and len(days) == 1 and next(iter(days))[0] == next(iter(days))[1]:
+        # 「那第二天呢」, "and the day after?": the day just shown, moved; the rest of the search kept.
+        moved = next(iter(days))[0] + timedelta(days=shift[1])
+        again = brain.read(_without(rest, (shift[0],)))
+        if not again.unknown and not again.query.ranges:
+            return FollowUp(replace(last.follow(again.query), ranges=(DateRange(moved, moved),), topics=()))
     shown = brain.events(last)
     if same_day and not query.ranges and shown and len({(e.start, e.end) for e in shown}) == 1:
         day = shown[0].start if shown[0].start == shown[0].end else None
         if day is not None:
             return FollowUp(EventQuery(activity=query.activity, ranges=(DateRange(day, day),)))
-    if reading.unknown:
+    # 「在哪演」, 「谁去写的」 after one event: the words beside the question word (演, 写; 「哪演」 as jieba
+    # glues it) say nothing the event does not, so they ask about it rather than anew.
+    vague = {t for t in reading.unknown if _says_nothing(brain, t)}
+    about_shown = len(shown) == 1 and ASKS.search(plain) is not None
+    if reading.unknown and not (about_shown and vague == set(reading.unknown)):
         return None  # a word the table does not know: a new question
     named = bool(query.activity or query.ranges or query.places or query.district or query.topics)
     if narrow and named:
@@ -74,10 +99,10 @@ def read_follow_up(brain: Brain, understood: Understanding, last: EventQuery) ->
         if merged != last or query.is_empty():
             return FollowUp(merged)
         return None
-    if reading.content or query.activity:
+    if any(t not in vague for t in reading.content) or query.activity:
         return None
     attribute = asked_attribute(brain.attributes, plain)
-    asks_about_it = that_one or attribute is not None or reading.asks_events
+    asks_about_it = that_one or attribute is not None or reading.asks_events or about_shown
     if that_one and query.ranges and not query.places:
         return FollowUp(replace(last, ranges=query.ranges, topics=()), attribute)
     if asks_about_it and not named and len(shown) == 1:

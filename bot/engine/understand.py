@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.data.knowledge import Speech
-from bot.engine.dates import LUNAR_WORDS
+from bot.engine.dates import LUNAR_WORDS, chinese_days
 from bot.engine.sounds import Readings, sound
 from bot.engine.text import MEASURE_WORDS, NUMERALS, PLACE_KINDS, Tokenizer
 from bot.engine.thresholds import PINYIN_MIN_LETTERS, REPAIR_MAX_CHARS, REPAIR_MIN_CHARS, REPAIR_MIN_RARITY
@@ -45,9 +45,9 @@ _BREAK = r"(?=[,，。!！?？;；、~～\s]|$)"
 _ASPECT = "着了过"
 # A clause that asks for an amount (「…,发了多少人」), a time (几点), a day (几号) or an age (几岁) stays with
 # the question even when it names no topic: the value it asks for decides which sentence answers.
-_ASKS = re.compile(rf"多少|几[{MEASURE_WORDS}点号岁]|什么|哪|怎么|谁")
+ASKS = re.compile(rf"多少|几[{MEASURE_WORDS}点号岁]|什么|哪|怎么|谁")
 # ...but not when it is negated: 「没什么了」, 「不怎么样」 ask nothing.
-_ASKS_ANYTHING = re.compile(rf"(?<![没不])(?:{_ASKS.pattern})")
+_ASKS_ANYTHING = re.compile(rf"(?<![没不])(?:{ASKS.pattern})")
 
 
 def asks(text: str) -> bool:
@@ -115,6 +115,11 @@ class Understander:
         ]
         self._glossary: list[tuple[re.Pattern[str], str]] | None = None  # compiled on the first English
         self._glossary_words = {en.lower(): zh for en, zh in self._glossary_terms if " " not in en}
+        # ...and the synonyms' English words (「scam」 → 诈骗), so that their inflections (「scamming」) fold
+        # too.
+        for variant, concept in folded.items():
+            if variant.isascii() and variant.isalpha() and _CJK.fullmatch(concept):
+                self._glossary_words.setdefault(variant.lower(), concept)
         # ...yet written in Chinese in the text as well (「drones」 → 无人机): the tokens fold it either
         # way, but the article's characters are what the character-bigram retrieval finds.
         self._glossary_terms += sorted(
@@ -252,6 +257,7 @@ class Understander:
             # 郑州航展, as the articles write it), while the resident's own space between two Chinese
             # words still ends a clause.
             text = _CJK_SPACE.sub(CLAUSE_JOIN, text)
+            text = chinese_days(text)
             if self._glossary is None:
                 self._glossary = [
                     (re.compile(rf"\b{re.escape(en)}\b", re.IGNORECASE), zh)
@@ -277,7 +283,7 @@ class Understander:
         if self._endings is not None:
             clauses = [self._endings.sub("", c) or c for c in clauses]
         clauses, repairs = self._repair(clauses)
-        topical = [c for c in clauses if self._names_something(c) or _ASKS.search(c)]
+        topical = [c for c in clauses if self._names_something(c) or ASKS.search(c)]
         kept = topical if topical and len(topical) < len(clauses) else clauses
         refers = any(w in plain for w in self._same_day)
         said = message.lower()
@@ -465,6 +471,15 @@ class Understander:
                 words[i] = target
         return "".join(words)
 
+    def _word_and_particle(self, window: str, at: int, bounds: set[int]) -> bool:
+        """Is ``window`` one of the knowledge's words, written right, and a single character that only
+        shapes the question (是, 的, 在) which jieba cut on its own before or after it?"""
+        stop = self.tokenizer.lexicon.stopwords
+        end = at + len(window)
+        return (window[-1] in stop and end - 1 in bounds and window[:-1] in self.vocabulary) or (
+            window[0] in stop and at + 1 in bounds and window[1:] in self.vocabulary
+        )
+
     def _fits(self, target: str, others_said: list[str], rest: str) -> bool:
         """A repair must make sense beside the question's other topic words: when the question names
         any (words of the knowledge, no place, no question or event word), one text of the knowledge
@@ -524,6 +539,8 @@ class Understander:
                                 continue
                         if self.tokenizer.rarity(window) < REPAIR_MIN_RARITY:
                             continue  # an everyday word is no typo; and no pinyin is needed for it
+                        if self._word_and_particle(window, i, bounds):
+                            continue  # 「活动是」: the knowledge's 活动 written right, then 是; no 活动室
                         target = self._by_sound.get(self._readings.sound_of(window))
                         if (
                             target is not None
