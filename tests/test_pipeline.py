@@ -556,6 +556,22 @@ def test_thanks_or_a_greeting_beside_a_question_is_no_small_talk(small: Engine) 
         assert ask(small, small_talk)[0].kind == "chitchat", small_talk
 
 
+def test_small_talk_about_the_bot_is_small_talk_though_it_asks(small: Engine) -> None:
+    """Only thanks and greetings (`courtesy`) are said around a question: a question word beside
+    「机器人」 or 「怎么提问」 asks about the bot itself, as 「请问您是谁」 does after its polite head."""
+    for about_the_bot in ("你是真人还是机器人啊我咋听着不像人哩", "第一次用这个,该怎么提问?", "请问您是谁"):
+        assert ask(small, about_the_bot)[0].kind == "chitchat", about_the_bot
+
+
+def test_an_attribute_alone_after_an_article_asks_it_of_that_passage(small: Engine) -> None:
+    """「电话多少」 after the passage on the counselling room asks that room's phone number: the reports
+    do not give it, and the reply says so of that passage, not of another that mentions 电话."""
+    state = DialogueState()
+    assert "两名" in small.answer("社区心理工作室有几名心理咨询师", state).text
+    reply = small.answer("电话多少", state)
+    assert reply.kind == "fallback" and "心理" in reply.text and "110" not in reply.text
+
+
 def test_a_clause_that_only_says_who_asks_carries_no_topic(small: Engine) -> None:
     """「俺奶奶让我问问」 says who asks: 奶奶 is no need for 老人 there, and the day's rows answer; so
     does a tail addressing the bot (「你给说说」) and a clause calling it (「闺女」).  A verb of asking

@@ -407,6 +407,9 @@ class Intent(Record):
     replies: Words = ()
     answer_cues: dict[str, Words] = field(default_factory=dict)
     exact_words: Words = ()
+    # Small talk said around a question (thanks, a greeting): a date, an attribute or a question word
+    # beside it still asks.  Small talk about the bot itself (「你是机器人吗」) asks nothing more.
+    courtesy: bool = False
 
     def mentioned_in(self, text: str) -> bool:
         lowered = text.lower()

@@ -429,7 +429,7 @@ class Engine:
             return self.pick(state, number, brain)
         understood = brain.understander.understand(message)
         if not understood.refers_back:
-            for said in (understood.plain, understood.last_clause):
+            for said in (message, understood.plain, understood.last_clause):
                 short = brain.router.short_reply(said)
                 # The whole message less the small-talk words: 「老人…不适应,有没有人能帮帮」 ends
                 # like a greeting but asks for help with something the knowledge knows.
@@ -478,15 +478,16 @@ class Engine:
 
     @classmethod
     def _asks_more(cls, brain: Brain, rest: str, intent: Intent) -> bool:
-        """Does the message, less its small-talk words, still ask something?  Thanks or a greeting is
-        small talk only when nothing else is asked: 「大年初一有啥活动,谢谢啊」 asks for a day's events,
-        「暖气不热,找谁来修,麻烦了」 asks who (and falls back), though neither names a word of the
-        knowledge.  A date said (a festival, a day), an attribute asked for (「给我个电话号码」) or a
-        question word (understand.asks) beside any word but the people asked (「请问您是谁」 is small
-        talk) is a question; paging words (「还有吗」) are paging whatever else is said."""
+        """Does the message, less its small-talk words, still ask something?  Thanks or a greeting (an
+        intent marked `courtesy`) is small talk only when nothing else is asked: 「大年初一有啥活动,
+        谢谢啊」 asks for a day's events, 「暖气不热,找谁来修,麻烦了」 asks who (and falls back), though
+        neither names a word of the knowledge.  A date said (a festival, a day), an attribute asked for
+        (「给我个电话号码」) or a question word (understand.asks) beside any word but the people asked
+        (「请问您是谁」 is small talk) is a question; paging words (「还有吗」) are paging whatever else is
+        said, and small talk about the bot (「你是机器人吗,咋听着不像人」) asks nothing more."""
         if cls._names_a_topic(brain, rest):
             return True
-        if intent.kind != "chitchat":
+        if intent.kind != "chitchat" or not intent.courtesy:
             return False
         dates = brain.dates.parse(rest)
         if dates.ranges or dates.relative or asked_attribute(brain.attributes, rest) is not None:
@@ -612,6 +613,9 @@ class Engine:
         if followed is not None:
             return followed
         reading = brain.read(text, understood.inferred)
+        asked = self._attribute_of_last_passage(brain, text, reading, state)
+        if asked is not None:
+            return asked
         query = reading.query
         candidates = collect(brain, reading, brain.tokenizer.tokens(text), text, self._label(query))
         year = next((w for w in brain.knowledge.speech.other_years if w in understood.plain.lower()), None)
@@ -710,6 +714,24 @@ class Engine:
             return None
         candidate = Candidate("passage", hit.coverage, passage.id, hit=hit)
         return self._answer(brain, candidate, state, asked_attribute(brain.attributes, text))
+
+    def _attribute_of_last_passage(
+        self, brain: Brain, text: str, reading: Reading, state: DialogueState
+    ) -> Reply | None:
+        """「电话多少」 right after an article's answer asks for that passage's phone number: words that
+        only name the attribute are no topic to search the whole knowledge for.  Its sentence carrying
+        such a value answers; without one, the reports' silence is said of that passage."""
+        attribute = asked_attribute(brain.attributes, text)
+        last = brain.knowledge.passage_by_id.get(state.passage or "")
+        if attribute is None or last is None:
+            return None
+        named = {t for phrase in attribute.asks for t in brain.tokenizer.tokens(phrase)}
+        if any(t not in named for t in reading.content) or reading.query.activity:
+            return None
+        at = next((i for i, s in enumerate(last.sentences) if attribute.carried_by(s)), 0)
+        first, end = brain.search.window(last, at)
+        hit = PassageHit(last, first, end, 0.0, 1.0, frozenset())
+        return self._answer(brain, Candidate("passage", 1.0, last.id, hit=hit), state, attribute)
 
     def _cued_in_last_passage(
         self, brain: Brain, text: str, passage: Passage, state: DialogueState
