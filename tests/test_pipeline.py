@@ -352,6 +352,19 @@ def test_the_clause_that_asks_answers_a_run_on_question(small: Engine) -> None:
     assert reply.kind == "fallback"
 
 
+def test_the_asking_clause_beats_the_story_clause_that_names_a_need(small: Engine) -> None:
+    """「俺爹没人照看」 names a need the day care answers in full, yet it only tells why the resident asks:
+    the clause that asks (「心理咨询师在哪坐诊」) is the question when something answers it.  When the
+    asking clause names nothing (「谁管」), the story's need is still what is answered."""
+    story = "过年以后天天蹲在桥洞底下不吭声 俺爹没人照看"
+    understood = small.brain.understander.understand(f"{story} 心理咨询师在哪坐诊")
+    assert understood.asking[-1] and not any(understood.asking[:-1])
+    (reply,) = ask(small, f"{story} 心理咨询师在哪坐诊")
+    assert reply.kind == "passages" and "心理咨询师" in reply.text
+    (reply,) = ask(small, f"{story} 谁管管")
+    assert reply.kind == "passages" and "日间照料" in reply.text
+
+
 def test_a_word_the_rows_found_say_counts_though_the_table_index_lacks_it(small: Engine) -> None:
     """「鼓」 is no word of the table's index (盘鼓, 表演), but the row found for the day says it."""
     (reply,) = ask(small, "元宵节那天哪有敲鼓的")

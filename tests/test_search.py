@@ -67,6 +67,31 @@ def test_a_lacked_word_saying_how_things_are_weighs_as_a_glued_word(make_tree: C
     assert marked.weight("春联") == search.weight("春联")
 
 
+def test_a_verb_jieba_glued_to_its_particle_weighs_as_a_glued_word(make_tree: Callable[..., Tree]) -> None:
+    """「开了个」, 「学学」, 「干点」: one verb with its aspect particle and amount, said twice, or with a
+    little amount, kept whole by jieba's dictionary; it weighs no more than a glued word, while a word of
+    a character and an amount everyday Chinese uses (景点) keeps its weight."""
+    from bot.engine.thresholds import NOISE_WEIGHT
+
+    topics = ["写春联", "猜灯谜", "舞狮", "秧歌", "剪纸", "书法", "义诊", "施粥", "唱戏", "盘鼓"]
+    notes = {
+        "id": "t-notes",
+        "title": "社区纪事",
+        "district": "北湖区",
+        "kind": "article",
+        "sections": [
+            {"heading": f"第{i}节", "passages": [{"id": f"t-notes.{i}.1", "text": f"第{i}社区组织居民{t}。"}]}
+            for i, t in enumerate(topics * 3, 1)
+        ],
+    }
+    tree = make_tree(sources=[*world.SOURCES, notes])
+    search = Engine.load(tree.knowledge, tree.intents).brain.search
+    for glued in ("开了个", "学学", "干点", "住着"):
+        assert search.weight(glued) <= NOISE_WEIGHT, glued
+    assert search.weight("景点") > NOISE_WEIGHT
+    assert search.weight("公积金") > 2 * NOISE_WEIGHT
+
+
 def test_events_are_listed_by_date(fixture_engine: Engine) -> None:
     events = fixture_engine.brain.search.events(["灯谜"])
     assert [e.start for e in events] == sorted(e.start for e in events)

@@ -41,14 +41,25 @@ class Candidate:
     # An event list for a question that asks for no event, day or place (「想当志愿者,社区有志愿队伍
     # 吗」: one row says 志愿者): the table's priority on a tie is for questions that ask for events.
     unasked: bool = False
+    # From a clause of a run-on question that only tells the resident's story (「男人没活干」), while
+    # another clause asks (「能申请点补助不」): see collect.
+    story: bool = False
 
 
 def _short(text: str) -> str:
     return text if len(text) <= _MAX_LABEL else text[: _MAX_LABEL - 1] + "…"
 
 
-def collect(brain: Brain, reading: Reading, tokens: list[str], text: str, label: str) -> list[Candidate]:
-    """Candidates from every source for a question; ``label`` names its event search."""
+def collect(
+    brain: Brain,
+    reading: Reading,
+    tokens: list[str],
+    text: str,
+    label: str,
+    asking: tuple[bool, ...] = (),
+) -> list[Candidate]:
+    """Candidates from every source for a question; ``label`` names its event search; ``asking`` says
+    of each clause of ``text`` whether it asks (Understanding.asking)."""
     elsewhere = elsewhere_topics(brain, text)
     # The table's coverage of 「坐公交去哪写春联」 is that of 「去哪写春联」: 公交 is said not to be known.
     topics = set(elsewhere) & set(brain.knowledge.speech.elsewhere)
@@ -65,21 +76,33 @@ def collect(brain: Brain, reading: Reading, tokens: list[str], text: str, label:
     out = [replace(c, on_topic=topic is not None and _holds(brain, c, topic)) for c in out]
     if not elsewhere and not any(is_sure(c.kind, c.confidence, c.on_topic) for c in out if not c.empty):
         # Nothing answers the whole run-on question: perhaps one of its clauses is the question.
-        clauses = _clause_candidates(brain, text, label, reading.query.district)
-        out.extend(replace(c, on_topic=topic is not None and _holds(brain, c, topic)) for c in clauses)
+        clauses = _clause_candidates(brain, text, label, reading.query.district, asking)
+        clauses = [replace(c, on_topic=topic is not None and _holds(brain, c, topic)) for c in clauses]
+        # The clause that asks is the question when it is answered: the story around it (「男人没活干」 of
+        # 「…,能申请点补助不」) says why the resident asks, and is answered only when no asking clause is.
+        if any(is_sure(c.kind, c.confidence, c.on_topic) for c in clauses if not c.story and not c.empty):
+            clauses = [c for c in clauses if not c.story]
+        out.extend(clauses)
     return out
 
 
-def _clause_candidates(brain: Brain, text: str, label: str, district: str | None = None) -> list[Candidate]:
+def _clause_candidates(
+    brain: Brain, text: str, label: str, district: str | None = None, asking: tuple[bool, ...] = ()
+) -> list[Candidate]:
     """Articles and services for each clause of a run-on question on its own: 「放假了孩子天天在家玩
     手机,社区有没有让小孩去活动的地方」 is answered by what its last clause asks, which the story
     around it would dilute.  A clause counts CLAUSE_SHARE of its coverage; events are left to the
     whole question, whose dates and places a clause may not carry, unless the clause asks for the
     events of a day: the clauses naming no topic, taken together, may ask that.  A district the question names
     (「中原区的,…」) holds for every clause that names none: another district's service is no answer."""
-    clauses = [c for c in text.split(CLAUSE_JOIN) if c.strip()]
+    parts = text.split(CLAUSE_JOIN)
+    clauses = [c for c in parts if c.strip()]
     if len(clauses) < 2:
         return []
+    # A clause tells a story when another asks and it does not (the flags are known when they fit).
+    flags = asking if len(asking) == len(parts) and any(asking) else (True,) * len(parts)
+    told = {c for c, flag in zip(parts, flags, strict=True) if not flag}
+    told -= {c for c, flag in zip(parts, flags, strict=True) if flag}
     out: list[Candidate] = []
     untopical: list[str] = []
     for clause in clauses:
@@ -99,7 +122,7 @@ def _clause_candidates(brain: Brain, text: str, label: str, district: str | None
         if not brain.router.asks_exact(text):
             found.extend(_services(brain, reading, tokens))
         out.extend(
-            replace(c, confidence=c.confidence * CLAUSE_SHARE, who=who)
+            replace(c, confidence=c.confidence * CLAUSE_SHARE, who=who, story=clause in told)
             for c in found
             if _holds(brain, c, topic)
         )

@@ -617,7 +617,8 @@ class Engine:
         if asked is not None:
             return asked
         query = reading.query
-        candidates = collect(brain, reading, brain.tokenizer.tokens(text), text, self._label(query))
+        tokens = brain.tokenizer.tokens(text)
+        candidates = collect(brain, reading, tokens, text, self._label(query), understood.asking)
         year = next((w for w in brain.knowledge.speech.other_years if w in understood.plain.lower()), None)
         if year is not None and any(c.kind == "events" for c in candidates):
             return self._period(brain, [year])

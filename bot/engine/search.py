@@ -16,7 +16,7 @@ from datetime import date
 from bot.data.knowledge import Event, Knowledge, Passage, Service
 from bot.engine.index import BM25Index
 from bot.engine.memo import remembered
-from bot.engine.text import NUMERALS, PLACE_KINDS, Tokenizer
+from bot.engine.text import NUMERALS, PLACE_KINDS, Tokenizer, one_verb, verb_and_amount
 from bot.engine.thresholds import (
     ANSWER_BONUS,
     COMPOUND_PART,
@@ -27,6 +27,7 @@ from bot.engine.thresholds import (
     HEADLINE_SHARE,
     LACKED_EVERYDAY,
     NOISE_WEIGHT,
+    REPAIR_MIN_RARITY,
     STEM_MIN_CHARS,
     TOPIC_RARITY,
     UNANSWERED_FACTOR,
@@ -221,7 +222,13 @@ class KnowledgeSearch:
         # An everyday word (「这种」, 「以后」, 「一直」) keeps the share of a glued word's weight that an
         # everyday word of the knowledge keeps of its own: lacking it says nothing against an answer.
         floor = NOISE_WEIGHT * everyday if everyday < LACKED_EVERYDAY else NOISE_WEIGHT
-        return max(floor, self._max_idf * 1.2 * self.tokenizer.rarity(token) * everyday)
+        weight = max(floor, self._max_idf * 1.2 * self.tokenizer.rarity(token) * everyday)
+        if one_verb(token) or (verb_and_amount(token) and self.tokenizer.rarity(token) >= REPAIR_MIN_RARITY):
+            # 「开了个」, 「学学」, 「干点」: one verb jieba's dictionary keeps glued to its particle or said
+            # twice; it says what a single character says, not a topic the knowledge lacks.  A word of a
+            # character and an amount that everyday Chinese uses (景点, 特点) is a word of its own.
+            return min(weight, NOISE_WEIGHT)
+        return weight
 
     @property
     def rarest(self) -> float:

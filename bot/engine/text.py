@@ -23,6 +23,10 @@ from bot.engine.memo import remembered
 # that say what a number counts (「多少次」, 「几支」, 「120余次」).
 NUMERALS = "〇零一二三四五六七八九十两"
 MEASURE_WORDS = "次个支家场项条架位名期所座台辆间户件批届轮遍回天人"
+# Aspect particles (开了, 住着, 看过) and the little amounts a verb takes (开个, 干点, 看下, 去趟): with them
+# a verb of one character is still one verb, however jieba's dictionary glues it (「开了个」, 「干点」).
+ASPECT = "着了过"
+VERB_AMOUNTS = "个点些下趟"
 # The words that end a place's name and say its kind (grammar of Chinese place names, not knowledge).
 PLACE_KINDS = ("街道", "社区", "村", "镇", "小区")
 
@@ -206,6 +210,22 @@ class Tokenizer:
 
     def canonical(self, token: str) -> str:
         return self._canonical.get(token, token)
+
+
+def one_verb(word: str) -> bool:
+    """Is ``word`` one character said twice (学学, 转转) or with an aspect particle and a little amount
+    (开了个, 住着, 干点): jieba keeps such phrases as words, yet they say no more than the verb."""
+    if len(word) < 2 or not all("\u4e00" <= c <= "\u9fff" for c in word):
+        return False
+    if len(word) == 2 and word[0] == word[1]:
+        return True
+    rest = word[1:].lstrip(ASPECT)
+    return rest != word[1:] and len(rest) <= 1 and all(c in VERB_AMOUNTS for c in rest)
+
+
+def verb_and_amount(word: str) -> bool:
+    """「干点」, 「看下」: a character and a little amount; a word too (景点, 重点), unless it is rare."""
+    return len(word) == 2 and "\u4e00" <= word[0] <= "\u9fff" and word[1] in VERB_AMOUNTS
 
 
 @functools.lru_cache(maxsize=65536)

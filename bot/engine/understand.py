@@ -50,6 +50,11 @@ ASKS = re.compile(rf"多少|几[{MEASURE_WORDS}点号岁]|什么|哪|怎么|谁"
 _ASKS_ANYTHING = re.compile(rf"(?<![没不])(?:{ASKS.pattern})")
 
 
+# 「有没有」, 「能不能」, 「管不管」: a verb, its negation and the verb again ask yes or no (Chinese grammar).
+_A_NOT_A = re.compile(r"([\u4e00-\u9fff])[不没]\1")
+_QUESTION_MARK = re.compile(r"[?？]")
+
+
 def asks(text: str) -> bool:
     """Does the text hold a question word (「什么」, 「哪」, 「谁」, 「几号」), not negated (「没什么」)?"""
     return _ASKS_ANYTHING.search(text) is not None
@@ -76,6 +81,9 @@ class Understanding:
     # The knowledge's words each need phrase was read as (「俺奶奶」 → 老人), less those the resident
     # said, one string per phrase: they search the articles; for the table see Brain.read.
     inferred: tuple[str, ...] = ()
+    # For each clause of ``text``, whether it asks (a question word, a yes/no tail, 「有没有」, a question
+    # mark) or only tells the resident's story (「男人没活干」, 「开了个小饭馆」); () when unknown.
+    asking: tuple[bool, ...] = ()
 
     @property
     def clauses(self) -> list[str]:
@@ -279,17 +287,31 @@ class Understander:
         if self._short_fillers is not None:
             text = self._short_fillers.sub("", text)
         plain = re.sub(r"\s+", " ", text).strip()
-        clauses = [c for c in _CLAUSE.split(plain) if c]
+        pieces = _CLAUSE_KEEP.split(plain)
+        clauses = [c for c in pieces[::2] if c]
+        marked = {
+            c for c, brk in zip(pieces[::2], [*pieces[1::2], ""], strict=True) if _QUESTION_MARK.search(brk)
+        }
+        asking = [c in marked or self._asks(c) for c in clauses]
         if self._endings is not None:
             clauses = [self._endings.sub("", c) or c for c in clauses]
         clauses, repairs = self._repair(clauses)
-        topical = [c for c in clauses if self._names_something(c) or ASKS.search(c)]
-        kept = topical if topical and len(topical) < len(clauses) else clauses
+        topical = [i for i, c in enumerate(clauses) if self._names_something(c) or ASKS.search(c)]
+        chosen = topical if topical and len(topical) < len(clauses) else range(len(clauses))
+        kept = [clauses[i] for i in chosen]
         refers = any(w in plain for w in self._same_day)
         said = message.lower()
         unsaid = (" ".join(w for w in words.split() if w.lower() not in said) for words in inferred)
         needs = tuple(words for words in unsaid if words)
-        return Understanding(message, plain, CLAUSE_JOIN.join(kept) or plain, tuple(repairs), refers, needs)
+        text = CLAUSE_JOIN.join(kept) or plain
+        return Understanding(
+            message, plain, text, tuple(repairs), refers, needs, tuple(asking[i] for i in chosen)
+        )
+
+    def _asks(self, clause: str) -> bool:
+        """Does the clause ask (「能申请点补助不」, 「找谁」, 「有没有人管」), not tell (「男人没活干」)?"""
+        ending = self._endings is not None and self._endings.search(clause) is not None
+        return ending or asks(clause) or _A_NOT_A.search(clause) is not None
 
     def _without_who_asks(self, text: str) -> str:
         """Each clause less the words that only say who asks or whom the resident addresses: a head
