@@ -99,6 +99,9 @@ attributes:
   电话:
     asks: [电话是多少, 电话多少, 电话号码]
     value: '\\d{7,}'
+  日期:
+    asks: [几号开始, 哪天开始]
+    value: '\\d{1,2}月\\d{1,2}日'
 """
 
 NEEDS = """\
@@ -399,6 +402,15 @@ def test_an_attribute_the_knowledge_lacks_is_said_plainly(small: Engine) -> None
     (reply,) = ask(small, "日间照料中心电话是多少")
     assert reply.kind == "fallback" and "没有写电话" in reply.text and not reply.citations
     assert "110" not in reply.text
+
+
+def test_an_event_row_carries_its_day(small: Engine) -> None:
+    """「几号开始」 asks a day: every row of the table has one, though not in its words, so the rows
+    answer; an article that gives none is told plainly not to."""
+    (reply,) = ask(small, "盘鼓表演几号开始")
+    assert reply.kind == "events" and reply.events == (4,)
+    (reply,) = ask(small, "日间照料中心哪天开始")
+    assert reply.kind == "fallback" and "没有写日期" in reply.text
 
 
 def test_a_count_question_gets_the_sentence_with_the_number(small: Engine) -> None:

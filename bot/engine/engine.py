@@ -761,7 +761,8 @@ class Engine:
         """The full answer of one candidate, or, when it lacks the asked attribute, an honest "not given"."""
         if candidate.kind == "events" and candidate.query is not None:
             events = brain.events(candidate.query)
-            if attribute is not None and events and not any(attribute.carried_by(e.text) for e in events):
+            said = [self._event_line(e) for e in events]
+            if attribute is not None and events and not any(map(attribute.carried_by, said)):
                 state.query, state.page = candidate.query, 0
                 return self._not_given(
                     brain, attribute, wording.EVENT_TABLE, [self._event_line(e) for e in events[:2]]
@@ -823,7 +824,7 @@ class Engine:
             return None
         if turn.attribute is not None:
             events = brain.events(turn.query)
-            if not any(turn.attribute.carried_by(e.text) for e in events):
+            if not any(turn.attribute.carried_by(self._event_line(e)) for e in events):
                 return self._not_given(
                     brain, turn.attribute, wording.EVENT_TABLE, [self._event_line(e) for e in events[:2]]
                 )
@@ -831,6 +832,7 @@ class Engine:
 
     @staticmethod
     def _event_line(event: Event) -> str:
+        """Everything a row says, its day included: what an attribute asked of it is looked for in."""
         return wording.EVENT_LINE.format(
             when=event_date(event), place=event.place, content=event.content, organiser=event.organiser
         )
