@@ -705,6 +705,22 @@ def test_a_bare_question_is_asked_of_the_passage_just_quoted(small: Engine) -> N
     assert small._about_last_passage(brain, "他们每月组织几次", DialogueState()) is None
 
 
+def test_a_question_naming_nothing_the_passage_lacks_is_asked_of_it(small: Engine) -> None:
+    """「一共招了多少党员」 after the party-branch passage: 招 says little and 党员 is the passage's own, so
+    the question is about that passage and its number answers, though 招 keeps it under SURE; a word
+    the passage lacks (低保) makes it a question of its own, and a window without the asked number
+    answers nothing."""
+    brain = small.brain
+    after_branch = DialogueState(passage="t-1.2.1")
+    reply = small._about_last_passage(brain, "一共招了多少党员", after_branch)
+    assert reply is not None and "党员120名" in reply.text
+    assert small._about_last_passage(brain, "一共招了多少低保户", after_branch) is None
+    after_scam = DialogueState(passage="t-1.2.2")
+    assert small._about_last_passage(brain, "一共招了多少居民", after_scam) is None
+    # 「后来」 has answer cues of its own (intents): what it asks, no topic the passage must hold
+    assert "后来" in brain.router.asked_words("他们后来怎么样了")
+
+
 def test_a_sentence_is_found_by_the_knowledge_word_a_question_word_adds_a_character_to(small: Engine) -> None:
     """「党员们」 is no word of the knowledge but 党员 and one character: the sentence that says 党员
     is the best one, not the first of its section."""

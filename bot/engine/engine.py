@@ -710,10 +710,34 @@ class Engine:
         # As any candidate: one holding the question's weightiest word needs less (ON_TOPIC_MARGIN).
         top = max(tokens, key=brain.search.weight)
         topic = brain.search.stem(top) or top
-        if not is_sure("passage", hit.coverage, topic in hit.known or topic in hit.text):
+        on_topic = topic in hit.known or topic in hit.text
+        if not is_sure("passage", hit.coverage, on_topic) and not self._only_asks(brain, text, tokens, hit):
             return None
         candidate = Candidate("passage", hit.coverage, passage.id, hit=hit)
         return self._answer(brain, candidate, state, asked_attribute(brain.attributes, text))
+
+    @staticmethod
+    def _only_asks(brain: Brain, text: str, tokens: list[str], hit: PassageHit) -> bool:
+        """「开了多少次」, 「一共抽了多少干部」 right after a passage: every word is the passage's own or says
+        little (开, 抽 of its 抽调), so the question names nothing else it could be about; it asks that
+        passage for what its question word wants, and is answered when the window holds it."""
+        search, passage = brain.search, hit.passage
+        unit = asked_unit(text, brain.knowledge.speech.people)
+        # 「几支队」 as jieba cuts it (几 支队): the measure word of the count glued to what it counts.
+        named = [
+            t[1:] if unit and t.startswith(unit) and re.search(f"(?:几|多少){re.escape(t)}", text) else t
+            for t in tokens
+        ]
+        asked = brain.router.asked_words(text)
+        if not all(
+            t in passage.text
+            or search.says_little(t)
+            or (search.stem(t) or "\0") in passage.text
+            or any(t in word for word in asked)
+            for t in named
+        ):
+            return False
+        return search.holds_asked(hit.text, tokens, brain.router.answer_cues(text), unit)
 
     def _attribute_of_last_passage(
         self, brain: Brain, text: str, reading: Reading, state: DialogueState
