@@ -705,6 +705,25 @@ def test_a_bare_question_is_asked_of_the_passage_just_quoted(small: Engine) -> N
     assert small._about_last_passage(brain, "他们每月组织几次", DialogueState()) is None
 
 
+def test_an_attribute_alone_after_a_list_is_asked_of_its_rows(small: Engine) -> None:
+    """「电话多少」 after a list of two rows asks it of them: the table gives no phone numbers, and the
+    reply says so of the rows shown, not of an article that happens to say 电话 (110)."""
+    _, reply = ask(small, "2月8日有什么活动", "电话多少")
+    assert reply.kind == "fallback" and wording.EVENT_TABLE in reply.text and "110" not in reply.text
+    state = DialogueState()
+    small.answer("社区怎么防范诈骗", state)
+    assert state.passage == "t-1.2.2"
+    small.answer("2月8日有什么活动", state)
+    assert state.passage is None  # the list is what was shown last, not the article before it
+
+
+def test_a_follow_up_naming_a_word_of_the_rows_places_moves_the_place(small: Engine) -> None:
+    """「那光明那边呢」 after 和平社区's couplets: 光明 is in no row's content, only in places (光明社区), so
+    it names another place, put in the last one's stead; the activity is kept."""
+    _, reply = ask(small, "和平社区写春联的活动", "那光明那边呢")
+    assert reply.kind == "events" and sorted(reply.events) == [2]
+
+
 def test_a_question_naming_nothing_the_passage_lacks_is_asked_of_it(small: Engine) -> None:
     """「一共招了多少党员」 after the party-branch passage: 招 says little and 党员 is the passage's own, so
     the question is about that passage and its number answers, though 招 keeps it under SURE; a word

@@ -591,7 +591,7 @@ class Engine:
             page,
             note=self._relative_note(brain, query),
         )
-        state.query, state.page = query, reply.page
+        state.query, state.page, state.passage = query, reply.page, None  # the list is what was shown last
         return reply
 
     def original(self, passage_id: str) -> Reply | None:
