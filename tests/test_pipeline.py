@@ -705,6 +705,15 @@ def test_a_bare_question_is_asked_of_the_passage_just_quoted(small: Engine) -> N
     assert small._about_last_passage(brain, "他们每月组织几次", DialogueState()) is None
 
 
+def test_where_after_a_service_whose_article_names_no_place_is_its_way_in(small: Engine) -> None:
+    """「在哪弄」 after the day-care service, whose article says 「在…社区」 nowhere: the service's 途径
+    (``how``) is where it is used, so the service answers again rather than 「I don't know」."""
+    state = DialogueState(passage="t-1.1.1")
+    reply = small._where_of_last_passage(small.brain, "在哪弄", state)
+    assert reply is not None and reply.intent == "service_lookup" and "幸福社区日间照料中心" in reply.text
+    assert small._where_of_last_passage(small.brain, "在哪弄", DialogueState(passage="t-1.2.2")) is None
+
+
 def test_an_attribute_alone_after_a_list_is_asked_of_its_rows(small: Engine) -> None:
     """「电话多少」 after a list of two rows asks it of them: the table gives no phone numbers, and the
     reply says so of the rows shown, not of an article that happens to say 电话 (110)."""

@@ -659,12 +659,14 @@ class Engine:
 
     def _where_of_last_passage(self, brain: Brain, text: str, state: DialogueState) -> Reply | None:
         """「在哪个社区搞的」 after an article's answer: the passage of that article (the one quoted
-        first, then the others in order) that names a place, quoted around that name."""
+        first, then the others in order) that names a place, quoted around that name.  「在哪弄」 after a
+        service whose article names no place: the service, whose 途径 (``how``) says where it is used."""
         knowledge = brain.knowledge
         last = knowledge.passage_by_id.get(state.passage or "")
         if last is None or not _ASKS_WHERE.search(text):
             return None
         same = [p for p in knowledge.passages if p.source == last.source and p.id != last.id]
+        service = next((s for s in knowledge.services if s.passage == last.id and s.how), None)
         for passage in (last, *same):
             named = _NAMED_PLACE.search(passage.text)
             if named is None:
@@ -685,6 +687,8 @@ class Engine:
             hit = brain.search.passages(tokens, (), within=brain.passage_index[passage.id])
             if hit is not None:
                 return self._answer(brain, Candidate("passage", hit.coverage, passage.id, hit=hit), state)
+        if service is not None:
+            return service_reply(knowledge, "service_lookup", service, 1.0)
         return None
 
     def _about_last_passage(self, brain: Brain, text: str, state: DialogueState) -> Reply | None:
