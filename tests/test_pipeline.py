@@ -99,6 +99,9 @@ attributes:
   电话:
     asks: [电话是多少, 电话多少, 电话号码]
     value: '\\d{7,}'
+  日期:
+    asks: [几号开始, 哪天开始]
+    value: '\\d{1,2}月\\d{1,2}日'
 """
 
 NEEDS = """\
@@ -414,6 +417,15 @@ def test_an_attribute_the_knowledge_lacks_is_said_plainly(small: Engine) -> None
     assert "110" not in reply.text
 
 
+def test_an_event_row_carries_its_day(small: Engine) -> None:
+    """「几号开始」 asks a day: every row of the table has one, though not in its words, so the rows
+    answer; an article that gives none is told plainly not to."""
+    (reply,) = ask(small, "盘鼓表演几号开始")
+    assert reply.kind == "events" and reply.events == (4,)
+    (reply,) = ask(small, "日间照料中心哪天开始")
+    assert reply.kind == "fallback" and "没有写日期" in reply.text
+
+
 def test_a_count_question_gets_the_sentence_with_the_number(small: Engine) -> None:
     (reply,) = ask(small, "幸福社区党支部有多少党员")
     assert reply.kind == "passages" and "120" in reply.text
@@ -704,6 +716,50 @@ def test_a_bare_question_is_asked_of_the_passage_just_quoted(small: Engine) -> N
     after_care = DialogueState(passage="t-1.1.1")
     assert small._about_last_passage(brain, "他们每月组织几次", after_care) is None
     assert small._about_last_passage(brain, "他们每月组织几次", DialogueState()) is None
+
+
+def test_where_after_a_service_whose_article_names_no_place_is_its_way_in(small: Engine) -> None:
+    """「在哪弄」 after the day-care service, whose article says 「在…社区」 nowhere: the service's 途径
+    (``how``) is where it is used, so the service answers again rather than 「I don't know」."""
+    state = DialogueState(passage="t-1.1.1")
+    reply = small._where_of_last_passage(small.brain, "在哪弄", state)
+    assert reply is not None and reply.intent == "service_lookup" and "幸福社区日间照料中心" in reply.text
+    assert small._where_of_last_passage(small.brain, "在哪弄", DialogueState(passage="t-1.2.2")) is None
+
+
+def test_an_attribute_alone_after_a_list_is_asked_of_its_rows(small: Engine) -> None:
+    """「电话多少」 after a list of two rows asks it of them: the table gives no phone numbers, and the
+    reply says so of the rows shown, not of an article that happens to say 电话 (110)."""
+    _, reply = ask(small, "2月8日有什么活动", "电话多少")
+    assert reply.kind == "fallback" and wording.EVENT_TABLE in reply.text and "110" not in reply.text
+    state = DialogueState()
+    small.answer("社区怎么防范诈骗", state)
+    assert state.passage == "t-1.2.2"
+    small.answer("2月8日有什么活动", state)
+    assert state.passage is None  # the list is what was shown last, not the article before it
+
+
+def test_a_follow_up_naming_a_word_of_the_rows_places_moves_the_place(small: Engine) -> None:
+    """「那光明那边呢」 after 和平社区's couplets: 光明 is in no row's content, only in places (光明社区), so
+    it names another place, put in the last one's stead; the activity is kept."""
+    _, reply = ask(small, "和平社区写春联的活动", "那光明那边呢")
+    assert reply.kind == "events" and sorted(reply.events) == [2]
+
+
+def test_a_question_naming_nothing_the_passage_lacks_is_asked_of_it(small: Engine) -> None:
+    """「一共招了多少党员」 after the party-branch passage: 招 says little and 党员 is the passage's own, so
+    the question is about that passage and its number answers, though 招 keeps it under SURE; a word
+    the passage lacks (低保) makes it a question of its own, and a window without the asked number
+    answers nothing."""
+    brain = small.brain
+    after_branch = DialogueState(passage="t-1.2.1")
+    reply = small._about_last_passage(brain, "一共招了多少党员", after_branch)
+    assert reply is not None and "党员120名" in reply.text
+    assert small._about_last_passage(brain, "一共招了多少低保户", after_branch) is None
+    after_scam = DialogueState(passage="t-1.2.2")
+    assert small._about_last_passage(brain, "一共招了多少居民", after_scam) is None
+    # 「后来」 has answer cues of its own (intents): what it asks, no topic the passage must hold
+    assert "后来" in brain.router.asked_words("他们后来怎么样了")
 
 
 def test_a_sentence_is_found_by_the_knowledge_word_a_question_word_adds_a_character_to(small: Engine) -> None:

@@ -591,7 +591,7 @@ class Engine:
             page,
             note=self._relative_note(brain, query),
         )
-        state.query, state.page = query, reply.page
+        state.query, state.page, state.passage = query, reply.page, None  # the list is what was shown last
         return reply
 
     def original(self, passage_id: str) -> Reply | None:
@@ -660,12 +660,14 @@ class Engine:
 
     def _where_of_last_passage(self, brain: Brain, text: str, state: DialogueState) -> Reply | None:
         """「在哪个社区搞的」 after an article's answer: the passage of that article (the one quoted
-        first, then the others in order) that names a place, quoted around that name."""
+        first, then the others in order) that names a place, quoted around that name.  「在哪弄」 after a
+        service whose article names no place: the service, whose 途径 (``how``) says where it is used."""
         knowledge = brain.knowledge
         last = knowledge.passage_by_id.get(state.passage or "")
         if last is None or not _ASKS_WHERE.search(text):
             return None
         same = [p for p in knowledge.passages if p.source == last.source and p.id != last.id]
+        service = next((s for s in knowledge.services if s.passage == last.id and s.how), None)
         for passage in (last, *same):
             named = _NAMED_PLACE.search(passage.text)
             if named is None:
@@ -686,6 +688,8 @@ class Engine:
             hit = brain.search.passages(tokens, (), within=brain.passage_index[passage.id])
             if hit is not None:
                 return self._answer(brain, Candidate("passage", hit.coverage, passage.id, hit=hit), state)
+        if service is not None:
+            return service_reply(knowledge, "service_lookup", service, 1.0)
         return None
 
     def _about_last_passage(self, brain: Brain, text: str, state: DialogueState) -> Reply | None:
@@ -711,10 +715,34 @@ class Engine:
         # As any candidate: one holding the question's weightiest word needs less (ON_TOPIC_MARGIN).
         top = max(tokens, key=brain.search.weight)
         topic = brain.search.stem(top) or top
-        if not is_sure("passage", hit.coverage, topic in hit.known or topic in hit.text):
+        on_topic = topic in hit.known or topic in hit.text
+        if not is_sure("passage", hit.coverage, on_topic) and not self._only_asks(brain, text, tokens, hit):
             return None
         candidate = Candidate("passage", hit.coverage, passage.id, hit=hit)
         return self._answer(brain, candidate, state, asked_attribute(brain.attributes, text))
+
+    @staticmethod
+    def _only_asks(brain: Brain, text: str, tokens: list[str], hit: PassageHit) -> bool:
+        """「开了多少次」, 「一共抽了多少干部」 right after a passage: every word is the passage's own or says
+        little (开, 抽 of its 抽调), so the question names nothing else it could be about; it asks that
+        passage for what its question word wants, and is answered when the window holds it."""
+        search, passage = brain.search, hit.passage
+        unit = asked_unit(text, brain.knowledge.speech.people)
+        # 「几支队」 as jieba cuts it (几 支队): the measure word of the count glued to what it counts.
+        named = [
+            t[1:] if unit and t.startswith(unit) and re.search(f"(?:几|多少){re.escape(t)}", text) else t
+            for t in tokens
+        ]
+        asked = brain.router.asked_words(text)
+        if not all(
+            t in passage.text
+            or search.says_little(t)
+            or (search.stem(t) or "\0") in passage.text
+            or any(t in word for word in asked)
+            for t in named
+        ):
+            return False
+        return search.holds_asked(hit.text, tokens, brain.router.answer_cues(text), unit)
 
     def _attribute_of_last_passage(
         self, brain: Brain, text: str, reading: Reading, state: DialogueState
@@ -762,7 +790,8 @@ class Engine:
         """The full answer of one candidate, or, when it lacks the asked attribute, an honest "not given"."""
         if candidate.kind == "events" and candidate.query is not None:
             events = brain.events(candidate.query)
-            if attribute is not None and events and not any(attribute.carried_by(e.text) for e in events):
+            said = [self._event_line(e) for e in events]
+            if attribute is not None and events and not any(map(attribute.carried_by, said)):
                 state.query, state.page = candidate.query, 0
                 return self._not_given(
                     brain, attribute, wording.EVENT_TABLE, [self._event_line(e) for e in events[:2]]
@@ -824,7 +853,7 @@ class Engine:
             return None
         if turn.attribute is not None:
             events = brain.events(turn.query)
-            if not any(turn.attribute.carried_by(e.text) for e in events):
+            if not any(turn.attribute.carried_by(self._event_line(e)) for e in events):
                 return self._not_given(
                     brain, turn.attribute, wording.EVENT_TABLE, [self._event_line(e) for e in events[:2]]
                 )
@@ -832,6 +861,7 @@ class Engine:
 
     @staticmethod
     def _event_line(event: Event) -> str:
+        """Everything a row says, its day included: what an attribute asked of it is looked for in."""
         return wording.EVENT_LINE.format(
             when=event_date(event), place=event.place, content=event.content, organiser=event.organiser
         )

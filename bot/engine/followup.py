@@ -50,6 +50,22 @@ def _says_nothing(brain: Brain, token: str) -> bool:
     )
 
 
+def _places_named(brain: Brain, query: EventQuery) -> EventQuery:
+    """「那矿山那边嘞」: a word the table holds only in its rows' places and organisers (矿山 of
+    矿山工人村社区, 矿山办) names another place, which a follow-up puts in the last place's stead; as an
+    activity it would be looked for beside the last place, where no row has it."""
+    events = brain.knowledge.events
+    places = tuple(
+        t
+        for t in query.activity
+        if not any(t in e.content for e in events) and any(t in e.place or t in e.organiser for e in events)
+    )
+    if not places:
+        return query
+    activity = tuple(t for t in query.activity if t not in places)
+    return replace(query, activity=activity, places=(*query.places, *places))
+
+
 def read_follow_up(brain: Brain, understood: Understanding, last: EventQuery) -> FollowUp | None:
     """The event search a follow-up means, or None when the message is a question of its own."""
     speech = brain.knowledge.speech
@@ -61,7 +77,7 @@ def read_follow_up(brain: Brain, understood: Understanding, last: EventQuery) ->
     if is_follow_up(plain):
         rest = without_lead(rest)
     reading = brain.read(rest)
-    query = reading.query
+    query = _places_named(brain, reading.query)
     months = {r.start.month for r in last.ranges} | {r.end.month for r in last.ranges}
     if not query.ranges and len(months) == 1 and _BARE_DAY.search(rest):
         month = months.pop()
@@ -84,8 +100,14 @@ def read_follow_up(brain: Brain, understood: Understanding, last: EventQuery) ->
     # 「在哪演」, 「谁去写的」 after one event: the words beside the question word (演, 写; 「哪演」 as jieba
     # glues it) say nothing the event does not, so they ask about it rather than anew.
     vague = {t for t in reading.unknown if _says_nothing(brain, t)}
+    # 「要钱不」, 「电话多少」 after a list: words that only name what is asked of the rows shown.
+    attribute = asked_attribute(brain.attributes, plain)
+    if attribute is not None and shown:
+        naming = {t for phrase in attribute.asks for t in brain.tokenizer.tokens(phrase)}
+        vague |= {t for t in reading.content if t in naming}
     about_shown = len(shown) == 1 and ASKS.search(plain) is not None
-    if reading.unknown and not (about_shown and vague == set(reading.unknown)):
+    of_rows = about_shown or (attribute is not None and bool(shown))
+    if reading.unknown and not (of_rows and vague == set(reading.unknown)):
         return None  # a word the table does not know: a new question
     named = bool(query.activity or query.ranges or query.places or query.district or query.topics)
     if narrow and named:
@@ -101,10 +123,11 @@ def read_follow_up(brain: Brain, understood: Understanding, last: EventQuery) ->
         return None
     if any(t not in vague for t in reading.content) or query.activity:
         return None
-    attribute = asked_attribute(brain.attributes, plain)
     asks_about_it = that_one or attribute is not None or reading.asks_events or about_shown
     if that_one and query.ranges and not query.places:
         return FollowUp(replace(last, ranges=query.ranges, topics=()), attribute)
     if asks_about_it and not named and len(shown) == 1:
         return FollowUp(last, attribute)
+    if attribute is not None and not named and shown:
+        return FollowUp(last, attribute)  # asked of every row shown: the table gives it or says not
     return None

@@ -109,3 +109,8 @@ class Router:
                 if question_word in text:
                     cues.extend(wanted)
         return cues
+
+    def asked_words(self, text: str) -> list[str]:
+        """The question words of ``text`` that have answer cues (「多少」, 「后来」): what it asks,
+        no topic."""
+        return [word for i in self.by_kind["passages"] for word in i.answer_cues if word in text]

@@ -382,6 +382,14 @@ class KnowledgeSearch:
                     named.update(range(i, j))
         return named
 
+    def holds_asked(self, text: str, tokens: list[str], cues: Sequence[str], unit: str = "") -> bool:
+        """Does ``text`` hold what a question asks, beyond the question's own words: a number of the
+        asked ``unit`` (「多少次」: 53次), else one of its answer ``cues``?  False when it asks neither."""
+        said = self._without(text, sorted(set(tokens) - {unit}, key=len, reverse=True))
+        if unit:
+            return _counted(unit).search(said) is not None
+        return any(cue in said for cue in cues)
+
     @staticmethod
     def _without(sentence: str, words: list[str]) -> str:
         for word in words:
