@@ -282,6 +282,17 @@ def test_english_key_terms_through_the_glossary(small: Engine) -> None:
     assert "日间照料" in small.brain.understander.understand("Is there day care?").text
 
 
+def test_english_around_before_and_after_a_festival_say_what_the_chinese_words_after_it_say(
+    small: Engine,
+) -> None:
+    """「before the Lantern Festival」 is 元宵节前 (the days before it), 「around」 is 前后 (its week)."""
+    (before,) = ask(small, "What is on before the Lantern Festival?")
+    assert before.kind == "events" and 12 in before.events and 3 not in before.events
+    (around,) = ask(small, "What is on around the Lantern Festival?")
+    assert around.kind == "events" and sorted(around.events) == [3, 4]
+    assert around.title.startswith("2020年2月5日至2月11日")
+
+
 def test_english_endings_are_folded_before_the_glossary(small: Engine) -> None:
     understand = small.brain.understander.understand
     assert "改造" in understand("Who is renovating old homes?").text  # -ing, the e it dropped

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.data.knowledge import Speech
-from bot.engine.dates import LUNAR_WORDS, chinese_days
+from bot.engine.dates import LUNAR_WORDS, chinese_days, festival_relations, relations_pattern
 from bot.engine.sounds import Readings, sound
 from bot.engine.text import MEASURE_WORDS, NUMERALS, PLACE_KINDS, Tokenizer
 from bot.engine.thresholds import (
@@ -128,6 +128,7 @@ class Understander:
             if en.lower() not in folded
         ]
         self._glossary: list[tuple[re.Pattern[str], str]] | None = None  # compiled on the first English
+        self._relations: re.Pattern[str] | None = None  # 「around 元宵节」, compiled on the first English
         self._glossary_words = {en.lower(): zh for en, zh in self._glossary_terms if " " not in en}
         # ...and the synonyms' English words (「scam」 → 诈骗), so that their inflections (「scamming」) fold
         # too.
@@ -312,6 +313,9 @@ class Understander:
                 ]
             for pattern, zh in self._glossary:
                 text = pattern.sub(zh, text)
+            if self._relations is None:
+                self._relations = relations_pattern(self._days) or re.compile(r"(?!)")
+            text = festival_relations(text, self._relations)
             text = _LATIN_WORD.sub(self._folded, text)
             text = self._spelled(text)
             text = _CJK_SPACE.sub("", text)
