@@ -681,6 +681,8 @@ class Understander:
                                 continue
                         if self.tokenizer.rarity(window) < REPAIR_MIN_RARITY:
                             continue  # an everyday word is no typo; and no pinyin is needed for it
+                        if all(char in stop for char in window):
+                            continue  # 「能去的」: characters that each only shape a question, no 取得
                         if self._word_and_particle(window, i, bounds):
                             continue  # 「活动是」: the knowledge's 活动 written right, then 是; no 活动室
                         target = self._by_sound.get(self._readings.sound_of(window))
