@@ -175,6 +175,15 @@ def test_an_added_event_is_found_by_its_activity(make_tree: Callable[..., Tree])
     assert engine.answer("哪里可以猜灯谜?", DialogueState()).events == (2,)
 
 
+def test_characters_that_each_only_shape_a_question_are_no_typo(make_tree: Callable[..., Tree]) -> None:
+    """「能去的」: 去 and 的 are stop words side by side, no typo of the knowledge's 取得 (qu de)."""
+    won = {**world.EVENTS[0], "number": 21, "content": "取得佳绩表彰会"}
+    tree = make_tree(events=[*world.EVENTS, won], stopwords=[*world.STOPWORDS, "去", "的", "能"])
+    understander = Engine.load(tree.knowledge, tree.intents).brain.understander
+    assert "取得" in understander.vocabulary
+    assert understander.understand("初三有啥能去的").repairs == ()
+
+
 def test_a_place_name_that_runs_into_the_next_word_is_no_place(make_tree: Callable[..., Tree]) -> None:
     """「社区一共…」 holds 「社区一」 of the table's place 「社区一楼服务大厅」, but the question's word there
     is 一共: the place would end inside it, so no place is said and every row of the activity counts."""

@@ -133,7 +133,7 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     lexicon = knowledge / "lexicon"
     (lexicon / "synonyms.yaml").write_text(
         "synonyms:\n  春联: [对联, 写春联, 对子, couplets]\n  灯谜: [猜灯谜]\n  心理: [心理咨询, 心理疏导]\n"
-        "  诈骗: [scam]\n",
+        "  诈骗: [scam]\n  演出: [表演]\n",
         encoding="utf-8",
     )
     for name in ("stopwords.yaml", "festivals.yaml"):
@@ -198,6 +198,54 @@ def test_a_repair_must_make_sense_beside_the_questions_other_words(small: Engine
     assert understander.understand("日间照料中心炸骗").repairs == ()
 
 
+def test_a_repair_fits_beside_a_word_the_text_writes_another_way(small: Engine) -> None:
+    """The question's words are folded onto their concepts (演出), the texts are not (「盘鼓表演」): a text
+    writing the concept's variant still holds it, so 「盘估」 beside 演出 is 盘鼓."""
+    understood = small.brain.understander.understand("盘估演出在哪")
+    assert understood.repairs == (("盘估", "盘鼓"),)
+    (reply,) = ask(small, "盘估演出在哪")
+    assert reply.kind == "events" and list(reply.events) == [4]
+
+
+def test_two_names_of_one_festival_are_one_word_to_repair_to(small: Engine) -> None:
+    """元宵节 and 元霄节 sound alike and are two names of one festival: 「元小节」 is no ambiguity."""
+    assert ("元小节", "元宵节") in small.brain.understander.understand("元小节有啥活动").repairs
+    (reply,) = ask(small, "元小节有啥活动")
+    assert reply.kind == "events" and sorted(reply.events) == [3, 4]
+
+
+def test_a_typo_of_a_word_residents_say_is_repaired_to_what_the_lexicon_reads_it_as(small: Engine) -> None:
+    """Need phrases and question words are no text of the knowledge, yet residents mistype them too."""
+    understand = small.brain.understander.understand
+    needed = understand("惨疾人有啥帮扶")
+    assert needed.repairs == (("惨疾人", "残疾人"),) and needed.inferred == ("特殊群体 救助",)
+    assert "特殊群体" in needed.text
+    asked = understand("1月15日都有什嚜活动")
+    assert asked.repairs == (("什嚜", "什么"),)
+    (reply,) = ask(small, "1月15日都有什嚜活动")
+    assert reply.kind == "events" and sorted(reply.events) == [1, 5]
+
+
+def test_everyday_words_side_by_side_are_no_typo_of_a_question_word(small: Engine) -> None:
+    """「不像」 sounds like the stop word 不想, but 不 and 像 are each everyday words jieba cut alone."""
+    assert small.brain.understander.understand("听着不像人").repairs == ()
+
+
+def test_a_typo_jieba_glued_a_character_onto_is_repaired(small: Engine) -> None:
+    """「社区发春连」 is cut 发春|连: the typo starts one character into a word nobody uses."""
+    assert small.brain.understander.understand("社区发春连吗").repairs == (("春连", "春联"),)
+
+
+def test_a_slip_in_a_dates_numeral_reads_as_the_date(small: Engine) -> None:
+    understand = small.brain.understander.understand
+    assert understand("正月是五有啥活动").repairs == (("是", "十"),)
+    (reply,) = ask(small, "正月是五有啥活动")
+    assert reply.kind == "events" and sorted(reply.events) == [3, 4]
+    assert understand("以月十五号有啥活动").repairs == (("以", "一"),)
+    assert understand("一月是不是有活动").repairs == ()  # 是 would end the date, not as its unit
+    assert understand("就是一月十五号有啥活动").repairs == ()  # a date already, no 十一月
+
+
 def test_a_single_character_that_makes_no_word_is_the_question_character_of_its_sound(small: Engine) -> None:
     assert "在哪" in small.brain.understander.understand("写对联的再哪").text
     assert "再来" in small.brain.understander.understand("明年还再来写春联").text  # 再来 is a word
@@ -235,6 +283,17 @@ def test_common_words_are_not_repaired(small: Engine) -> None:
 
 def test_english_key_terms_through_the_glossary(small: Engine) -> None:
     assert "日间照料" in small.brain.understander.understand("Is there day care?").text
+
+
+def test_english_around_before_and_after_a_festival_say_what_the_chinese_words_after_it_say(
+    small: Engine,
+) -> None:
+    """「before the Lantern Festival」 is 元宵节前 (the days before it), 「around」 is 前后 (its week)."""
+    (before,) = ask(small, "What is on before the Lantern Festival?")
+    assert before.kind == "events" and 12 in before.events and 3 not in before.events
+    (around,) = ask(small, "What is on around the Lantern Festival?")
+    assert around.kind == "events" and sorted(around.events) == [3, 4]
+    assert around.title.startswith("2020年2月5日至2月11日")
 
 
 def test_english_endings_are_folded_before_the_glossary(small: Engine) -> None:

@@ -56,6 +56,30 @@ def chinese_days(text: str) -> str:
     return _EN_DAY_ANY_CASE.sub(chinese, text)
 
 
+# English words of time before a day's name and the Chinese words after it that say the same
+# (「around the Lantern Festival」 is 元宵节前后, as 「元宵前后」 is read: see _shifted).  Grammar of
+# English date phrases, not knowledge.
+_EN_RELATIONS = {"around": "前后", "before": "前", "after": "后"}
+
+
+def relations_pattern(days: Sequence[str]) -> re.Pattern[str] | None:
+    """The English words of time before one of ``days`` (the names of days and periods the dates know:
+    in Chinese where the glossary already wrote it for the English, or an English alias): see
+    festival_relations."""
+    names = sorted((d for d in days if d), key=len, reverse=True)
+    if not names:
+        return None
+    return re.compile(
+        rf"\b({'|'.join(_EN_RELATIONS)})\s+(?:the\s+)?({'|'.join(map(re.escape, names))})", re.IGNORECASE
+    )
+
+
+def festival_relations(text: str, pattern: re.Pattern[str]) -> str:
+    """「around 元宵节」 → 「元宵节前后」, 「before 春节」 → 「春节前」: the Chinese word after the day,
+    as the dates read it."""
+    return pattern.sub(lambda m: f"{m[2]}{_EN_RELATIONS[m[1].lower()]}", text)
+
+
 _CN_DATE = re.compile(
     rf"[{NUMERALS}\d]{{1,2}}\s*月\s*[{NUMERALS}]{{1,3}}(?![{NUMERALS}\d]|\s*[日号{MEASURE_WORDS}])"
     rf"|[{NUMERALS}\d]{{1,4}}\s*(?:年|月份?|日|号)"

@@ -51,6 +51,15 @@ REPAIR_MAX_CHARS = 4
 # (「灯迷」 0.96, 「肯谈」 0.92).
 # 「心里咨询」 is still repaired as a whole (1.0).
 REPAIR_MIN_RARITY = 0.75
+# A typo of a word residents say but no text of the knowledge writes (a need phrase 「老头」, a dialect
+# word, a word that shapes a question 「安排」) must be no word at all, unseen by jieba's dictionary:
+# those words are everyday ones, and so are the words of their sound (「水管」, 0.75, sounds like 谁管).
+SAID_REPAIR_MIN_RARITY = 1.0
+# ...and show it (bot.engine.understand.Understander._said_slip): a word of jieba's cut it touches is
+# unseen, or one of its characters is this rare as a word alone.  「不像」 (不 0.29, 像 0.42), 「的紧」
+# (紧 0.52), 「着个」 are everyday characters side by side, no slip of 不想, 得劲, 这个; 「什嚜」 holds
+# 什 (0.60) and 嚜 (0.65), which nobody writes alone.
+SAID_CHAR_RARITY = 0.6
 # A word of an English question is read as pinyin (「Tonghang」 → 通航) only from this many letters:
 # shorter English words are pinyin of something too often (「he」, 「men」, 「ban」), while the knowledge's
 # two-character names spell at least 5 (「huiji」, 「kangle」, 「zhuzhai」).

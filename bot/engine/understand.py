@@ -8,15 +8,23 @@ yes/no tails dropped, words that sound like a knowledge word but are not one rep
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.data.knowledge import Speech
-from bot.engine.dates import LUNAR_WORDS, chinese_days
+from bot.engine.dates import LUNAR_WORDS, chinese_days, festival_relations, relations_pattern
 from bot.engine.sounds import Readings, sound
 from bot.engine.text import MEASURE_WORDS, NUMERALS, PLACE_KINDS, Tokenizer
-from bot.engine.thresholds import PINYIN_MIN_LETTERS, REPAIR_MAX_CHARS, REPAIR_MIN_CHARS, REPAIR_MIN_RARITY
+from bot.engine.thresholds import (
+    PINYIN_MIN_LETTERS,
+    REPAIR_MAX_CHARS,
+    REPAIR_MIN_CHARS,
+    REPAIR_MIN_RARITY,
+    SAID_CHAR_RARITY,
+    SAID_REPAIR_MIN_RARITY,
+)
 
 _CLAUSE = re.compile(r"[,，。!！?？;；、~～]+\s*|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 _CLAUSE_KEEP = re.compile(f"({_CLAUSE.pattern})")  # split, breaks kept
@@ -63,6 +71,12 @@ def asks(text: str) -> bool:
 # A day or month written in Chinese numerals (「一月十四号」, 「正月十五」, 「廿三」 with 日/号): a date, as a
 # digit is.  Grammar of Chinese dates, not knowledge.
 _WORDED_DATE = re.compile(rf"[{NUMERALS}廿卅]+[月日号]|[正腊冬]月[初{NUMERALS}廿卅]")
+# A month and its day, in digits or Chinese numerals (「1月19日」, 「二月七号」, 「正月十六」,
+# 「腊月二十五」), and the characters that write one.  Grammar of Chinese dates, not knowledge.
+_MONTH_DAY = re.compile(
+    rf"(?P<month>\d+|[{NUMERALS}]+|[正腊冬])月(?:初[{NUMERALS}]|\d+|[{NUMERALS}]+)[日号]?"
+)
+_DATE_CHARS = "一二三四五六七八九十月日号初"
 # The words that end a place's name and say what kind of place it is (工业路|社区, 盛世|社区, 峡窝|村):
 # the name before one is what foreign residents spell in pinyin.  Grammar of Chinese place names.
 _PLACE_KINDS = (*PLACE_KINDS, "村委会", "居委会")
@@ -122,6 +136,7 @@ class Understander:
             if en.lower() not in folded
         ]
         self._glossary: list[tuple[re.Pattern[str], str]] | None = None  # compiled on the first English
+        self._relations: re.Pattern[str] | None = None  # 「around 元宵节」, compiled on the first English
         self._glossary_words = {en.lower(): zh for en, zh in self._glossary_terms if " " not in en}
         # ...and the synonyms' English words (「scam」 → 诈骗), so that their inflections (「scamming」) fold
         # too.
@@ -179,6 +194,11 @@ class Understander:
         # The knowledge's texts one a line (a passage, an event, a service): a repair must make sense
         # beside the question's other words (see _fits).
         self._texts = tuple(line for line in written.split("\n") if line)
+        variants: dict[str, set[str]] = {}
+        for variant, concept in tokenizer.lexicon.canonical_map().items():
+            if _CJK.fullmatch(variant):
+                variants.setdefault(concept, {concept}).add(variant)
+        self._variants = {concept: frozenset(ways) for concept, ways in variants.items()}
         saids = sorted(self._needs, key=len, reverse=True)
         self._need_words = re.compile("|".join(map(re.escape, saids))) if saids else None
         long_fillers = sorted((f for f in speech.fillers if len(f) > 1), key=len, reverse=True)
@@ -206,12 +226,34 @@ class Understander:
         for word in self._day_words - vocabulary:
             said = self.sounds[word] = known.get(word) or sound(word)
             by_sound.setdefault(said, set()).add(word)
-        # Words of one sound that are one concept (灯谜 and its variant 灯迷) are no ambiguity.
+        # Words of one sound that are one concept (灯谜 and its variant 灯迷) are no ambiguity; nor are
+        # words that all say a day (元宵 and 元霄, two names of one festival): the dates read either.
         self._by_sound = {
-            said: min(words, key=lambda w: (tokenizer.canonical(w) != w, w))
+            said: min(words, key=lambda w: (w not in vocabulary, tokenizer.canonical(w) != w, w))
             for said, words in by_sound.items()
-            if len({tokenizer.canonical(w) for w in words}) == 1
+            if len({tokenizer.canonical(w) for w in words}) == 1 or words <= self._day_words
         }
+        # Words residents say that no text of the knowledge writes, each with what the lexicon reads it
+        # as: need phrases (「老头」 → 老人), dialect words (「对子」 → 对联) and the words that only shape a
+        # question (「安排」, 「什么」: themselves; only those everyday Chinese has as words, not the
+        # lexicon's phrases such as 「多少场」).  A typo of one (「老投」, 「安派」, 「什嚜」) is repaired to
+        # what it is read as, where no word of the knowledge has its sound.
+        self._said_reads: dict[str, str] = {}
+        for word, reads in (
+            *((w, w) for w in stop if tokenizer.rarity(w) < SAID_REPAIR_MIN_RARITY),
+            *speech.dialect,
+            *((w, " ".join(reads.split())) for w, reads in self._needs.items()),
+        ):
+            if REPAIR_MIN_CHARS <= len(word) <= REPAIR_MAX_CHARS and _CJK.fullmatch(word):
+                self._said_reads.setdefault(word, reads)
+        said_by_sound: dict[str, set[str]] = {}
+        for word in self._said_reads:
+            said = self.sounds[word] = known.get(word) or sound(word)
+            if said not in by_sound:
+                said_by_sound.setdefault(said, set()).add(word)
+        for said, words in said_by_sound.items():
+            if len({self._said_reads[w] for w in words}) == 1:
+                self._by_sound[said] = min(words)
         # The same sounds spelled as one pinyin word (「Tonghang」, 「Shang Jie」): foreign residents
         # write the knowledge's place and activity names so.  A sound two words share is left alone,
         # unless exactly one of them is a place name.
@@ -255,6 +297,12 @@ class Understander:
                 said = self.sounds[word] = known.get(word) or sound(word)
                 little.setdefault(said, set()).add(word)
         self._little_by_sound = {said: min(chars) for said, chars in little.items() if len(chars) == 1}
+        # The characters of a date by sound: an input method's slip in one (「正月十流」, 「二月其号」,
+        # 「1月19驲」) is told by the date the rest of it makes (see _date_slips).
+        self._date_chars: dict[str, str] = {}
+        for char in _DATE_CHARS:
+            said = self.sounds[char] = known.get(char) or sound(char)
+            self._date_chars.setdefault(said, char)
         # The first two characters of the stop phrases (在哪儿 → 在哪): where a slip can be told.
         self._phrase_starts = frozenset(w[:2] for w in stop if len(w) > 2 and _CJK.fullmatch(w))
 
@@ -273,6 +321,9 @@ class Understander:
                 ]
             for pattern, zh in self._glossary:
                 text = pattern.sub(zh, text)
+            if self._relations is None:
+                self._relations = relations_pattern(self._days) or re.compile(r"(?!)")
+            text = festival_relations(text, self._relations)
             text = _LATIN_WORD.sub(self._folded, text)
             text = self._spelled(text)
             text = _CJK_SPACE.sub("", text)
@@ -295,7 +346,18 @@ class Understander:
         asking = [c in marked or self._asks(c) for c in clauses]
         if self._endings is not None:
             clauses = [self._endings.sub("", c) or c for c in clauses]
-        clauses, repairs = self._repair(clauses)
+        repaired, repairs = self._repair(clauses)
+        if self._endings is not None:  # a repaired tail asks yes or no too (「木又」 → 没有)
+            repaired = [
+                r if r == c else self._endings.sub("", r) or r for r, c in zip(repaired, clauses, strict=True)
+            ]
+        clauses = repaired
+        if any(target in self._needs for _, target in repairs):
+            # A need repaired (「尘图」 → 尘土 → 扬尘) stands apart as the need words do (_name_needs).
+            inferred += [self._said_reads[target] for _, target in repairs if target in self._needs]
+            split = [(p, a) for c, a in zip(clauses, asking, strict=True) for p in _CLAUSE.split(c.strip())]
+            parts = [(p, a) for p, a in split if p]
+            clauses, asking = [p for p, _ in parts], [a for _, a in parts]
         topical = [i for i, c in enumerate(clauses) if self._names_something(c) or ASKS.search(c)]
         chosen = topical if topical and len(topical) < len(clauses) else range(len(clauses))
         kept = [clauses[i] for i in chosen]
@@ -493,13 +555,64 @@ class Understander:
                 words[i] = target
         return "".join(words)
 
+    def _date_slips(self, clause: str, repairs: list[tuple[str, str]]) -> str:
+        """A character that sounds like a numeral or a date's unit and, written as it, makes a month and
+        its day with its neighbours (「以月十六号」 → 一月十六号, 「正月是四」 → 正月十四, 「1月19驲」 →
+        1月19日) is that character.  It may end the date only as its unit or as a lunar day
+        (「正月十流」): 「一月是不是」 is no 一月十; nor begin one that is a date without it."""
+        if "月" not in clause:
+            return clause
+        for at, char in enumerate(clause):
+            if char in _DATE_CHARS or not _CJK.fullmatch(char):
+                continue
+            written = self._date_chars.get(self._readings.sound_of(char))
+            if written is None:
+                continue
+            candidate = clause[:at] + written + clause[at + 1 :]
+            for match in _MONTH_DAY.finditer(candidate):
+                if not match.start() <= at < match.end():
+                    continue
+                if at == match.end() - 1 and written not in "日号" and match["month"] not in "正腊冬":
+                    continue
+                if at == match.start() and _MONTH_DAY.match(clause, at + 1):
+                    continue  # 「就是二月五号」: a date already, no 十二月
+                repairs.append((char, written))
+                clause = candidate
+                break
+        return clause
+
+    def _said_slip(self, window: str, piece: str, at: int, bounds: set[int]) -> bool:
+        """Can ``window`` (at ``at`` in ``piece``) be a slip in typing a word residents say (a need, a
+        dialect or a question word)?  Those are everyday words, and so are many of their sound: the
+        window must be no word of jieba's dictionary (「水管」 is no typo of 谁管), and the slip must show:
+        a word of jieba's cut it touches is one jieba never saw (「老投」 of 老|投想, 「那田」 of 那田有),
+        or it holds a character nobody writes alone (「什嚜」).  「不像」 (不|像, or 不像样), 「的紧」
+        (的|紧巴) are everyday words side by side, no 不想 or 得劲."""
+        rarity = self.tokenizer.rarity
+        if rarity(window) < SAID_REPAIR_MIN_RARITY:
+            return False
+        cuts = sorted(b for b in bounds if b <= len(piece))
+        touched = [piece[a:b] for a, b in itertools.pairwise(cuts) if a < at + len(window) and b > at]
+        return any(len(w) > 1 and rarity(w) >= SAID_REPAIR_MIN_RARITY for w in touched) or any(
+            rarity(char) >= SAID_CHAR_RARITY for char in window
+        )
+
     def _word_and_particle(self, window: str, at: int, bounds: set[int]) -> bool:
-        """Is ``window`` one of the knowledge's words, written right, and a single character that only
-        shapes the question (是, 的, 在) which jieba cut on its own before or after it?"""
+        """Is ``window`` one of the knowledge's words of two characters or more, written right, and a
+        single character that only shapes the question (是, 的, 在) which jieba cut on its own before or
+        after it?  (「对自」 is no 对 beside the knowledge's character 自: it is 对子.)"""
         stop = self.tokenizer.lexicon.stopwords
         end = at + len(window)
-        return (window[-1] in stop and end - 1 in bounds and window[:-1] in self.vocabulary) or (
-            window[0] in stop and at + 1 in bounds and window[1:] in self.vocabulary
+        return (
+            window[-1] in stop
+            and end - 1 in bounds
+            and len(window) > REPAIR_MIN_CHARS
+            and window[:-1] in self.vocabulary
+        ) or (
+            window[0] in stop
+            and at + 1 in bounds
+            and len(window) > REPAIR_MIN_CHARS
+            and window[1:] in self.vocabulary
         )
 
     def _fits(self, target: str, others_said: list[str], rest: str) -> bool:
@@ -509,6 +622,13 @@ class Understander:
         says 私人 only of private planes); 「心里咨询室在哪」 names nothing else and is repaired."""
         if not self._texts or target in self._day_words:
             return True  # a day is no topic a text must hold beside the others: texts write dates in digits
+        if target in self._said_reads:
+            # A resident's own word is checked as the knowledge's words it is read as; a word that only
+            # shapes a question (「安排」) names no topic to fit.
+            reads = self._said_reads[target].split()
+            return target in self.tokenizer.lexicon.stopwords or any(
+                self._fits(word, others_said, rest) for word in reads if word not in self._said_reads
+            )
         places = self.tokenizer.place_words
         others = {
             t
@@ -524,7 +644,19 @@ class Understander:
         }
         if not others:
             return True
-        return any(target in text and any(o in text for o in others) for text in self._texts)
+        # The question's words are folded onto their concepts (「比赛」 for the row's 大赛): a text may say
+        # any way of writing one.
+        targets = self._written_as(target)
+        written = [self._written_as(o) for o in others]
+        return any(
+            any(t in text for t in targets) and any(w in text for ways in written for w in ways)
+            for text in self._texts
+        )
+
+    def _written_as(self, word: str) -> frozenset[str]:
+        """The ways a text of the knowledge may write ``word``: itself and the Chinese variants of its
+        concept (「比赛」: 大赛, 竞赛...)."""
+        return self._variants.get(self.tokenizer.canonical(word), frozenset()) | {word}
 
     def _repair(self, clauses: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
         """A word not in the knowledge that sounds exactly like one word that is becomes that word.
@@ -535,6 +667,7 @@ class Understander:
         out = []
         stop = self.tokenizer.lexicon.stopwords
         for clause in clauses:
+            clause = self._date_slips(clause, repairs)
             fixed = []
             for piece in re.split(r"([\u4e00-\u9fff]+)", clause):
                 if not _CJK.fullmatch(piece or " "):
@@ -547,23 +680,38 @@ class Understander:
                     step = 1
                     for n in range(min(REPAIR_MAX_CHARS, len(piece) - i), REPAIR_MIN_CHARS - 1, -1):
                         window = piece[i : i + n]
-                        if window in self.vocabulary or window in stop or window in self._day_words:
+                        if (
+                            window in self.vocabulary
+                            or window in stop
+                            or window in self._day_words
+                            or window in self._said_reads
+                        ):
                             chars.append(window)
                             step = n
                             break
                         if not (i in bounds and i + n in bounds):
                             # Inside a word: only a window that straddles one of jieba's cuts, the
-                            # sign that the typo misled it (「公积」 of 公积金 is no typo).
-                            starts = i in bounds or (i in inside and i + n <= inside[i])
+                            # sign that the typo misled it (「公积」 of 公积金 is no typo), or that begins
+                            # a word neither the knowledge nor everyday Chinese has (「那田」 of 那田有).
+                            # A window straddling may start one character into such a word, which jieba
+                            # glued onto the typo (「脱老」 of 有脱|老; not 「住人」 of 常住人口, nor
+                            # 「大一」 of 郑大一, which end with the word).
+                            glued = i in inside and i - 1 in bounds and i + n > inside[i]
+                            starts = i in bounds or (i in inside and i + n <= inside[i]) or glued
                             ends = i + n in bounds or i + n in inside
                             straddles = any(b in bounds for b in range(i + 1, i + n))
-                            if not (starts and ends and straddles):
+                            begins_unknown = i in bounds and i + 1 in inside and i + n in inside
+                            if not ((starts and ends and straddles) or begins_unknown):
                                 continue
                         if self.tokenizer.rarity(window) < REPAIR_MIN_RARITY:
                             continue  # an everyday word is no typo; and no pinyin is needed for it
+                        if all(char in stop for char in window):
+                            continue  # 「能去的」: characters that each only shape a question, no 取得
                         if self._word_and_particle(window, i, bounds):
                             continue  # 「活动是」: the knowledge's 活动 written right, then 是; no 活动室
                         target = self._by_sound.get(self._readings.sound_of(window))
+                        if target in self._said_reads and not self._said_slip(window, piece, i, bounds):
+                            continue
                         if (
                             target is not None
                             and target != window
@@ -573,7 +721,8 @@ class Understander:
                                 clause.replace(window, CLAUSE_JOIN, 1),
                             )
                         ):
-                            chars.append(target)
+                            read = self._said_reads.get(target, target)
+                            chars.append(f" {read} " if target in self._needs else read)
                             repairs.append((window, target))
                             step = n
                             break
