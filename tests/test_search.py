@@ -39,13 +39,9 @@ def test_everyday_words_the_knowledge_lacks_weigh_less_than_a_glued_word(fixture
     assert search.weight("公积金") > 2 * search.weight("以后")  # a topic the knowledge lacks keeps its weight
 
 
-def test_a_lacked_word_saying_how_things_are_weighs_as_a_glued_word(make_tree: Callable[..., Tree]) -> None:
-    """「睡不着」 is rare in jieba's dictionary but says how things are for the resident (colloquial.yaml
-    `situation`: 不), not a topic the knowledge lacks: it weighs as a glued word, while a lacked topic
-    (公积金) and a word the knowledge uses keep their weight."""
-    from bot.engine.thresholds import NOISE_WEIGHT
-
-    # Sections enough that a rare word weighs several glued characters (the shipped knowledge's case).
+def _many_sections(make_tree: Callable[..., Tree]) -> Tree:
+    """The fixture world and an article of thirty short sections: sections enough that a word rare in
+    jieba's dictionary weighs several glued characters, as in the shipped knowledge."""
     topics = ["写春联", "猜灯谜", "舞狮", "秧歌", "剪纸", "书法", "义诊", "施粥", "唱戏", "盘鼓"]
     notes = {
         "id": "t-notes",
@@ -57,7 +53,16 @@ def test_a_lacked_word_saying_how_things_are_weighs_as_a_glued_word(make_tree: C
             for i, t in enumerate(topics * 3, 1)
         ],
     }
-    tree = make_tree(sources=[*world.SOURCES, notes])
+    return make_tree(sources=[*world.SOURCES, notes])
+
+
+def test_a_lacked_word_saying_how_things_are_weighs_as_a_glued_word(make_tree: Callable[..., Tree]) -> None:
+    """「睡不着」 is rare in jieba's dictionary but says how things are for the resident (colloquial.yaml
+    `situation`: 不), not a topic the knowledge lacks: it weighs as a glued word, while a lacked topic
+    (公积金) and a word the knowledge uses keep their weight."""
+    from bot.engine.thresholds import NOISE_WEIGHT
+
+    tree = _many_sections(make_tree)
     search = Engine.load(tree.knowledge, tree.intents).brain.search
     tree.write("knowledge/lexicon/colloquial.yaml", "situation: [不, 没, 太]\n")
     marked = Engine.load(tree.knowledge, tree.intents).brain.search
@@ -73,18 +78,7 @@ def test_a_verb_jieba_glued_to_its_particle_weighs_as_a_glued_word(make_tree: Ca
     a character and an amount everyday Chinese uses (景点) keeps its weight."""
     from bot.engine.thresholds import NOISE_WEIGHT
 
-    topics = ["写春联", "猜灯谜", "舞狮", "秧歌", "剪纸", "书法", "义诊", "施粥", "唱戏", "盘鼓"]
-    notes = {
-        "id": "t-notes",
-        "title": "社区纪事",
-        "district": "北湖区",
-        "kind": "article",
-        "sections": [
-            {"heading": f"第{i}节", "passages": [{"id": f"t-notes.{i}.1", "text": f"第{i}社区组织居民{t}。"}]}
-            for i, t in enumerate(topics * 3, 1)
-        ],
-    }
-    tree = make_tree(sources=[*world.SOURCES, notes])
+    tree = _many_sections(make_tree)
     search = Engine.load(tree.knowledge, tree.intents).brain.search
     for glued in ("开了个", "学学", "干点", "住着"):
         assert search.weight(glued) <= NOISE_WEIGHT, glued
