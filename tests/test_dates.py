@@ -180,3 +180,12 @@ def test_a_festival_name_inside_a_dictionary_word_is_no_date(season_parser: Date
 def test_a_marked_word_the_resident_typed_is_kept(season_parser: DateParser) -> None:
     typed = chr(0xE000)  # a private-use character, as the marks that set words aside
     assert typed in season_parser.parse(f"{typed}春节联欢晚会").rest
+
+
+def test_an_english_month_is_its_name_or_abbreviation_never_a_word_that_begins_like_one() -> None:
+    from bot.engine.dates import chinese_days
+
+    assert chinese_days("Sept 3").strip() == "9月3日"
+    assert chinese_days("February 8th, 2020").strip() == "2020年2月8日"
+    for text in ("is the market 5 minutes away", "junior 3", "a decent 2 hours"):
+        assert chinese_days(text) == text

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pathlib
 import shutil
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -106,7 +107,7 @@ attributes:
 
 NEEDS = """\
 needs:
-  心理疏导: [心情不好, 闷闷不乐, 照看不过来]
+  心理疏导: [心情不好, 闷闷不乐, 照看不过来, 说说心里话]
   老人 日间照料: [俺爹, 没人照看]
   主题党日: [主题党日]
   老人: [奶奶]
@@ -861,3 +862,25 @@ def test_a_question_naming_only_what_it_asks_is_asked_of_the_passage_just_quoted
     assert when.kind == "passages" and "每周一至周五" in when.text
     _, none = ask(small, "社区怎么防范诈骗", "哪天")
     assert none.kind == "fallback"
+
+
+def test_what_the_review_found_stays_fixed(small: Engine) -> None:
+    """A festive wish beside thanks is small talk (a day asks only with a word of events); an
+    attribute naming a day is asked afresh, not of the passage just quoted; a need that begins with a
+    verb of asking (「说说心里话」) is no who-asks head; a lone number long after suggestions is no pick;
+    「the day before the Lantern Festival」 is the day before it."""
+    for wish in ("谢谢,春节快乐", "谢谢,过年好"):
+        assert ask(small, wish)[0].kind == "chitchat", wish
+    state = DialogueState()
+    small.answer("社区心理工作室有几名心理咨询师", state)
+    assert "心理" not in small.answer("2月8日的电话多少", state).text
+    understand = small.brain.understander.understand
+    assert understand("我想说说心里话").inferred == ("心理疏导",)
+    english = understand("what is on the day before the Lantern Festival").text
+    assert [(r.start, r.end) for r in small.brain.read(english).query.ranges] == [
+        (date(2020, 2, 7), date(2020, 2, 7))
+    ]
+    state = DialogueState()
+    assert small.answer("坐诊的咨询师姓什么叫什么名字", state).kind == "suggestions"
+    small.answer("2月8日有什么活动", state)
+    assert small.answer("5", state).text != wording.NO_SUCH_CHOICE

@@ -31,13 +31,16 @@ _DAY = re.compile(
 _ISO = re.compile(r"(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})")
 _SLASH = re.compile(r"(?<![\d.])(?P<m>\d{1,2})/(?P<d>\d{1,2})(?![\d/])")
 _EN_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_EN_NAMES = "|".join(_EN_MONTHS)
+_EN_FULL = ("uary", "ruary", "ch", "il", "", "e", "y", "ust", "tember", "ober", "ember", "ember")
+# A month's whole name or its abbreviation (「Feb.」, 「Sept」), never a word that begins like one
+# (「market 5」, 「junior 3」).
+_EN_NAMES = "|".join(
+    rf"{short}(?:{rest})?" if rest else short for short, rest in zip(_EN_MONTHS, _EN_FULL, strict=True)
+).replace("sep(?:tember)?", "sep(?:t|tember)?")
 _EN_DAY = re.compile(  # 「Feb 8」, 「February 8th」, 「8 Feb」, 「8th of February」, each with a year or not
-    rf"\b(?P<mon>{_EN_NAMES})[a-z]*\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s*(?P<y>\d{{4}})\b)?"
-    rf"|\b(?P<d_first>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<mon2>{_EN_NAMES})[a-z]*\b(?:,?\s*(?P<y2>\d{{4}})\b)?"
+    rf"\b(?P<mon>{_EN_NAMES})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s*(?P<y>\d{{4}})\b)?"
+    rf"|\b(?P<d_first>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<mon2>{_EN_NAMES})\b\.?(?:,?\s*(?P<y2>\d{{4}})\b)?"
 )
-# 「一月十四」, said without 日 or 号 (voice input writes what was spoken): a month in numerals and the
-# day right after it are one date; a count after a month (「一月十四个」, 「二月三天」) is no day.
 _EN_DAY_ANY_CASE = re.compile(_EN_DAY.pattern, re.IGNORECASE)
 
 
@@ -46,7 +49,7 @@ def chinese_days(text: str) -> str:
     「2020年2月8日」): a passage says 10月11日, and an English question must find it by those words."""
 
     def chinese(match: re.Match[str]) -> str:
-        month = _EN_MONTHS.index((match["mon"] or match["mon2"]).lower()) + 1
+        month = _EN_MONTHS.index((match["mon"] or match["mon2"]).lower()[:3]) + 1
         day = int(match["d"] or match["d_first"])
         year = match["y"] or match["y2"]
         if not 1 <= day <= 31:
@@ -59,7 +62,15 @@ def chinese_days(text: str) -> str:
 # English words of time before a day's name and the Chinese words after it that say the same
 # (「around the Lantern Festival」 is 元宵节前后, as 「元宵前后」 is read: see _shifted).  Grammar of
 # English date phrases, not knowledge.
-_EN_RELATIONS = {"around": "前后", "before": "前", "after": "后"}
+_EN_RELATIONS = {
+    "the day before": "前一天",
+    "the day after": "后一天",
+    "day before": "前一天",
+    "day after": "后一天",
+    "around": "前后",
+    "before": "前",
+    "after": "后",
+}
 
 
 def relations_pattern(days: Sequence[str]) -> re.Pattern[str] | None:
@@ -69,17 +80,18 @@ def relations_pattern(days: Sequence[str]) -> re.Pattern[str] | None:
     names = sorted((d for d in days if d), key=len, reverse=True)
     if not names:
         return None
-    return re.compile(
-        rf"\b({'|'.join(_EN_RELATIONS)})\s+(?:the\s+)?({'|'.join(map(re.escape, names))})", re.IGNORECASE
-    )
+    relations = "|".join(sorted(_EN_RELATIONS, key=len, reverse=True))
+    return re.compile(rf"\b({relations})\s+(?:the\s+)?({'|'.join(map(re.escape, names))})", re.IGNORECASE)
 
 
 def festival_relations(text: str, pattern: re.Pattern[str]) -> str:
     """「around 元宵节」 → 「元宵节前后」, 「before 春节」 → 「春节前」: the Chinese word after the day,
     as the dates read it."""
-    return pattern.sub(lambda m: f"{m[2]}{_EN_RELATIONS[m[1].lower()]}", text)
+    return pattern.sub(lambda m: f"{m[2]} {_EN_RELATIONS[m[1].lower()]}", text)
 
 
+# 「一月十四」, said without 日 or 号 (voice input writes what was spoken): a month in numerals and the
+# day right after it are one date; a count after a month (「一月十四个」, 「二月三天」) is no day.
 _CN_DATE = re.compile(
     rf"[{NUMERALS}\d]{{1,2}}\s*月\s*[{NUMERALS}]{{1,3}}(?![{NUMERALS}\d]|\s*[日号{MEASURE_WORDS}])"
     rf"|[{NUMERALS}\d]{{1,4}}\s*(?:年|月份?|日|号)"
@@ -454,7 +466,7 @@ class DateParser:
 
     def _english(self, text: str, query: DateQuery) -> None:
         for match in _EN_DAY.finditer(text):
-            month = _EN_MONTHS.index(match["mon"] or match["mon2"]) + 1
+            month = _EN_MONTHS.index((match["mon"] or match["mon2"])[:3]) + 1
             day_n = int(match["d"] or match["d_first"])
             year = match["y"] or match["y2"]  # 「January 4, 2020」: the year said is the year
             day = _safe_date(int(year) if year else _year_for(month, day_n, self.period), month, day_n)

@@ -427,6 +427,7 @@ class Engine:
         number = picked(message, state.choices)
         if number is not None:
             return self.pick(state, number, brain)
+        state.choices = []  # a message that picks none of them moves on: a later 「5」 is no pick
         understood = brain.understander.understand(message)
         if not understood.refers_back:
             for said in (message, understood.plain, understood.last_clause):
@@ -481,20 +482,24 @@ class Engine:
         """Does the message, less its small-talk words, still ask something?  Thanks or a greeting (an
         intent marked `courtesy`) is small talk only when nothing else is asked: 「大年初一有啥活动,
         谢谢啊」 asks for a day's events, 「暖气不热,找谁来修,麻烦了」 asks who (and falls back), though
-        neither names a word of the knowledge.  A date said (a festival, a day), an attribute asked for
-        (「给我个电话号码」) or a question word (understand.asks) beside any word but the people asked
-        (「请问您是谁」 is small talk) is a question; paging words (「还有吗」) are paging whatever else is
-        said, and small talk about the bot (「你是机器人吗,咋听着不像人」) asks nothing more."""
+        neither names a word of the knowledge.  A day said with a word of events (not a wish: 「谢谢,
+        春节快乐」), an attribute asked for (「给我个电话号码」) or a question word (understand.asks)
+        beside any word but the people asked (「请问您是谁」 is small talk) is a question; paging words
+        (「还有吗」) are paging whatever else is said, and small talk about the bot (「你是机器人吗,
+        咋听着不像人」) asks nothing more."""
         if cls._names_a_topic(brain, rest):
             return True
         if intent.kind != "chitchat" or not intent.courtesy:
             return False
-        dates = brain.dates.parse(rest)
-        if dates.ranges or dates.relative or asked_attribute(brain.attributes, rest) is not None:
+        if asked_attribute(brain.attributes, rest) is not None:
             return True
         # 「您是谁」 asks the bot about itself: a question word beside nothing but the one asked.
         who = brain.understander.who_words
-        return asks(rest) and any(t not in who for t in brain.tokenizer.tokens(rest))
+        if asks(rest) and any(t not in who for t in brain.tokenizer.tokens(rest)):
+            return True
+        # A day asks with a word of events (「大年初一有活动吗,谢谢」), not in a wish (「谢谢,春节快乐」).
+        dates = brain.dates.parse(rest)
+        return bool(dates.ranges or dates.relative) and brain.read(rest).asks_events
 
     @staticmethod
     def _names_a_topic(brain: Brain, text: str) -> bool:
@@ -676,8 +681,8 @@ class Engine:
             hit = brain.search.passages(tokens, (), within=brain.passage_index[passage.id])
             if hit is not None:
                 return self._answer(brain, Candidate("passage", hit.coverage, passage.id, hit=hit), state)
-        # No 「在…社区」 anywhere: the section's own place, named where it begins (「京广路街道冯春社区坚持
-        # …」) and meant by every paragraph after it, as the search's section context means it.
+        # No 「在…社区」 anywhere: the section's own place (「京广路街道冯春社区坚持…」), meant by every
+        # paragraph after it, as the search's section context means it; the longest place word it names.
         districts = set(knowledge.districts())
         section = [p for p in same if p.section == last.section]
         for passage in (last, *section):
@@ -755,7 +760,11 @@ class Engine:
         if attribute is None or last is None:
             return None
         named = {t for phrase in attribute.asks for t in brain.tokenizer.tokens(phrase)}
-        if any(t not in named for t in reading.content) or reading.query.activity:
+        query = reading.query
+        # 「惠济区的电话多少」, 「2月8日的电话」: it names where or when, so it is asked afresh.
+        if any(t not in named for t in reading.content) or query.activity or query.district:
+            return None
+        if query.places or query.ranges or query.topics or query.relative or elsewhere_topics(brain, text):
             return None
         at = next((i for i, s in enumerate(last.sentences) if attribute.carried_by(s)), 0)
         first, end = brain.search.window(last, at)

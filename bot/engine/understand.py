@@ -314,6 +314,11 @@ class Understander:
             # words still ends a clause.
             text = _CJK_SPACE.sub(CLAUSE_JOIN, text)
             text = chinese_days(text)
+            if self._relations is None:
+                self._relations = relations_pattern(self._days) or re.compile(r"(?!)")
+            # Before the glossary, whose 「the day before」 would part it from the festival named after
+            # it; after it too, for a festival the glossary wrote in Chinese.
+            text = festival_relations(text, self._relations)
             if self._glossary is None:
                 self._glossary = [
                     (re.compile(rf"\b{re.escape(en)}\b", re.IGNORECASE), zh)
@@ -321,8 +326,6 @@ class Understander:
                 ]
             for pattern, zh in self._glossary:
                 text = pattern.sub(zh, text)
-            if self._relations is None:
-                self._relations = relations_pattern(self._days) or re.compile(r"(?!)")
             text = festival_relations(text, self._relations)
             text = _LATIN_WORD.sub(self._folded, text)
             text = self._spelled(text)
@@ -379,7 +382,7 @@ class Understander:
         """Each clause less the words that only say who asks or whom the resident addresses: a head
         of such words holding a word of asking (「我妈让我问问」, 「我想打听个事儿」), and a tail from the
         one asked on (「…有哪些活动你给说说」).  A clause of nothing else is left out with its break.
-        A tail needs the one asked (你, 您): 「哪里能问问」 keeps its verb."""
+        A tail needs the one asked (你, 您): 「哪里能问问」 keeps its verb; a need's words stay whole."""
         if not self._asking:
             return text
         parts = _CLAUSE_KEEP.split(text)
@@ -389,6 +392,15 @@ class Understander:
             clause, brk = parts[i], parts[i + 1] if i + 1 < len(parts) else ""
             words = self.tokenizer.words(clause)
             parts_of = [self._who_parts(w) for w in words]
+            if self._need_words is not None:
+                # 「我想说说心里话」: 说说 begins a need that says more than who asks, and stays with it.
+                starts = list(itertools.accumulate((len(w) for w in words), initial=0))
+                for need in self._need_words.finditer(clause):
+                    a, b = need.span()
+                    inside = [k for k in range(len(words)) if a < starts[k + 1] and starts[k] < b]
+                    if any(not parts_of[k] for k in inside):
+                        for k in inside:
+                            parts_of[k] = ()
             head = 0
             while head < len(words) and parts_of[head]:
                 head += 1
