@@ -861,3 +861,16 @@ def test_a_question_naming_only_what_it_asks_is_asked_of_the_passage_just_quoted
     assert when.kind == "passages" and "每周一至周五" in when.text
     _, none = ask(small, "社区怎么防范诈骗", "哪天")
     assert none.kind == "fallback"
+
+
+def test_need_words_named_in_an_asking_clause_still_ask(small: Engine) -> None:
+    """「社区有人管闷闷不乐不」 asks as a whole: the need phrase stands apart as a clause of its own
+    (心理疏导), yet it keeps the yes/no tail of the clause it was said in, and so beats the need the
+    story names (「俺爹没人照看」: the day care)."""
+    question = "过年以后俺爹没人照看,社区有人管闷闷不乐不"
+    understood = small.brain.understander.understand(question)
+    pieces = understood.text.split(",")
+    assert "心理疏导" in pieces and understood.asking[pieces.index("心理疏导")]
+    assert not understood.asking[0]
+    (reply,) = ask(small, question)
+    assert reply.kind == "passages" and "心理" in reply.text
