@@ -884,3 +884,16 @@ def test_what_the_review_found_stays_fixed(small: Engine) -> None:
     assert small.answer("坐诊的咨询师姓什么叫什么名字", state).kind == "suggestions"
     small.answer("2月8日有什么活动", state)
     assert small.answer("5", state).text != wording.NO_SUCH_CHOICE
+
+
+def test_need_words_named_in_an_asking_clause_still_ask(small: Engine) -> None:
+    """「社区有人管闷闷不乐不」 asks as a whole: the need phrase stands apart as a clause of its own
+    (心理疏导), yet it keeps the yes/no tail of the clause it was said in, and so beats the need the
+    story names (「俺爹没人照看」: the day care)."""
+    question = "过年以后俺爹没人照看,社区有人管闷闷不乐不"
+    understood = small.brain.understander.understand(question)
+    pieces = understood.text.split(",")
+    assert "心理疏导" in pieces and understood.asking[pieces.index("心理疏导")]
+    assert not understood.asking[0]
+    (reply,) = ask(small, question)
+    assert reply.kind == "passages" and "心理" in reply.text

@@ -335,18 +335,31 @@ class Understander:
         for word, plain in self._dialect:
             text = text.replace(word, plain)
         text = self._without_who_asks(text)
-        text, inferred = self._name_needs(text)
-        for filler in self._long_fillers:
-            text = text.replace(filler, " ")
-        if self._short_fillers is not None:
-            text = self._short_fillers.sub("", text)
-        plain = re.sub(r"\s+", " ", text).strip()
+        # Each clause the resident wrote asks or tells as a whole: the need phrases named in it stand
+        # apart (「社区有人来劝和不」 → 社区有人来 矛盾纠纷 调解 不), and every piece keeps its clause's
+        # yes/no tail.
+        written = _CLAUSE_KEEP.split(text)
+        inferred: list[str] = []
+        out: list[str] = []
+        asking: list[bool] = []
+        for clause, brk in zip(written[::2], [*written[1::2], ""], strict=True):
+            clause, named = self._name_needs(clause)
+            inferred += named
+            for filler in self._long_fillers:
+                clause = clause.replace(filler, " ")
+            if self._short_fillers is not None:
+                clause = self._short_fillers.sub("", clause)
+            pieces = [p for p in _CLAUSE.split(clause.strip()) if p]
+            flag = _QUESTION_MARK.search(brk) is not None or self._asks(re.sub(r"\s+", "", clause))
+            asking += [flag] * len(pieces)
+            out += [clause, brk]
+        plain = re.sub(r"\s+", " ", "".join(out)).strip()
         pieces = _CLAUSE_KEEP.split(plain)
         clauses = [c for c in pieces[::2] if c]
-        marked = {
-            c for c, brk in zip(pieces[::2], [*pieces[1::2], ""], strict=True) if _QUESTION_MARK.search(brk)
-        }
-        asking = [c in marked or self._asks(c) for c in clauses]
+        if len(asking) != len(clauses):  # a break the fillers made or removed: each piece on its own
+            breaks = [*pieces[1::2], ""]
+            marked = {c for c, brk in zip(pieces[::2], breaks, strict=True) if _QUESTION_MARK.search(brk)}
+            asking = [c in marked or self._asks(c) for c in clauses]
         if self._endings is not None:
             clauses = [self._endings.sub("", c) or c for c in clauses]
         repaired, repairs = self._repair(clauses)
