@@ -91,7 +91,9 @@ endings: [不, 没有]
 same_day: [当天]
 people: [老人, 居民]
 narrow: [其中]
-that_one: [那场]
+that_one: [那场, 那个]
+same_place: [那个社区, 他们]
+besides: [还]
 askers: [我, 你, 您, 奶奶, 我妈, 女儿]
 asking: [问, 问问, 说, 说说, 打听, 知道, 查]
 linking: [让, 给, 想, 个, 事儿, 帮, 一下]
@@ -586,6 +588,25 @@ def test_a_follow_up_day_without_its_month_keeps_the_last_month(small: Engine) -
 def test_that_one_by_its_day_picks_from_the_last_list(small: Engine) -> None:
     _, one = ask(small, "哪里写春联", "1月15日那场在哪")
     assert list(one.events) == [1]
+
+
+def test_that_one_by_its_activity_picks_from_the_last_list(small: Engine) -> None:
+    """「猜灯谜那个在哪」 after a day's list is its row of that list, not every riddle row; a name the list
+    shown does not hold asks anew."""
+    _, one = ask(small, "1月15日有什么活动", "猜灯谜那个在哪")
+    assert list(one.events) == [5]
+    _, other = ask(small, "1月15日有什么活动", "盘鼓表演那个在哪")
+    assert list(other.events) == [4]
+
+
+def test_that_community_is_the_community_of_the_event_shown(small: Engine) -> None:
+    """「那个社区还搞过啥」 after one row: its community's other rows (光明社区 organised row 4 and 5, and is
+    the place of row 2), the row shown left out; 「…他们…」 with an activity filters them by it."""
+    first, others = ask(small, "盘鼓表演在哪", "那个社区还搞过啥")
+    assert list(first.events) == [4]
+    assert others.kind == "events" and sorted(others.events) == [2, 5]
+    _, riddles = ask(small, "盘鼓表演在哪", "他们猜灯谜是哪天")
+    assert list(riddles.events) == [5]
 
 
 # -- topics elsewhere, everyday words, the on-topic margin ------------------------------------------

@@ -224,8 +224,8 @@ class Brain:
         return frozenset(words | set(lexicon.synonyms))
 
     def events(self, query: EventQuery) -> list[Event]:
-        """Every event that matches all of the query's filters, by date."""
-        return self.search.events(
+        """Every event that matches all of the query's filters, by date, less the rows it asks past."""
+        found = self.search.events(
             list(query.activity),
             query.date_bounds(),
             list(query.places),
@@ -233,6 +233,7 @@ class Brain:
             list(query.topics),
             query.any_activity,
         )
+        return [e for e in found if e.number not in query.besides] if query.besides else found
 
     def read(self, message: str, inferred: tuple[str, ...] = ()) -> Reading:
         """Pull the slots out of a question: dates, districts, places, activities.
