@@ -495,6 +495,20 @@ def test_a_count_question_gets_the_sentence_with_the_number(small: Engine) -> No
 # -- follow-ups -------------------------------------------------------------------------------------
 
 
+def test_narrowing_to_a_festival_day_is_that_day_only(small: Engine) -> None:
+    """「其中元宵节当天的」: 当天 says the day itself, as in a question of its own, not the festival's
+    events."""
+    _, narrowed = ask(small, "哪里猜灯谜", "其中元宵节当天的")
+    assert list(narrowed.events) == [3]
+    assert "有关" not in narrowed.title
+
+
+def test_a_bare_day_first_is_a_day_of_the_period(small: Engine) -> None:
+    """「15号哪有写春联」 with no month said or shown before: 1月15日, the table's only 15th."""
+    reply = ask(small, "15号哪有写春联")[0]
+    assert reply.kind == "events" and list(reply.events) == [1]
+
+
 def test_narrowing_keeps_the_activity(small: Engine) -> None:
     _, narrowed = ask(small, "哪里写春联", "其中1月15日的呢")
     assert narrowed.kind == "events" and list(narrowed.events) == [1]

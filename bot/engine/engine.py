@@ -613,6 +613,7 @@ class Engine:
         followed = self._follow_up(brain, understood, state)
         if followed is not None:
             return followed
+        text = brain.dates.with_months(text) or text  # 「15号哪有写春联」: no month shown before
         reading = brain.read(text, understood.inferred)
         asked = self._attribute_of_last_passage(brain, text, reading, state)
         if asked is not None:

@@ -13,10 +13,10 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from bot.engine.dates import DateRange, day_shift
+from bot.engine.dates import BARE_DAY, DateRange, day_shift
 from bot.engine.dialogue import EventQuery, is_follow_up, without_lead
 from bot.engine.score import Attribute, asked_attribute
-from bot.engine.text import NUMERALS, PLACE_KINDS
+from bot.engine.text import PLACE_KINDS
 from bot.engine.understand import ASKS, Understanding
 
 if TYPE_CHECKING:
@@ -28,13 +28,6 @@ if TYPE_CHECKING:
 class FollowUp:
     query: EventQuery
     attribute: Attribute | None = None  # 「几点」 about the event just shown
-
-
-# A day said without its month (「那十七号呢」, "and on the 8th"): the follow-up keeps the month of the
-# day just shown.
-_BARE_DAY = re.compile(
-    rf"(?<![月\d{NUMERALS}])(?P<day>[{NUMERALS}\d]{{1,3}})\s*[日号]|\b(?P<nth>\d{{1,2}})(?:st|nd|rd|th)\b"
-)
 
 
 # A community named in a row's place (矿山工人村社区广场, 金苑社区二楼): a name before a kind of place.
@@ -127,10 +120,12 @@ def read_follow_up(brain: Brain, understood: Understanding, last: EventQuery) ->
         return hosted
     reading = brain.read(rest)
     query = _places_named(brain, reading.query)
+    if same_day:
+        query = replace(query, topics=())  # 「里面元宵节当天的」: the festival's day only, as Brain.read says
     months = {r.start.month for r in last.ranges} | {r.end.month for r in last.ranges}
-    if not query.ranges and len(months) == 1 and _BARE_DAY.search(rest):
+    if not query.ranges and len(months) == 1 and BARE_DAY.search(rest):
         month = months.pop()
-        in_month = brain.read(_BARE_DAY.sub(lambda m: f"{month}月{m['day'] or m['nth']}日", rest, count=1))
+        in_month = brain.read(BARE_DAY.sub(lambda m: f"{month}月{m['day'] or m['nth']}日", rest, count=1))
         if in_month.query.ranges:
             reading, query = in_month, in_month.query
     shift = day_shift(rest) if not query.ranges else None
