@@ -495,6 +495,19 @@ def test_a_count_question_gets_the_sentence_with_the_number(small: Engine) -> No
 # -- follow-ups -------------------------------------------------------------------------------------
 
 
+def test_a_question_in_the_last_passages_words_asks_that_passage(small: Engine) -> None:
+    """「为居民提供什么」 right after the passage on the 心理工作室: its words are all that passage's, so it
+    is asked of it, though the passage on scams says 居民 too; a word it lacks (诈骗) asks anew, and so
+    does a count (多少) that its window does not hold."""
+    first = "社区心理工作室有几个咨询师"
+    _, own = ask(small, first, "为居民提供什么")
+    assert own.kind == "passages" and "心理疏导" in own.text
+    _, other = ask(small, first, "居民遇到诈骗打什么电话")
+    assert "110" in other.text
+    _, count = ask(small, first, "居民有多少")
+    assert "心理疏导" not in count.text
+
+
 def test_narrowing_to_a_festival_day_is_that_day_only(small: Engine) -> None:
     """「其中元宵节当天的」: 当天 says the day itself, as in a question of its own, not the festival's
     events."""
