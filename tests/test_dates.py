@@ -189,3 +189,26 @@ def test_an_english_month_is_its_name_or_abbreviation_never_a_word_that_begins_l
     assert chinese_days("February 8th, 2020").strip() == "2020年2月8日"
     for text in ("is the market 5 minutes away", "junior 3", "a decent 2 hours"):
         assert chinese_days(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "dated"),
+    [
+        ("15号哪有写春联", "1月15日哪有写春联"),  # only January of the period has a 15th
+        ("5号有啥活动", "2月5日有啥活动"),  # 1月5日 is before the period
+        ("十六号有啥", "1月16日有啥"),
+        ("新安东路3号院有啥活动", None),  # a house number, no day
+        ("1月15号有啥", None),  # its month said
+        ("几号有写春联的", None),
+    ],
+)
+def test_a_bare_day_is_each_day_of_that_number_the_period_holds(
+    season_parser: DateParser, text: str, dated: str | None
+) -> None:
+    assert season_parser.with_months(text) == dated
+
+
+def test_a_bare_day_two_months_of_the_period_hold_is_both() -> None:
+    parser = DateParser(SEASON, [], (date(2019, 12, 31), date(2020, 2, 9)))
+    assert parser.with_months("5号有啥活动") == "1月5日、2月5日有啥活动"
+    assert parser.with_months("what's on the 31st") == "what's on the 12月31日、1月31日"

@@ -20,3 +20,10 @@ def test_follow_up_words() -> None:
     assert is_follow_up("中心路街道的呢")
     assert is_follow_up("what about Feb 5")
     assert not is_follow_up("哪里可以写春联?")
+
+
+def test_rows_asked_past_survive_the_state_store() -> None:
+    """「那个社区还搞过啥」 leaves out the rows shown; a stored state pages the same list."""
+    query = EventQuery(places=("光明社区",), besides=(4,))
+    assert EventQuery.from_json(query.to_json()) == query
+    assert EventQuery.from_json({"places": ["光明社区"]}).besides == ()

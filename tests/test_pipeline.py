@@ -92,7 +92,9 @@ endings: [不, 没有]
 same_day: [当天]
 people: [老人, 居民]
 narrow: [其中]
-that_one: [那场]
+that_one: [那场, 那个]
+same_place: [那个社区, 他们]
+besides: [还]
 askers: [我, 你, 您, 奶奶, 我妈, 女儿]
 asking: [问, 问问, 说, 说说, 打听, 知道, 查]
 linking: [让, 给, 想, 个, 事儿, 帮, 一下]
@@ -494,6 +496,33 @@ def test_a_count_question_gets_the_sentence_with_the_number(small: Engine) -> No
 # -- follow-ups -------------------------------------------------------------------------------------
 
 
+def test_a_question_in_the_last_passages_words_asks_that_passage(small: Engine) -> None:
+    """「为居民提供什么」 right after the passage on the 心理工作室: its words are all that passage's, so it
+    is asked of it, though the passage on scams says 居民 too; a word it lacks (诈骗) asks anew, and so
+    does a count (多少) that its window does not hold."""
+    first = "社区心理工作室有几个咨询师"
+    _, own = ask(small, first, "为居民提供什么")
+    assert own.kind == "passages" and "心理疏导" in own.text
+    _, other = ask(small, first, "居民遇到诈骗打什么电话")
+    assert "110" in other.text
+    _, count = ask(small, first, "居民有多少")
+    assert "心理疏导" not in count.text
+
+
+def test_narrowing_to_a_festival_day_is_that_day_only(small: Engine) -> None:
+    """「其中元宵节当天的」: 当天 says the day itself, as in a question of its own, not the festival's
+    events."""
+    _, narrowed = ask(small, "哪里猜灯谜", "其中元宵节当天的")
+    assert list(narrowed.events) == [3]
+    assert "有关" not in narrowed.title
+
+
+def test_a_bare_day_first_is_a_day_of_the_period(small: Engine) -> None:
+    """「15号哪有写春联」 with no month said or shown before: 1月15日, the table's only 15th."""
+    reply = ask(small, "15号哪有写春联")[0]
+    assert reply.kind == "events" and list(reply.events) == [1]
+
+
 def test_narrowing_keeps_the_activity(small: Engine) -> None:
     _, narrowed = ask(small, "哪里写春联", "其中1月15日的呢")
     assert narrowed.kind == "events" and list(narrowed.events) == [1]
@@ -587,6 +616,25 @@ def test_a_follow_up_day_without_its_month_keeps_the_last_month(small: Engine) -
 def test_that_one_by_its_day_picks_from_the_last_list(small: Engine) -> None:
     _, one = ask(small, "哪里写春联", "1月15日那场在哪")
     assert list(one.events) == [1]
+
+
+def test_that_one_by_its_activity_picks_from_the_last_list(small: Engine) -> None:
+    """「猜灯谜那个在哪」 after a day's list is its row of that list, not every riddle row; a name the list
+    shown does not hold asks anew."""
+    _, one = ask(small, "1月15日有什么活动", "猜灯谜那个在哪")
+    assert list(one.events) == [5]
+    _, other = ask(small, "1月15日有什么活动", "盘鼓表演那个在哪")
+    assert list(other.events) == [4]
+
+
+def test_that_community_is_the_community_of_the_event_shown(small: Engine) -> None:
+    """「那个社区还搞过啥」 after one row: its community's other rows (光明社区 organised row 4 and 5, and is
+    the place of row 2), the row shown left out; 「…他们…」 with an activity filters them by it."""
+    first, others = ask(small, "盘鼓表演在哪", "那个社区还搞过啥")
+    assert list(first.events) == [4]
+    assert others.kind == "events" and sorted(others.events) == [2, 5]
+    _, riddles = ask(small, "盘鼓表演在哪", "他们猜灯谜是哪天")
+    assert list(riddles.events) == [5]
 
 
 # -- topics elsewhere, everyday words, the on-topic margin ------------------------------------------

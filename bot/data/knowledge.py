@@ -33,6 +33,8 @@ class Speech:
     same_day: tuple[str, ...] = ()
     narrow: tuple[str, ...] = ()
     that_one: tuple[str, ...] = ()
+    same_place: tuple[str, ...] = ()  # 「那个社区还搞过啥」: the community of the event just shown
+    besides: tuple[str, ...] = ()  # 「还」: the rows just shown are not asked for again
     other_years: tuple[str, ...] = ()  # 「明年」: the event table is of one year only
     people: tuple[str, ...] = ()  # 「多少居民」 counts people: unit 人
     situation: tuple[str, ...] = ()  # 不, 没, 太: a word holding one tells the resident's situation
@@ -130,6 +132,8 @@ def load_knowledge(root: Path) -> Knowledge:
         same_day=colloquial.same_day,
         narrow=colloquial.narrow,
         that_one=colloquial.that_one,
+        same_place=colloquial.same_place,
+        besides=colloquial.besides,
         other_years=colloquial.other_years,
         people=colloquial.people,
         situation=colloquial.situation,

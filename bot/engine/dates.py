@@ -316,6 +316,26 @@ class DateParser:
             else None
         )
 
+    def with_months(self, text: str) -> str | None:
+        """「15号哪有写春联」 with no month said or shown before: the text with the bare day written as
+        each day of that number the period holds (1月15日; 「5号」 is 1月5日 and 2月5日), or None."""
+        match = BARE_DAY.search(text)
+        if match is None or self.parse(text).ranges:
+            return None
+        said = match["day"] or match["nth"]
+        number = _arabic(said)
+        if not number.isdigit():
+            return None
+        first, last = self.period
+        days = []
+        year, month = first.year, first.month
+        while (year, month) <= (last.year, last.month):
+            day = _safe_date(year, month, int(number))
+            if day is not None and first <= day <= last:
+                days.append(f"{month}月{number}日")
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        return text[: match.start()] + "、".join(days) + text[match.end() :] if days else None
+
     def parse(self, text: str) -> DateQuery:
         """Every date in ``text``; ``DateQuery.rest`` is the text without them."""
         query = DateQuery()
@@ -523,6 +543,12 @@ class DateParser:
             last_day = calendar.monthrange(year, month)[1]
             lo, hi = _MONTH_PARTS.get(match["part"] or "", (1, last_day))
             add(match, date(year, month, lo), date(year, month, min(hi, last_day)))
+
+
+# A day said without its month (「15号哪有写春联」, 「那十七号呢」, "and on the 8th"); 「3号院」 is a house.
+BARE_DAY = re.compile(
+    rf"(?<![月\d{NUMERALS}])(?P<day>[{NUMERALS}\d]{{1,3}})\s*[日号](?![院楼栋线])|\b(?P<nth>\d{{1,2}})(?:st|nd|rd|th)\b"
+)
 
 
 # Words right after a festival's name that move the day asked about (「元宵节前一天」 is 2月7日,

@@ -31,6 +31,7 @@ class EventQuery:
     topics: tuple[str, ...] = ()
     relative: tuple[str, ...] = ()
     any_activity: bool = False  # 「写春联和猜灯谜」: either activity, not both at once
+    besides: tuple[int, ...] = ()  # rows already shown that 「那个社区还搞过啥」 asks past (their 序号)
 
     def is_empty(self) -> bool:
         return not (self.activity or self.ranges or self.places or self.topics)
@@ -60,6 +61,7 @@ class EventQuery:
             "topics": list(self.topics),
             "relative": list(self.relative),
             "any_activity": self.any_activity,
+            "besides": list(self.besides),
         }
 
     @classmethod
@@ -75,6 +77,7 @@ class EventQuery:
             tuple(map(str, data.get("topics", ()))),
             tuple(map(str, data.get("relative", ()))),
             bool(data.get("any_activity", False)),
+            tuple(int(n) for n in data.get("besides", ())),
         )
 
 

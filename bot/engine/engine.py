@@ -224,8 +224,8 @@ class Brain:
         return frozenset(words | set(lexicon.synonyms))
 
     def events(self, query: EventQuery) -> list[Event]:
-        """Every event that matches all of the query's filters, by date."""
-        return self.search.events(
+        """Every event that matches all of the query's filters, by date, less the rows it asks past."""
+        found = self.search.events(
             list(query.activity),
             query.date_bounds(),
             list(query.places),
@@ -233,6 +233,7 @@ class Brain:
             list(query.topics),
             query.any_activity,
         )
+        return [e for e in found if e.number not in query.besides] if query.besides else found
 
     def read(self, message: str, inferred: tuple[str, ...] = ()) -> Reading:
         """Pull the slots out of a question: dates, districts, places, activities.
@@ -617,6 +618,7 @@ class Engine:
         followed = self._follow_up(brain, understood, state)
         if followed is not None:
             return followed
+        text = brain.dates.with_months(text) or text  # 「15号哪有写春联」: no month shown before
         reading = brain.read(text, understood.inferred)
         asked = self._attribute_of_last_passage(brain, text, reading, state)
         if asked is not None:
@@ -635,6 +637,9 @@ class Engine:
                 if where is None and (last := brain.knowledge.passage_by_id.get(state.passage or "")):
                     where = self._cued_in_last_passage(brain, text, last, state)  # 「哪天搞的」
                 return where if where is not None else self._fallback(brain, "no_topic")
+        own = self._in_last_passage_words(brain, text, reading, tokens, state)
+        if own is not None:
+            return own
         decision = decide(candidates)
         if decision.band == "sure" and decision.best is not None:
             reply = self._answer(brain, decision.best, state, asked_attribute(brain.attributes, text))
@@ -697,10 +702,14 @@ class Engine:
             return service_reply(knowledge, "service_lookup", service, 1.0)
         return None
 
-    def _about_last_passage(self, brain: Brain, text: str, state: DialogueState) -> Reply | None:
+    def _about_last_passage(
+        self, brain: Brain, text: str, state: DialogueState, first: bool = False
+    ) -> Reply | None:
         """A question nothing answers on its own, asked of the passage just quoted: 「他们追回来过多少
         钱」 after the passage on wage disputes (its 「追回被拖欠工资421万元」).  Answered only as surely
-        as any passage (bot.engine.score.is_sure), so a question about something else still falls back."""
+        as any passage (bot.engine.score.is_sure), so a question about something else still falls back.
+        ``first``: asked before the whole knowledge is, so a value asked for (a number, a day) must be
+        in the window found, or another article may hold it."""
         knowledge, router = brain.knowledge, brain.router
         passage = knowledge.passage_by_id.get(state.passage or "")
         if passage is None:
@@ -723,8 +732,26 @@ class Engine:
         on_topic = topic in hit.known or topic in hit.text
         if not is_sure("passage", hit.coverage, on_topic) and not self._only_asks(brain, text, tokens, hit):
             return None
+        cues, unit = router.answer_cues(text), asked_unit(text, knowledge.speech.people)
+        if first and (cues or unit) and not brain.search.holds_asked(hit.text, tokens, cues, unit):
+            return None
         candidate = Candidate("passage", hit.coverage, passage.id, hit=hit)
         return self._answer(brain, candidate, state, asked_attribute(brain.attributes, text))
+
+    def _in_last_passage_words(
+        self, brain: Brain, text: str, reading: Reading, tokens: list[str], state: DialogueState
+    ) -> Reply | None:
+        """「都是哪的专家」 right after the passage on the district's 7名专家教授: a question whose every
+        word that names something is that passage's own, and that names no day, activity or place, asks
+        that passage, though another article says 专家 too; answered as surely as any passage."""
+        passage = brain.knowledge.passage_by_id.get(state.passage or "")
+        if passage is None or not reading.query.is_empty() or reading.query.district:
+            return None
+        search = brain.search
+        named = [t for t in tokens if not search.says_little(t)]
+        if not named or not all(t in passage.text or (search.stem(t) or "\0") in passage.text for t in named):
+            return None
+        return self._about_last_passage(brain, text, state, first=True)
 
     @staticmethod
     def _only_asks(brain: Brain, text: str, tokens: list[str], hit: PassageHit) -> bool:

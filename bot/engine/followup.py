@@ -13,13 +13,14 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from bot.engine.dates import DateRange, day_shift
+from bot.engine.dates import BARE_DAY, DateRange, day_shift
 from bot.engine.dialogue import EventQuery, is_follow_up, without_lead
 from bot.engine.score import Attribute, asked_attribute
-from bot.engine.text import NUMERALS
+from bot.engine.text import PLACE_KINDS
 from bot.engine.understand import ASKS, Understanding
 
 if TYPE_CHECKING:
+    from bot.data.knowledge import Event
     from bot.engine.engine import Brain
 
 
@@ -29,11 +30,48 @@ class FollowUp:
     attribute: Attribute | None = None  # 「几点」 about the event just shown
 
 
-# A day said without its month (「那十七号呢」, "and on the 8th"): the follow-up keeps the month of the
-# day just shown.
-_BARE_DAY = re.compile(
-    rf"(?<![月\d{NUMERALS}])(?P<day>[{NUMERALS}\d]{{1,3}})\s*[日号]|\b(?P<nth>\d{{1,2}})(?:st|nd|rd|th)\b"
-)
+# A community named in a row's place (矿山工人村社区广场, 金苑社区二楼): a name before a kind of place.
+_COMMUNITY = re.compile(rf"[\u4e00-\u9fff]{{2,}}?(?:{'|'.join(PLACE_KINDS)})")
+
+
+def community(event: Event) -> str:
+    """The community a row is of, as 「那个社区」 or 「他们」 mean it: its organiser when that is one (中心路
+    街道金苑社区, whose rows are held elsewhere too), else the community its place names (矿山工人村…,
+    organised by 矿山办), else its organiser (上街区书法家协会)."""
+    if event.organiser.endswith(PLACE_KINDS):
+        return event.organiser
+    named = _COMMUNITY.search(event.place)
+    return named.group(0) if named else event.organiser
+
+
+def _same_place(brain: Brain, understood: Understanding, rest: str, shown: list[Event]) -> FollowUp | None:
+    """「那个社区还搞过啥」, 「元宵节他们还搞啥」, 「这个协会还去哪写过」 after the rows of one community:
+    that community's other rows (「还」, 「别的」: not those just shown), of the activity or day named."""
+    speech = brain.knowledge.speech
+    plain = understood.plain
+    if not shown or not any(w in plain for w in speech.same_place):
+        return None
+    hosts = {community(e) for e in shown}
+    if len(hosts) != 1:
+        return None
+    reading = brain.read(rest)
+    query = reading.query
+    besides = any(w in plain for w in speech.besides)
+    if any(not _says_nothing(brain, t) for t in reading.unknown) or query.places or query.district:
+        return None
+    if not (besides or query.activity or query.ranges or query.topics):
+        return None  # 「他们几点开始」 asks about the rows shown, not for others
+    numbers = tuple(e.number for e in shown) if besides else ()
+    return FollowUp(
+        EventQuery(
+            activity=query.activity,
+            ranges=query.ranges,
+            places=(hosts.pop(),),
+            topics=query.topics,
+            any_activity=query.any_activity,
+            besides=numbers,
+        )
+    )
 
 
 def _without(text: str, words: tuple[str, ...]) -> str:
@@ -73,15 +111,21 @@ def read_follow_up(brain: Brain, understood: Understanding, last: EventQuery) ->
     same_day = any(w in plain for w in speech.same_day)
     narrow = any(w in plain for w in speech.narrow)
     that_one = any(w in plain for w in speech.that_one)
-    rest = _without(understood.text, speech.same_day + speech.narrow + speech.that_one)
+    rest = _without(understood.text, speech.same_day + speech.narrow + speech.that_one + speech.same_place)
     if is_follow_up(plain):
         rest = without_lead(rest)
+    shown = brain.events(last)
+    hosted = _same_place(brain, understood, rest, shown)
+    if hosted is not None:
+        return hosted
     reading = brain.read(rest)
     query = _places_named(brain, reading.query)
+    if same_day:
+        query = replace(query, topics=())  # 「里面元宵节当天的」: the festival's day only, as Brain.read says
     months = {r.start.month for r in last.ranges} | {r.end.month for r in last.ranges}
-    if not query.ranges and len(months) == 1 and _BARE_DAY.search(rest):
+    if not query.ranges and len(months) == 1 and BARE_DAY.search(rest):
         month = months.pop()
-        in_month = brain.read(_BARE_DAY.sub(lambda m: f"{month}月{m['day'] or m['nth']}日", rest, count=1))
+        in_month = brain.read(BARE_DAY.sub(lambda m: f"{month}月{m['day'] or m['nth']}日", rest, count=1))
         if in_month.query.ranges:
             reading, query = in_month, in_month.query
     shift = day_shift(rest) if not query.ranges else None
@@ -92,7 +136,6 @@ def read_follow_up(brain: Brain, understood: Understanding, last: EventQuery) ->
         again = brain.read(_without(rest, (shift[0],)))
         if not again.unknown and not again.query.ranges:
             return FollowUp(replace(last.follow(again.query), ranges=(DateRange(moved, moved),), topics=()))
-    shown = brain.events(last)
     if same_day and not query.ranges and shown and len({(e.start, e.end) for e in shown}) == 1:
         day = shown[0].start if shown[0].start == shown[0].end else None
         if day is not None:
@@ -110,12 +153,18 @@ def read_follow_up(brain: Brain, understood: Understanding, last: EventQuery) ->
     if reading.unknown and not (of_rows and vague == set(reading.unknown)):
         return None  # a word the table does not know: a new question
     named = bool(query.activity or query.ranges or query.places or query.district or query.topics)
-    if narrow and named:
+    # 「猜灯谜那个几号」, 「义写春联那个是谁组织的」: the rows of the list shown that hold what is named, as
+    # 「其中」 narrows; a name no row shown holds is a question of its own.
+    one_of = that_one and bool(query.activity or query.places) and not query.ranges
+    if (narrow or one_of) and named:
         merged = last.follow(query)
         if query.activity:
             activity = tuple(dict.fromkeys((*last.activity, *query.activity)))
             merged = replace(merged, activity=activity, any_activity=False)
-        return FollowUp(merged)
+        if narrow:
+            return FollowUp(merged)
+        if brain.events(merged):
+            return FollowUp(merged, attribute)
     if is_follow_up(plain) and not (query.activity and query.ranges):
         merged = last.follow(query)
         if merged != last or query.is_empty():
