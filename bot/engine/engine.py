@@ -794,9 +794,7 @@ class Engine:
         if query.places or query.ranges or query.topics or query.relative or elsewhere_topics(brain, text):
             return None
         at = next((i for i, s in enumerate(last.sentences) if attribute.carried_by(s)), 0)
-        first, end = brain.search.window(last, at)
-        hit = PassageHit(last, first, end, 0.0, 1.0, frozenset())
-        return self._answer(brain, Candidate("passage", 1.0, last.id, hit=hit), state, attribute)
+        return self._answer(brain, _sentence_of(brain, last, at), state, attribute)
 
     def _cued_in_last_passage(
         self, brain: Brain, text: str, passage: Passage, state: DialogueState
@@ -816,9 +814,7 @@ class Engine:
         at = next((i for i, s in enumerate(passage.sentences) if cued.search(s)), None)
         if at is None:
             return None
-        first, last = brain.search.window(passage, at)
-        hit = PassageHit(passage, first, last, 0.0, 1.0, frozenset())
-        return self._answer(brain, Candidate("passage", 1.0, passage.id, hit=hit), state)
+        return self._answer(brain, _sentence_of(brain, passage, at), state)
 
     def _answer(
         self, brain: Brain, candidate: Candidate, state: DialogueState, attribute: Attribute | None = None
@@ -979,3 +975,10 @@ class Engine:
         return wording.RELATIVE_NOTE.format(
             word=query.relative[0], first=format_day(first), last=format_day(last)
         )
+
+
+def _sentence_of(brain: Brain, passage: Passage, at: int) -> Candidate:
+    """The passage's sentence ``at``, with the window around it a phone shows, as a sure candidate: a
+    follow-up already chose the passage, so no search score applies."""
+    first, last = brain.search.window(passage, at)
+    return Candidate("passage", 1.0, passage.id, hit=PassageHit(passage, first, last, 0.0, 1.0, frozenset()))

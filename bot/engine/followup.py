@@ -17,6 +17,7 @@ from bot.engine.dates import BARE_DAY, DateRange, day_shift
 from bot.engine.dialogue import EventQuery, is_follow_up, without_lead
 from bot.engine.score import Attribute, asked_attribute
 from bot.engine.text import PLACE_KINDS
+from bot.engine.thresholds import UNSEEN_RARITY
 from bot.engine.understand import ASKS, Understanding
 
 if TYPE_CHECKING:
@@ -84,7 +85,7 @@ def _says_nothing(brain: Brain, token: str) -> bool:
     """A single character, an everyday word, or characters jieba glued that no dictionary knows."""
     search = brain.search
     return search.says_little(token) or (
-        token not in search.vocabulary and brain.tokenizer.rarity(token) >= 1.0
+        token not in search.vocabulary and brain.tokenizer.rarity(token) >= UNSEEN_RARITY
     )
 
 

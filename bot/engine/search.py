@@ -24,13 +24,14 @@ from bot.engine.thresholds import (
     ENGLISH_WORD_LETTERS,
     EVERYDAY_FLOOR,
     EVERYDAY_RARITY,
+    GLUED_AMOUNT_MIN_RARITY,
     HEADLINE_SHARE,
     LACKED_EVERYDAY,
     NOISE_WEIGHT,
-    REPAIR_MIN_RARITY,
     STEM_MIN_CHARS,
     TOPIC_RARITY,
     UNANSWERED_FACTOR,
+    UNSEEN_RARITY,
 )
 
 _HAN = re.compile(r"[\u4e00-\u9fff]+")  # a year or a number (「2024」) is never noise
@@ -204,7 +205,11 @@ class KnowledgeSearch:
             # rarity (jieba's dictionary has almost no English) would make it the heaviest word of
             # all.  A short word written in capitals (「GDP」: the tokens keep it so) is an acronym.
             return ENGLISH_WEIGHT
-        if token not in self.vocabulary and _HAN.fullmatch(token) and self.tokenizer.rarity(token) >= 1.0:
+        if (
+            token not in self.vocabulary
+            and _HAN.fullmatch(token)
+            and self.tokenizer.rarity(token) >= UNSEEN_RARITY
+        ):
             # Neither the knowledge nor jieba's dictionary has it: jieba glued characters together
             # (「找个」, 「大得」, 「我接」), which is no topic a question could be out of scope for.
             return NOISE_WEIGHT
@@ -223,7 +228,9 @@ class KnowledgeSearch:
         # everyday word of the knowledge keeps of its own: lacking it says nothing against an answer.
         floor = NOISE_WEIGHT * everyday if everyday < LACKED_EVERYDAY else NOISE_WEIGHT
         weight = max(floor, self._max_idf * 1.2 * self.tokenizer.rarity(token) * everyday)
-        if one_verb(token) or (verb_and_amount(token) and self.tokenizer.rarity(token) >= REPAIR_MIN_RARITY):
+        if one_verb(token) or (
+            verb_and_amount(token) and self.tokenizer.rarity(token) >= GLUED_AMOUNT_MIN_RARITY
+        ):
             # 「开了个」, 「学学」, 「干点」: one verb jieba's dictionary keeps glued to its particle or said
             # twice; it says what a single character says, not a topic the knowledge lacks.  A word of a
             # character and an amount that everyday Chinese uses (景点, 特点) is a word of its own.

@@ -55,6 +55,12 @@ REPAIR_MIN_RARITY = 0.75
 # word, a word that shapes a question 「安排」) must be no word at all, unseen by jieba's dictionary:
 # those words are everyday ones, and so are the words of their sound (「水管」, 0.75, sounds like 谁管).
 SAID_REPAIR_MIN_RARITY = 1.0
+# The rarity of a word jieba's dictionary has never seen (the top of the scale): characters jieba glued
+# together (「找个」, 「我接」), no word, so no topic a question could be about or out of scope for.
+UNSEEN_RARITY = 1.0
+# A character and an amount (「干点」, 「帮帮」) weighs as glued characters only when everyday Chinese
+# does not use it as a word: the typo repair's bar for "no real word" (「景点」 0.6 keeps its weight).
+GLUED_AMOUNT_MIN_RARITY = REPAIR_MIN_RARITY
 # ...and show it (bot.engine.understand.Understander._said_slip): a word of jieba's cut it touches is
 # unseen, or one of its characters is this rare as a word alone.  「不像」 (不 0.29, 像 0.42), 「的紧」
 # (紧 0.52), 「着个」 are everyday characters side by side, no slip of 不想, 得劲, 这个; 「什嚜」 holds
