@@ -358,6 +358,15 @@ def test_a_need_word_that_only_says_who_asks_filters_no_event_row(small: Engine)
     assert reply.kind == "events" and reply.events == (11,)
 
 
+def test_who_asks_does_not_narrow_a_place_no_row_of_theirs_is_at(small: Engine) -> None:
+    """「光明社区有活动没有 俺奶奶想去」: the place is what is asked; 奶奶 (老人) says who goes, as beside
+    an activity, when no row of that place has it."""
+    (reply,) = ask(small, "光明社区有活动没有 俺奶奶想去凑个热闹")
+    assert reply.kind == "events" and set(reply.events) == {2, 4, 5}
+    (reply,) = ask(small, "幸福社区有活动没有 俺奶奶想去")  # row 10 has both: 老人 narrows
+    assert reply.kind == "events" and reply.events == (10,)
+
+
 def test_a_clause_asking_an_amount_stays_with_the_question(small: Engine) -> None:
     understood = small.brain.understander.understand("俺想知道幸福社区党支部嘞情况,有多少人")
     assert "多少" in understood.text

@@ -303,7 +303,10 @@ class Brain:
         # The people a resident says the question is for (「我们家老人想去看扭秧歌」: colloquial.yaml
         # `people`) say who asks, like a need's words: no filter beside an activity.
         who = set().union(*needs) | (set(tokens) & self.people_words)
-        if who & set(activity) and any(t not in who for t in activity) and not self.events(query):
+        # A row filter of its own (another activity, a place, a day: 「工业路社区有活动没有,俺妈想去」) is
+        # what is asked; who asks narrows it only when some row has both.
+        other = any(t not in who for t in activity) or bool(query.places or query.ranges or query.topics)
+        if who & set(activity) and other and not self.events(query):
             query = replace(query, activity=tuple(t for t in activity if t not in who))
             content = [t for t in content if t not in who & set(activity)]
             unknown = [t for t in unknown if t not in who & set(activity)]
