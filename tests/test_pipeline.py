@@ -98,6 +98,7 @@ besides: [还]
 askers: [我, 你, 您, 奶奶, 我妈, 女儿]
 asking: [问, 问问, 说, 说说, 打听, 知道, 查]
 linking: [让, 给, 想, 个, 事儿, 帮, 一下]
+degree: [老是, 有点, 很]
 attributes:
   电话:
     asks: [电话是多少, 电话多少, 电话号码]
@@ -343,6 +344,14 @@ def test_everyday_words_of_a_need_become_the_words_the_knowledge_uses(small: Eng
     assert "心理疏导" in understood.text and "心情不好" not in understood.text
     (reply,) = ask(small, "俺爹白天在家没人照看咋办")
     assert reply.kind == "passages" and "日间照料中心" in reply.text
+
+
+def test_a_word_of_degree_inside_a_need_phrase_leaves_it_that_phrase(small: Engine) -> None:
+    """「心情老是不好」 is 心情不好 said with how often: the need is read, and the service answers."""
+    understood = small.brain.understander.understand("最近心情老是不好,找谁聊聊")
+    assert "心理疏导" in understood.text and "老是" not in understood.text
+    assert "心理疏导" in small.brain.understander.understand("心情有点不好").text
+    assert "心理疏导" not in small.brain.understander.understand("心情好不好").text
 
 
 def test_a_need_word_that_only_says_who_asks_filters_no_event_row(small: Engine) -> None:
