@@ -105,6 +105,7 @@ def _clause_candidates(
     told -= {c for c, flag in zip(parts, flags, strict=True) if flag}
     out: list[Candidate] = []
     untopical: list[str] = []
+    all_tokens = brain.tokenizer.tokens(text)
     for clause in clauses:
         reading = brain.read(clause)
         tokens = brain.tokenizer.tokens(clause)
@@ -121,10 +122,13 @@ def _clause_candidates(
         found = [*_passages(brain, reading, tokens, clause)]
         if not brain.router.asks_exact(text):
             found.extend(_services(brain, reading, tokens))
+        # Of one clause's answers equally sure, the one the rest of the question also speaks of comes
+        # first (「村干部办事不公,想举报,又怕见不着领导」: the 信访 of 干部下访 before 手机信访); equals
+        # keep this order when ranked.
+        found = [c for c in found if _holds(brain, c, topic)]
+        found.sort(key=lambda c: (-c.confidence, -_whole_coverage(brain, c, all_tokens)))
         out.extend(
-            replace(c, confidence=c.confidence * CLAUSE_SHARE, who=who, story=clause in told)
-            for c in found
-            if _holds(brain, c, topic)
+            replace(c, confidence=c.confidence * CLAUSE_SHARE, who=who, story=clause in told) for c in found
         )
     if untopical and len(untopical) < len(clauses):
         # 「1月16号,有啥活动,俺带孩子去转转」: the clauses naming no topic ask a day's events on their own
@@ -135,6 +139,16 @@ def _clause_candidates(
             events = _events(brain, reading, label)
             out.extend(replace(c, confidence=c.confidence * CLAUSE_SHARE) for c in events if not c.empty)
     return out
+
+
+def _whole_coverage(brain: Brain, candidate: Candidate, tokens: list[str]) -> float:
+    """The share of the whole question's weight a clause's answer holds."""
+    search = brain.search
+    if candidate.kind == "service" and candidate.service is not None:
+        index = brain.knowledge.services.index(candidate.service)
+        return search.coverage(tokens, set(search.service_docs[index]))
+    hit = candidate.hit
+    return search.coverage(tokens, hit.known, hit.text) if hit is not None else 0.0
 
 
 def clause_topic(brain: Brain, tokens: list[str]) -> str | None:
