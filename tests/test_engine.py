@@ -428,3 +428,13 @@ def test_of_one_clauses_equal_answers_the_one_the_rest_of_the_question_speaks_of
         engine = Engine.load(tree.knowledge, tree.intents)
         reply = engine.answer("事情办得不公,想信访,又怕见不着领导", DialogueState())
         assert "领导接访" in reply.text, reply.text
+
+
+def test_an_article_holding_only_the_district_asked_answers_nothing(make_tree: Callable[..., Tree]) -> None:
+    """「南湖区有没有食堂」: 南湖区's only article is about chargers; the district's name, however much it
+    weighs, is where, not what, so the bot says it does not know rather than quote the chargers."""
+    tree = make_tree(userdict=[*world.USERDICT, "南湖区 50 ns", "东风区 50 ns"])
+    engine = Engine.load(tree.knowledge, tree.intents)
+    assert engine.answer("南湖区有没有食堂", DialogueState()).kind == "fallback"
+    reply = engine.answer("南湖区有没有充电桩", DialogueState())
+    assert reply.kind == "passages" and "充电桩" in reply.text

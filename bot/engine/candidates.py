@@ -71,7 +71,11 @@ def collect(
     out = [*_events(brain, table_reading, label), *_passages(brain, reading, tokens, text)]
     if not brain.router.asks_exact(text):  # 「多少」 wants a fact, not a service description
         out.extend(_services(brain, reading, tokens))
-    out = [c for c in out if _answers_despite(brain, c, elsewhere)]
+    out = [
+        c
+        for c in out
+        if _answers_despite(brain, c, elsewhere) and _holds_more_than_district(brain, c, tokens)
+    ]
     topic = _topic(brain, reading, [t for t in tokens if t not in brain.knowledge.speech.elsewhere])
     out = [replace(c, on_topic=topic is not None and _holds(brain, c, topic)) for c in out]
     if not elsewhere and not any(is_sure(c.kind, c.confidence, c.on_topic) for c in out if not c.empty):
@@ -203,6 +207,26 @@ def elsewhere_topics(brain: Brain, text: str) -> list[str]:
         )
     ]
     return [word for word in named if word not in story]
+
+
+def _holds_more_than_district(brain: Brain, candidate: Candidate, tokens: list[str]) -> bool:
+    """A district says where, not what: an article or service of 中原区 that holds none of the other
+    words of 「中原区有没有心理咨询」 the knowledge uses answers nothing asked, however much the
+    district's name weighs beside them."""
+    if candidate.kind == "events":
+        return True
+    search, districts = brain.search, set(brain.knowledge.districts())
+    if not districts & set(tokens):
+        return True
+    asked = [
+        t
+        for t in tokens
+        if t not in districts
+        and t in search.vocabulary
+        and not search.says_little(t)
+        and t not in brain.event_words
+    ]
+    return not asked or any(_holds(brain, candidate, t) for t in asked)
 
 
 def _answers_despite(brain: Brain, candidate: Candidate, elsewhere: list[str]) -> bool:
