@@ -438,3 +438,26 @@ def test_an_article_holding_only_the_district_asked_answers_nothing(make_tree: C
     assert engine.answer("南湖区有没有食堂", DialogueState()).kind == "fallback"
     reply = engine.answer("南湖区有没有充电桩", DialogueState())
     assert reply.kind == "passages" and "充电桩" in reply.text
+
+
+def test_the_word_event_weighs_for_no_article_more_than_for_the_table(make_tree: Callable[..., Tree]) -> None:
+    """「写春联的活动几号结束」: 活动 only says events are asked (the table leaves it out of its coverage);
+    an article about a couplet-writing 活动 must not win on that word over the rows that give the days."""
+    article = {
+        "id": "t-couplets",
+        "title": "东风区义写春联活动",
+        "district": world.DISTRICT,
+        "kind": "article",
+        "sections": [
+            {
+                "heading": "",
+                "passages": [
+                    {"id": "t-couplets.1.1", "text": "东风区各社区开展义写春联活动,书法志愿者为居民写春联。"}
+                ],
+            }
+        ],
+    }
+    tree = make_tree(sources=[*world.SOURCES, article], stopwords=[*world.STOPWORDS, "几号"])
+    engine = Engine.load(tree.knowledge, tree.intents)
+    reply = engine.answer("写春联的活动几号结束", DialogueState())
+    assert reply.kind == "events" and reply.events, reply.text

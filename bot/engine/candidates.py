@@ -68,7 +68,11 @@ def collect(
         content=[t for t in reading.content if t not in topics],
         unknown=[t for t in reading.unknown if t not in topics],
     )
-    out = [*_events(brain, table_reading, label), *_passages(brain, reading, tokens, text)]
+    # The words of events (活动, 安排) say that events are asked, which the table's coverage leaves out;
+    # an article counts them no more, or 「写春联的活动几号开始」 goes to the article about a couplet-writing
+    # 活动 (which gives no day) by that word alone, over the rows that give the days.
+    framed = [t for t in tokens if t not in brain.event_words] or tokens
+    out = [*_events(brain, table_reading, label), *_passages(brain, reading, framed, text)]
     if not brain.router.asks_exact(text):  # 「多少」 wants a fact, not a service description
         out.extend(_services(brain, reading, tokens))
     out = [
