@@ -99,6 +99,7 @@ askers: [我, 你, 您, 奶奶, 我妈, 女儿]
 asking: [问, 问问, 说, 说说, 打听, 知道, 查]
 linking: [让, 给, 想, 个, 事儿, 帮, 一下]
 degree: [老是, 有点, 很]
+day_parts: [晚上, 上午]
 attributes:
   电话:
     asks: [电话是多少, 电话多少, 电话号码]
@@ -344,6 +345,12 @@ def test_everyday_words_of_a_need_become_the_words_the_knowledge_uses(small: Eng
     assert "心理疏导" in understood.text and "心情不好" not in understood.text
     (reply,) = ask(small, "俺爹白天在家没人照看咋办")
     assert reply.kind == "passages" and "日间照料中心" in reply.text
+
+
+def test_a_part_of_the_day_is_no_filter_the_table_lacks(small: Engine) -> None:
+    """「2月8日晚上有啥活动」: the rows are days, so 晚上 asks that day's rows, not something none says."""
+    (reply,) = ask(small, "2月8日晚上有啥活动")
+    assert reply.kind == "events" and set(reply.events) == {3, 4}
 
 
 def test_a_word_of_degree_inside_a_need_phrase_leaves_it_that_phrase(small: Engine) -> None:

@@ -275,8 +275,12 @@ class Brain:
                 )
             )
         )
+        # A part of the day (「正月十五晚上」) is no filter the table could lack: its rows are days.
+        day_parts = set(self.knowledge.speech.day_parts)
         content = [
-            self._table_stem(t) for t in tokens if t not in self.event_words and t not in district_tokens
+            self._table_stem(t)
+            for t in tokens
+            if t not in self.event_words and t not in district_tokens and t not in day_parts
         ]
         in_places = {t for t in content if any(t in p for p in places)}
         activity = tuple(
