@@ -398,3 +398,66 @@ def test_where_after_a_passage_is_the_place_its_section_names(make_tree: Callabl
     where = engine._where_of_last_passage(engine.brain, "是哪个社区", state)
     assert where is not None and where.kind == "passages" and "和平社区" in where.text
     assert engine._where_of_last_passage(engine.brain, "有多少人", state) is None  # asks no where
+
+
+def test_of_one_clauses_equal_answers_the_one_the_rest_of_the_question_speaks_of_wins(
+    make_tree: Callable[..., Tree],
+) -> None:
+    """「事情办得不公,想信访,又怕见不着领导」: 信访 is asked, and two services answer it equally; the one
+    whose record also speaks of 领导 answers, though the retriever puts the other first."""
+    base = world.SERVICES[0]
+    phone = {
+        **base,
+        "id": "phone",
+        "name": "手机信访",
+        "offers": "手机信访,网上信访",
+        "how": "手机",
+        "keywords": ["信访", "手机"],
+    }
+    visit = {
+        **base,
+        "id": "visit",
+        "name": "领导接访",
+        "offers": "村干部领导每周在固定地点接待群众来访,听取意见建议",
+        "how": "固定地点",
+        "keywords": ["信访", "接访"],
+    }
+    others = [base, *({**base, "id": f"other-{n}", "keywords": ["食堂"]} for n in range(3))]
+    for services in ([phone, visit, *others], [visit, phone, *others]):
+        tree = make_tree(services=services)
+        engine = Engine.load(tree.knowledge, tree.intents)
+        reply = engine.answer("事情办得不公,想信访,又怕见不着领导", DialogueState())
+        assert "领导接访" in reply.text, reply.text
+
+
+def test_an_article_holding_only_the_district_asked_answers_nothing(make_tree: Callable[..., Tree]) -> None:
+    """「南湖区有没有食堂」: 南湖区's only article is about chargers; the district's name, however much it
+    weighs, is where, not what, so the bot says it does not know rather than quote the chargers."""
+    tree = make_tree(userdict=[*world.USERDICT, "南湖区 50 ns", "东风区 50 ns"])
+    engine = Engine.load(tree.knowledge, tree.intents)
+    assert engine.answer("南湖区有没有食堂", DialogueState()).kind == "fallback"
+    reply = engine.answer("南湖区有没有充电桩", DialogueState())
+    assert reply.kind == "passages" and "充电桩" in reply.text
+
+
+def test_the_word_event_weighs_for_no_article_more_than_for_the_table(make_tree: Callable[..., Tree]) -> None:
+    """「写春联的活动几号结束」: 活动 only says events are asked (the table leaves it out of its coverage);
+    an article about a couplet-writing 活动 must not win on that word over the rows that give the days."""
+    article = {
+        "id": "t-couplets",
+        "title": "东风区义写春联活动",
+        "district": world.DISTRICT,
+        "kind": "article",
+        "sections": [
+            {
+                "heading": "",
+                "passages": [
+                    {"id": "t-couplets.1.1", "text": "东风区各社区开展义写春联活动,书法志愿者为居民写春联。"}
+                ],
+            }
+        ],
+    }
+    tree = make_tree(sources=[*world.SOURCES, article], stopwords=[*world.STOPWORDS, "几号"])
+    engine = Engine.load(tree.knowledge, tree.intents)
+    reply = engine.answer("写春联的活动几号结束", DialogueState())
+    assert reply.kind == "events" and reply.events, reply.text

@@ -98,6 +98,8 @@ besides: [还]
 askers: [我, 你, 您, 奶奶, 我妈, 女儿]
 asking: [问, 问问, 说, 说说, 打听, 知道, 查]
 linking: [让, 给, 想, 个, 事儿, 帮, 一下]
+degree: [老是, 有点, 很]
+day_parts: [晚上, 上午]
 attributes:
   电话:
     asks: [电话是多少, 电话多少, 电话号码]
@@ -345,6 +347,20 @@ def test_everyday_words_of_a_need_become_the_words_the_knowledge_uses(small: Eng
     assert reply.kind == "passages" and "日间照料中心" in reply.text
 
 
+def test_a_part_of_the_day_is_no_filter_the_table_lacks(small: Engine) -> None:
+    """「2月8日晚上有啥活动」: the rows are days, so 晚上 asks that day's rows, not something none says."""
+    (reply,) = ask(small, "2月8日晚上有啥活动")
+    assert reply.kind == "events" and set(reply.events) == {3, 4}
+
+
+def test_a_word_of_degree_inside_a_need_phrase_leaves_it_that_phrase(small: Engine) -> None:
+    """「心情老是不好」 is 心情不好 said with how often: the need is read, and the service answers."""
+    understood = small.brain.understander.understand("最近心情老是不好,找谁聊聊")
+    assert "心理疏导" in understood.text and "老是" not in understood.text
+    assert "心理疏导" in small.brain.understander.understand("心情有点不好").text
+    assert "心理疏导" not in small.brain.understander.understand("心情好不好").text
+
+
 def test_a_need_word_that_only_says_who_asks_filters_no_event_row(small: Engine) -> None:
     """「奶奶」 is read as 老人: beside 盘鼓, which no 老人 row has, it says who asks; beside 慰问 a row
     has both and it narrows.  A need found by a row (残疾人 → 特殊群体 救助) is answered, and its other
@@ -356,6 +372,15 @@ def test_a_need_word_that_only_says_who_asks_filters_no_event_row(small: Engine)
     assert reply.kind == "events" and reply.events == (10,)
     (reply,) = ask(small, "家里有残疾人 过年社区来慰问不")
     assert reply.kind == "events" and reply.events == (11,)
+
+
+def test_who_asks_does_not_narrow_a_place_no_row_of_theirs_is_at(small: Engine) -> None:
+    """「光明社区有活动没有 俺奶奶想去」: the place is what is asked; 奶奶 (老人) says who goes, as beside
+    an activity, when no row of that place has it."""
+    (reply,) = ask(small, "光明社区有活动没有 俺奶奶想去凑个热闹")
+    assert reply.kind == "events" and set(reply.events) == {2, 4, 5}
+    (reply,) = ask(small, "幸福社区有活动没有 俺奶奶想去")  # row 10 has both: 老人 narrows
+    assert reply.kind == "events" and reply.events == (10,)
 
 
 def test_a_clause_asking_an_amount_stays_with_the_question(small: Engine) -> None:

@@ -38,6 +38,8 @@ class Speech:
     other_years: tuple[str, ...] = ()  # 「明年」: the event table is of one year only
     people: tuple[str, ...] = ()  # 「多少居民」 counts people: unit 人
     situation: tuple[str, ...] = ()  # 不, 没, 太: a word holding one tells the resident's situation
+    degree: tuple[str, ...] = ()  # 老是, 有点: inside a need phrase (「心情老是不好」) it is that phrase
+    day_parts: tuple[str, ...] = ()  # 晚上, 上午: the table gives days, so it cannot lack these
     attributes: tuple[tuple[str, tuple[str, ...], str], ...] = ()  # name, question words, value pattern
     needs: tuple[tuple[str, str], ...] = ()  # an everyday word of a problem, the knowledge's words for it
     elsewhere: tuple[str, ...] = ()  # topics of city services the knowledge does not cover (公积金)
@@ -137,6 +139,8 @@ def load_knowledge(root: Path) -> Knowledge:
         other_years=colloquial.other_years,
         people=colloquial.people,
         situation=colloquial.situation,
+        degree=colloquial.degree,
+        day_parts=colloquial.day_parts,
         attributes=tuple((name, spec.asks, spec.value) for name, spec in colloquial.attributes.items()),
         needs=tuple((said, words) for words, saids in files.needs.needs.items() for said in saids),
         elsewhere=files.elsewhere.topics,

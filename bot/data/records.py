@@ -356,6 +356,8 @@ class ColloquialFile(Record):
     other_years: Words = ()
     people: Words = ()  # counted without a measure word (「多少居民」): a count of people
     situation: Words = ()  # characters of a word that says how things are (睡不着, 太穷), not what
+    degree: Words = ()  # how much or how often (老是, 有点): said inside a need phrase (「心情老是不好」)
+    day_parts: Words = ()  # 晚上, 上午: a time of the day, which the event table (days only) cannot filter by
     attributes: dict[str, Attribute] = field(default_factory=dict)
     askers: Words = ()  # who asks or is addressed (我妈, 闺女, 你): with `asking`, no topic
     asking: Words = ()  # asking and telling (问问, 打听, 说说)

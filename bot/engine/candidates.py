@@ -68,10 +68,18 @@ def collect(
         content=[t for t in reading.content if t not in topics],
         unknown=[t for t in reading.unknown if t not in topics],
     )
-    out = [*_events(brain, table_reading, label), *_passages(brain, reading, tokens, text)]
+    # The words of events (活动, 安排) say that events are asked, which the table's coverage leaves out;
+    # an article counts them no more, or 「写春联的活动几号开始」 goes to the article about a couplet-writing
+    # 活动 (which gives no day) by that word alone, over the rows that give the days.
+    framed = [t for t in tokens if t not in brain.event_words] or tokens
+    out = [*_events(brain, table_reading, label), *_passages(brain, reading, framed, text)]
     if not brain.router.asks_exact(text):  # 「多少」 wants a fact, not a service description
         out.extend(_services(brain, reading, tokens))
-    out = [c for c in out if _answers_despite(brain, c, elsewhere)]
+    out = [
+        c
+        for c in out
+        if _answers_despite(brain, c, elsewhere) and _holds_more_than_district(brain, c, tokens)
+    ]
     topic = _topic(brain, reading, [t for t in tokens if t not in brain.knowledge.speech.elsewhere])
     out = [replace(c, on_topic=topic is not None and _holds(brain, c, topic)) for c in out]
     if not elsewhere and not any(is_sure(c.kind, c.confidence, c.on_topic) for c in out if not c.empty):
@@ -105,6 +113,7 @@ def _clause_candidates(
     told -= {c for c, flag in zip(parts, flags, strict=True) if flag}
     out: list[Candidate] = []
     untopical: list[str] = []
+    all_tokens = brain.tokenizer.tokens(text)
     for clause in clauses:
         reading = brain.read(clause)
         tokens = brain.tokenizer.tokens(clause)
@@ -121,10 +130,13 @@ def _clause_candidates(
         found = [*_passages(brain, reading, tokens, clause)]
         if not brain.router.asks_exact(text):
             found.extend(_services(brain, reading, tokens))
+        # Of one clause's answers equally sure, the one the rest of the question also speaks of comes
+        # first (「村干部办事不公,想举报,又怕见不着领导」: the 信访 of 干部下访 before 手机信访); equals
+        # keep this order when ranked.
+        found = [c for c in found if _holds(brain, c, topic)]
+        found.sort(key=lambda c: (-c.confidence, -_whole_coverage(brain, c, all_tokens)))
         out.extend(
-            replace(c, confidence=c.confidence * CLAUSE_SHARE, who=who, story=clause in told)
-            for c in found
-            if _holds(brain, c, topic)
+            replace(c, confidence=c.confidence * CLAUSE_SHARE, who=who, story=clause in told) for c in found
         )
     if untopical and len(untopical) < len(clauses):
         # 「1月16号,有啥活动,俺带孩子去转转」: the clauses naming no topic ask a day's events on their own
@@ -135,6 +147,16 @@ def _clause_candidates(
             events = _events(brain, reading, label)
             out.extend(replace(c, confidence=c.confidence * CLAUSE_SHARE) for c in events if not c.empty)
     return out
+
+
+def _whole_coverage(brain: Brain, candidate: Candidate, tokens: list[str]) -> float:
+    """The share of the whole question's weight a clause's answer holds."""
+    search = brain.search
+    if candidate.kind == "service" and candidate.service is not None:
+        index = brain.knowledge.services.index(candidate.service)
+        return search.coverage(tokens, set(search.service_docs[index]))
+    hit = candidate.hit
+    return search.coverage(tokens, hit.known, hit.text) if hit is not None else 0.0
 
 
 def clause_topic(brain: Brain, tokens: list[str]) -> str | None:
@@ -189,6 +211,26 @@ def elsewhere_topics(brain: Brain, text: str) -> list[str]:
         )
     ]
     return [word for word in named if word not in story]
+
+
+def _holds_more_than_district(brain: Brain, candidate: Candidate, tokens: list[str]) -> bool:
+    """A district says where, not what: an article or service of 中原区 that holds none of the other
+    words of 「中原区有没有心理咨询」 the knowledge uses answers nothing asked, however much the
+    district's name weighs beside them."""
+    if candidate.kind == "events":
+        return True
+    search, districts = brain.search, set(brain.knowledge.districts())
+    if not districts & set(tokens):
+        return True
+    asked = [
+        t
+        for t in tokens
+        if t not in districts
+        and t in search.vocabulary
+        and not search.says_little(t)
+        and t not in brain.event_words
+    ]
+    return not asked or any(_holds(brain, candidate, t) for t in asked)
 
 
 def _answers_despite(brain: Brain, candidate: Candidate, elsewhere: list[str]) -> bool:

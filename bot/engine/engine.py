@@ -275,8 +275,12 @@ class Brain:
                 )
             )
         )
+        # A part of the day (「正月十五晚上」) is no filter the table could lack: its rows are days.
+        day_parts = set(self.knowledge.speech.day_parts)
         content = [
-            self._table_stem(t) for t in tokens if t not in self.event_words and t not in district_tokens
+            self._table_stem(t)
+            for t in tokens
+            if t not in self.event_words and t not in district_tokens and t not in day_parts
         ]
         in_places = {t for t in content if any(t in p for p in places)}
         activity = tuple(
@@ -303,7 +307,10 @@ class Brain:
         # The people a resident says the question is for (「我们家老人想去看扭秧歌」: colloquial.yaml
         # `people`) say who asks, like a need's words: no filter beside an activity.
         who = set().union(*needs) | (set(tokens) & self.people_words)
-        if who & set(activity) and any(t not in who for t in activity) and not self.events(query):
+        # A row filter of its own (another activity, a place, a day: 「工业路社区有活动没有,俺妈想去」) is
+        # what is asked; who asks narrows it only when some row has both.
+        other = any(t not in who for t in activity) or bool(query.places or query.ranges or query.topics)
+        if who & set(activity) and other and not self.events(query):
             query = replace(query, activity=tuple(t for t in activity if t not in who))
             content = [t for t in content if t not in who & set(activity)]
             unknown = [t for t in unknown if t not in who & set(activity)]

@@ -200,7 +200,11 @@ class Understander:
                 variants.setdefault(concept, {concept}).add(variant)
         self._variants = {concept: frozenset(ways) for concept, ways in variants.items()}
         saids = sorted(self._needs, key=len, reverse=True)
-        self._need_words = re.compile("|".join(map(re.escape, saids))) if saids else None
+        # A word of how much or how often may stand inside a phrase (「心情老是不好」 is 心情不好).
+        degree = "|".join(map(re.escape, sorted(speech.degree, key=len, reverse=True)))
+        gap = f"(?:{degree})?" if degree else ""
+        self._need_shapes = {said: gap.join(map(re.escape, said)) for said in saids}
+        self._need_words = re.compile("|".join(self._need_shapes.values())) if saids else None
         long_fillers = sorted((f for f in speech.fillers if len(f) > 1), key=len, reverse=True)
         self._long_fillers = long_fillers
         short = "".join(re.escape(f) for f in speech.fillers if len(f) == 1)
@@ -507,7 +511,7 @@ class Understander:
             end = match.end()
             if spans and end <= spans[-1][1]:
                 continue  # inside a longer phrase found already
-            read = self._needs[match.group(0)].split()
+            read = self._needs[self._need_said(match.group(0))].split()
             if spans and start < spans[-1][1]:
                 first, _, before = spans[-1]
                 spans[-1] = (first, end, [*before, *(w for w in read if w not in before)])
@@ -522,6 +526,12 @@ class Understander:
             at = end
         out.append(text[at:])
         return "".join(out), named
+
+    def _need_said(self, found: str) -> str:
+        """The phrase of needs.yaml a match is, words of degree inside it (「心情老是不好」) left out."""
+        if found in self._needs:
+            return found
+        return next(s for s, shape in self._need_shapes.items() if re.fullmatch(shape, found))
 
     def _names_something(self, clause: str) -> bool:
         """Does the clause name a topic or a date (a digit, a festival), not only feelings and fillers?
