@@ -562,6 +562,38 @@ def test_a_day_moved_from_the_day_just_shown(small: Engine) -> None:
     assert spoken.kind == "events" and list(spoken.events) == [2]
 
 
+def test_a_question_word_naming_nothing_after_a_list_asks_of_every_row_shown(small: Engine) -> None:
+    """「谁办的」, 「在哪裡」 after a list of several rows: each row says its organiser and place, so the
+    rows shown answer; the same words first thing name nothing to search for."""
+    first, who = ask(small, "1月15日有什么活动", "谁办的")
+    assert who.kind == "events" and sorted(who.events) == sorted(first.events) == [1, 5]
+    _, where = ask(small, "1月15日有什么活动", "在哪裡")
+    assert where.kind == "events" and sorted(where.events) == [1, 5]
+    assert ask(small, "谁办的")[0].kind != "events"
+
+
+def test_a_bare_day_narrows_in_the_month_of_the_rows_shown(small: Engine) -> None:
+    """「其中15号的呢」 after a search that named no day: the month of the rows shown (all January); rows
+    of January and February make 「8号」 each 8th the period holds."""
+    _, narrowed = ask(small, "哪里写春联", "其中15号的呢")
+    assert narrowed.kind == "events" and list(narrowed.events) == [1]
+    _, both = ask(small, "光明社区有什么活动", "其中8号的呢")
+    assert both.kind == "events" and list(both.events) == [4]
+
+
+def test_a_day_moved_twice(small: Engine) -> None:
+    """「那再往前一天嘞」 moves the day just moved again: 再, 往 beside the shift say nothing."""
+    _, before, again = ask(small, "1月14日写春联", "那前一天呢", "那再往前一天嘞")
+    assert list(before.events) == [9] and again.kind == "events" and list(again.events) == [8]
+
+
+def test_a_clause_saying_why_beside_an_attribute_asked_of_the_rows(small: Engine) -> None:
+    """「他们电话多少,俺想请他们给居民写」 after one row: the second clause says why the number is wanted;
+    the row gives none, which is said plainly."""
+    _, phone = ask(small, "1月20日写春联", "他们电话多少,俺想请他们给居民写")
+    assert phone.kind == "fallback" and "电话" in phone.text and "光明社区" in phone.text
+
+
 def test_more_pages_on(small: Engine) -> None:
     first, more = ask(small, "哪里写春联", "还有别的吗")
     assert first.pages == 2 and more.page == 1

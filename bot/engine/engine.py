@@ -889,7 +889,9 @@ class Engine:
                 return self._not_given(
                     brain, turn.attribute, wording.EVENT_TABLE, [self._event_line(e) for e in events[:2]]
                 )
-        return self.show_events(state, matching_events_query(brain, turn.query) or turn.query, 0, brain)
+        # 「在哪」 about the rows on the page being read: that page again.
+        page = state.page if turn.query == state.query else 0
+        return self.show_events(state, matching_events_query(brain, turn.query) or turn.query, page, brain)
 
     @staticmethod
     def _event_line(event: Event) -> str:

@@ -22,7 +22,7 @@ from bot.engine.understand import ASKS, Understanding
 
 if TYPE_CHECKING:
     from bot.data.knowledge import Event
-    from bot.engine.engine import Brain
+    from bot.engine.engine import Brain, Reading
 
 
 @dataclass(frozen=True)
@@ -123,19 +123,16 @@ def read_follow_up(brain: Brain, understood: Understanding, last: EventQuery) ->
     query = _places_named(brain, reading.query)
     if same_day:
         query = replace(query, topics=())  # 「里面元宵节当天的」: the festival's day only, as Brain.read says
-    months = {r.start.month for r in last.ranges} | {r.end.month for r in last.ranges}
-    if not query.ranges and len(months) == 1 and BARE_DAY.search(rest):
-        month = months.pop()
-        in_month = brain.read(BARE_DAY.sub(lambda m: f"{month}月{m['day'] or m['nth']}日", rest, count=1))
-        if in_month.query.ranges:
-            reading, query = in_month, in_month.query
+    if not query.ranges and BARE_DAY.search(rest):
+        reading, query = _bare_day(brain, rest, last, shown, reading, query)
     shift = day_shift(rest) if not query.ranges else None
     days = {(r.start, r.end) for r in last.ranges}
     if shift is not None and len(days) == 1 and next(iter(days))[0] == next(iter(days))[1]:
-        # 「那第二天呢」, "and the day after?": the day just shown, moved; the rest of the search kept.
+        # 「那第二天呢」, "and the day after?", 「那再往前一天嘞」: the day just shown, moved; the rest of
+        # the search kept (再, 往 beside the shift say nothing).
         moved = next(iter(days))[0] + timedelta(days=shift[1])
         again = brain.read(_without(rest, (shift[0],)))
-        if not again.unknown and not again.query.ranges:
+        if all(_says_nothing(brain, t) for t in again.unknown) and not again.query.ranges:
             return FollowUp(replace(last.follow(again.query), ranges=(DateRange(moved, moved),), topics=()))
     if same_day and not query.ranges and shown and len({(e.start, e.end) for e in shown}) == 1:
         day = shown[0].start if shown[0].start == shown[0].end else None
@@ -149,9 +146,10 @@ def read_follow_up(brain: Brain, understood: Understanding, last: EventQuery) ->
     if attribute is not None and shown:
         naming = {t for phrase in attribute.asks for t in brain.tokenizer.tokens(phrase)}
         vague |= {t for t in reading.content if t in naming}
+        vague |= {t for clause in understood.telling for t in brain.tokenizer.tokens(clause)}
     about_shown = len(shown) == 1 and ASKS.search(plain) is not None
     of_rows = about_shown or (attribute is not None and bool(shown))
-    if reading.unknown and not (of_rows and vague == set(reading.unknown)):
+    if reading.unknown and not (of_rows and set(reading.unknown) <= vague):
         return None  # a word the table does not know: a new question
     named = bool(query.activity or query.ranges or query.places or query.district or query.topics)
     # 「猜灯谜那个几号」, 「义写春联那个是谁组织的」: the rows of the list shown that hold what is named, as
@@ -180,4 +178,28 @@ def read_follow_up(brain: Brain, understood: Understanding, last: EventQuery) ->
         return FollowUp(last, attribute)
     if attribute is not None and not named and shown:
         return FollowUp(last, attribute)  # asked of every row shown: the table gives it or says not
+    if shown and not named and not reading.content and ASKS.search(plain):
+        # 「谁办的」, 「在哪裡」 after a list: a question word naming nothing asks of every row shown, and
+        # each row says its day, place and organiser.
+        return FollowUp(last)
     return None
+
+
+def _bare_day(
+    brain: Brain, rest: str, last: EventQuery, shown: list[Event], reading: Reading, query: EventQuery
+) -> tuple[Reading, EventQuery]:
+    """「其中14号的呢」: a bare day in the month shown, the last search's or, when it named no day
+    (「中心路街道写春联嘞都有哪些」), its rows'; rows of several months make it each day of that number
+    the period holds (DateParser.with_months), as a first turn does."""
+    months = {r.start.month for r in last.ranges} | {r.end.month for r in last.ranges}
+    if not months:
+        months = {e.start.month for e in shown} | {e.end.month for e in shown}
+    if len(months) == 1:
+        month = months.pop()
+        text: str | None = BARE_DAY.sub(lambda m: f"{month}月{m['day'] or m['nth']}日", rest, count=1)
+    else:
+        text = brain.dates.with_months(rest) if not last.ranges else None
+    in_month = brain.read(text) if text else None
+    if in_month is not None and in_month.query.ranges:
+        return in_month, in_month.query
+    return reading, query
