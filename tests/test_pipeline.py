@@ -42,6 +42,20 @@ sections:
     text: 社区开展防范诈骗宣传,提醒居民遇到可疑情况拨打110报警电话。
 """
 
+CLUB = """\
+id: t-3
+title: 工业路社区舞狮队
+district: 上街区
+kind: article
+sections:
+- heading: 舞狮队
+  passages:
+  - id: t-3.1.1
+    text: 工业路社区舞狮队由二十名退休职工组成,每周三晚上在社区广场训练。
+  - id: t-3.1.2
+    text: 元宵节队员们还到敬老院陪孤寡老人猜灯谜。
+"""
+
 TABLE = """\
 id: t-2
 title: 春节活动安排
@@ -95,6 +109,7 @@ narrow: [其中]
 that_one: [那场, 那个]
 same_place: [那个社区, 他们]
 besides: [还]
+go_on: [后来]
 askers: [我, 你, 您, 奶奶, 我妈, 女儿]
 asking: [问, 问问, 说, 说说, 打听, 知道, 查]
 linking: [让, 给, 想, 个, 事儿, 帮, 一下]
@@ -119,13 +134,24 @@ needs:
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    root = tmp_path_factory.mktemp("small")
+    return _small(tmp_path_factory.mktemp("small"))
+
+
+@pytest.fixture(scope="module")
+def with_club(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    """The small knowledge and one more article, on a 舞狮队 (the table has a 舞狮表演 row)."""
+    return _small(tmp_path_factory.mktemp("club"), CLUB)
+
+
+def _small(root: Path, *more: str) -> Engine:
     knowledge = root / "knowledge"
     (knowledge / "sources").mkdir(parents=True)
     (knowledge / "events").mkdir()
     (knowledge / "lexicon").mkdir()
     (knowledge / "sources" / "t-1.yaml").write_text(SOURCE, encoding="utf-8")
     (knowledge / "sources" / "t-2.yaml").write_text(TABLE, encoding="utf-8")
+    for text in more:
+        (knowledge / "sources" / f"{text.split()[1]}.yaml").write_text(text, encoding="utf-8")
     rows = "events:\n" + "".join(
         f"- {{number: {n}, start: '{d}', end: '{d}', place: {p}, content: {c}, organiser: {o}, "
         "source: t-2}\n"
@@ -592,6 +618,35 @@ def test_a_clause_saying_why_beside_an_attribute_asked_of_the_rows(small: Engine
     the row gives none, which is said plainly."""
     _, phone = ask(small, "1月20日写春联", "他们电话多少,俺想请他们给居民写")
     assert phone.kind == "fallback" and "电话" in phone.text and "光明社区" in phone.text
+
+
+def test_what_happened_next_is_the_passage_after_the_one_quoted(with_club: Engine) -> None:
+    """「后来呢」 after an article's answer: the article's next passage; after its last one, nothing."""
+    first, then = ask(with_club, "退休职工每周几训练", "后来呢")
+    assert "每周三" in first.text
+    assert then.kind == "passages" and "敬老院" in then.text
+    _, end = ask(with_club, "队员们去敬老院干啥", "后来呢")
+    assert end.kind == "fallback"
+
+
+def test_what_about_an_activity_the_passage_quoted_names_asks_that_passage(with_club: Engine) -> None:
+    """「那孤寡老人猜灯谜呢」 right after the passage on the 舞狮队's visit: a what-about with no question
+    word of its own asks the last question of what it names, and the passage names all of it, the
+    activity 猜灯谜 too, so that passage is asked first, before the table's riddle rows; 「那猜灯谜呢」
+    names only the activity (the table's), and a question word of its own asks anew."""
+    brain = with_club.brain
+
+    def first(text: str) -> object:
+        state = DialogueState(passage="t-3.1.2")
+        reading = brain.read(text)
+        tokens = brain.tokenizer.tokens(text)
+        plain = brain.understander.understand(text).plain
+        return with_club._in_last_passage_words(brain, text, reading, tokens, state, plain)
+
+    own = first("那孤寡老人猜灯谜呢")
+    assert own is not None and "敬老院" in own.text  # type: ignore[attr-defined]
+    assert first("那猜灯谜呢") is None
+    assert first("那孤寡老人猜灯谜是哪天") is None
 
 
 def test_more_pages_on(small: Engine) -> None:

@@ -25,7 +25,7 @@ from bot.engine.candidates import Candidate, clause_topic, collect, elsewhere_to
 from bot.engine.compose import event_date, events_reply, original_reply, passage_reply, service_reply
 from bot.engine.dates import DateParser, DateRange, format_day
 from bot.engine.decide import Decision, decide, ranked
-from bot.engine.dialogue import Choice, DialogueState, EventQuery, picked
+from bot.engine.dialogue import Choice, DialogueState, EventQuery, is_follow_up, picked, without_lead
 from bot.engine.dictionary import jieba_frequencies
 from bot.engine.followup import read_follow_up
 from bot.engine.reply import Action, Offer, Reply, finished, plain_reply
@@ -637,7 +637,7 @@ class Engine:
                 if where is None and (last := brain.knowledge.passage_by_id.get(state.passage or "")):
                     where = self._cued_in_last_passage(brain, text, last, state)  # 「哪天搞的」
                 return where if where is not None else self._fallback(brain, "no_topic")
-        own = self._in_last_passage_words(brain, text, reading, tokens, state)
+        own = self._in_last_passage_words(brain, text, reading, tokens, state, understood.plain)
         if own is not None:
             return own
         decision = decide(candidates)
@@ -657,6 +657,7 @@ class Engine:
         if decision.band == "close":
             return self._suggest(brain, decision, state)
         again = self._about_last_passage(brain, text, state)
+        again = again or self._after_last_passage(brain, understood, state)  # 「后来呢」
         if again is not None:
             return again
         best = ranked(candidates)[0] if candidates else None
@@ -667,6 +668,27 @@ class Engine:
             best=best.label if best else "",
             score=best.confidence if best else 0.0,
         )
+
+    def _after_last_passage(
+        self, brain: Brain, understood: Understanding, state: DialogueState
+    ) -> Reply | None:
+        """「后来呢」 after an article's answer: what the article says next, the passage after the one just
+        quoted, opened at its first sentence; the article's last passage has nothing after it."""
+        knowledge = brain.knowledge
+        last = knowledge.passage_by_id.get(state.passage or "")
+        go_on = knowledge.speech.go_on
+        if last is None or not go_on:
+            return None
+        said = without_lead(understood.text).lower()
+        for word in sorted(go_on, key=len, reverse=True):
+            said = said.replace(word, " ")
+        if said == understood.text.lower() or brain.tokenizer.tokens(said) or brain.read(said).content:
+            return None
+        order = knowledge.passages
+        at = brain.passage_index[last.id] + 1
+        if at >= len(order) or order[at].source != last.source:
+            return None
+        return self._answer(brain, _sentence_of(brain, order[at], 0), state)
 
     def _where_of_last_passage(self, brain: Brain, text: str, state: DialogueState) -> Reply | None:
         """「在哪个社区搞的」 after an article's answer: the passage of that article (the one quoted
@@ -739,16 +761,31 @@ class Engine:
         return self._answer(brain, candidate, state, asked_attribute(brain.attributes, text))
 
     def _in_last_passage_words(
-        self, brain: Brain, text: str, reading: Reading, tokens: list[str], state: DialogueState
+        self,
+        brain: Brain,
+        text: str,
+        reading: Reading,
+        tokens: list[str],
+        state: DialogueState,
+        plain: str = "",
     ) -> Reply | None:
         """「都是哪的专家」 right after the passage on the district's 7名专家教授: a question whose every
-        word that names something is that passage's own, and that names no day, activity or place, asks
-        that passage, though another article says 专家 too; answered as surely as any passage."""
+        word that names something is that passage's own, and that names no day, place or activity but
+        the passage's own (「那在外地打工的党员呢」: its 流动党员), asks that passage, though another
+        article or a row says 专家 or 党员 too; answered as surely as any passage."""
         passage = brain.knowledge.passage_by_id.get(state.passage or "")
-        if passage is None or not reading.query.is_empty() or reading.query.district:
+        query = reading.query
+        if passage is None or query.ranges or query.places or query.topics or query.district:
+            return None
+        # 「那X呢」 with no question word of its own asks the last question of X, so X may be an activity.
+        if query.activity and not (is_follow_up(plain) and not asks(plain)):
+            return None
+        if not all(a in passage.text for a in query.activity):
             return None
         search = brain.search
         named = [t for t in tokens if not search.says_little(t)]
+        if query.activity and all(t in query.activity for t in named):
+            return None  # 「那猜灯谜呢」 names only an activity: the table's rows of it
         if not named or not all(t in passage.text or (search.stem(t) or "\0") in passage.text for t in named):
             return None
         return self._about_last_passage(brain, text, state, first=True)
