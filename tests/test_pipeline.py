@@ -110,6 +110,7 @@ that_one: [那场, 那个]
 same_place: [那个社区, 他们]
 besides: [还]
 go_on: [后来]
+row_asks: [哪, 谁]
 askers: [我, 你, 您, 奶奶, 我妈, 女儿]
 asking: [问, 问问, 说, 说说, 打听, 知道, 查]
 linking: [让, 给, 想, 个, 事儿, 帮, 一下]
@@ -596,6 +597,7 @@ def test_a_question_word_naming_nothing_after_a_list_asks_of_every_row_shown(sma
     _, where = ask(small, "1月15日有什么活动", "在哪裡")
     assert where.kind == "events" and sorted(where.events) == [1, 5]
     assert ask(small, "谁办的")[0].kind != "events"
+    assert ask(small, "1月15日有什么活动", "怎么样")[1].kind != "events"
 
 
 def test_a_bare_day_narrows_in_the_month_of_the_rows_shown(small: Engine) -> None:
@@ -627,6 +629,13 @@ def test_what_happened_next_is_the_passage_after_the_one_quoted(with_club: Engin
     assert then.kind == "passages" and "敬老院" in then.text
     _, end = ask(with_club, "队员们去敬老院干啥", "后来呢")
     assert end.kind == "fallback"
+
+
+def test_where_the_thing_the_passage_quoted_names_is(with_club: Engine) -> None:
+    """「队员们在哪个社区」 right after the passage on the 舞狮队's visit, whose words are all its own: where,
+    as 「在哪个社区搞的」 asks it, quoted from the article's passage that names the place."""
+    _, where = ask(with_club, "队员们去敬老院干啥", "队员们在哪个社区")
+    assert where.kind == "passages" and "社区广场" in where.text
 
 
 def test_what_about_an_activity_the_passage_quoted_names_asks_that_passage(with_club: Engine) -> None:

@@ -788,7 +788,9 @@ class Engine:
             return None  # 「那猜灯谜呢」 names only an activity: the table's rows of it
         if not named or not all(t in passage.text or (search.stem(t) or "\0") in passage.text for t in named):
             return None
-        return self._about_last_passage(brain, text, state, first=True)
+        # 「那个驿站搁哪个社区」: where the thing the passage names is, as 「在哪个社区搞的」 asks it.
+        where = self._where_of_last_passage(brain, text, state)
+        return where or self._about_last_passage(brain, text, state, first=True)
 
     @staticmethod
     def _only_asks(brain: Brain, text: str, tokens: list[str], hit: PassageHit) -> bool:

@@ -178,9 +178,9 @@ def read_follow_up(brain: Brain, understood: Understanding, last: EventQuery) ->
         return FollowUp(last, attribute)
     if attribute is not None and not named and shown:
         return FollowUp(last, attribute)  # asked of every row shown: the table gives it or says not
-    if shown and not named and not reading.content and ASKS.search(plain):
+    if shown and not named and not reading.content and any(w in plain.lower() for w in speech.row_asks):
         # 「谁办的」, 「在哪裡」 after a list: a question word naming nothing asks of every row shown, and
-        # each row says its day, place and organiser.
+        # each row says its day, place and organiser (「怎么样」 asks nothing a row says).
         return FollowUp(last)
     return None
 
