@@ -110,7 +110,7 @@ that_one: [那场, 那个]
 same_place: [那个社区, 他们]
 besides: [还]
 go_on: [后来]
-row_asks: [哪, 谁]
+row_asks: [哪, 谁, 几场]
 askers: [我, 你, 您, 奶奶, 我妈, 女儿]
 asking: [问, 问问, 说, 说说, 打听, 知道, 查]
 linking: [让, 给, 想, 个, 事儿, 帮, 一下]
@@ -598,6 +598,18 @@ def test_a_question_word_naming_nothing_after_a_list_asks_of_every_row_shown(sma
     assert where.kind == "events" and sorted(where.events) == [1, 5]
     assert ask(small, "谁办的")[0].kind != "events"
     assert ask(small, "1月15日有什么活动", "怎么样")[1].kind != "events"
+    assert list(ask(small, "1月15日有什么活动", "一共几场")[1].events) == [1, 5]
+
+
+def test_a_row_of_the_list_by_the_number_it_is_shown_with(small: Engine) -> None:
+    """「第二个在哪」 after a list is the row shown second, asked about alone; 「第二个那个社区还搞过啥」 is
+    that row's community's other rows; a number past the list, or 「第二天」, picks no row."""
+    first, second = ask(small, "1月15日有什么活动", "第二个在哪")
+    assert list(first.events) == [1, 5] and second.kind == "events" and list(second.events) == [5]
+    _, others = ask(small, "1月15日有什么活动", "第二个那个社区还搞过啥")
+    assert others.kind == "events" and sorted(others.events) == [2, 4]
+    _, past = ask(small, "1月15日有什么活动", "第五个在哪")
+    assert list(past.events) != [5]
 
 
 def test_a_bare_day_narrows_in_the_month_of_the_rows_shown(small: Engine) -> None:

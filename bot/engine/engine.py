@@ -233,6 +233,8 @@ class Brain:
             list(query.topics),
             query.any_activity,
         )
+        if query.only:
+            found = [e for e in found if e.number in query.only]
         return [e for e in found if e.number not in query.besides] if query.besides else found
 
     def read(self, message: str, inferred: tuple[str, ...] = ()) -> Reading:

@@ -31,6 +31,21 @@ class FollowUp:
     attribute: Attribute | None = None  # 「几点」 about the event just shown
 
 
+# 「第二个」, 「第3场」: a row of the list shown by the number it is shown with (not 「第二天」, a day).
+_ORDINAL = re.compile(r"第\s*(?P<n>[1-9]\d?|[一二三四五六七八九十]{1,2})\s*(?:个|场|条|项|家|处|次)")
+_NUMERALS = "一二三四五六七八九"
+
+
+def _ordinal(said: str) -> int:
+    if said.isdigit():
+        return int(said)
+    if said == "十":
+        return 10
+    if said.startswith("十"):
+        return 10 + _NUMERALS.index(said[1]) + 1
+    return _NUMERALS.index(said) + 1  # 一 … 九; 「二十」 and beyond are past any page anyway
+
+
 # A community named in a row's place (矿山工人村社区广场, 金苑社区二楼): a name before a kind of place.
 _COMMUNITY = re.compile(rf"[\u4e00-\u9fff]{{2,}}?(?:{'|'.join(PLACE_KINDS)})")
 
@@ -116,6 +131,13 @@ def read_follow_up(brain: Brain, understood: Understanding, last: EventQuery) ->
     if is_follow_up(plain):
         rest = without_lead(rest)
     shown = brain.events(last)
+    hosting = any(w in plain for w in speech.same_place)
+    picked = _picked_row(brain, understood, rest, last, shown, hosting)
+    if picked is not None:
+        if not hosting:
+            return picked
+        # 「第二个那个社区还搞过啥」: that row's community, as after a single row
+        last, shown, rest = picked.query, brain.events(picked.query), _ORDINAL.sub(" ", rest).strip()
     hosted = _same_place(brain, understood, rest, shown)
     if hosted is not None:
         return hosted
@@ -183,6 +205,31 @@ def read_follow_up(brain: Brain, understood: Understanding, last: EventQuery) ->
         # each row says its day, place and organiser (「怎么样」 asks nothing a row says).
         return FollowUp(last)
     return None
+
+
+def _picked_row(
+    brain: Brain, understood: Understanding, rest: str, last: EventQuery, shown: list[Event], hosting: bool
+) -> FollowUp | None:
+    """「第二个在哪」, 「第一个是谁办的」 after a list: the row shown with that number (numbered across
+    pages, as the list numbers them), asked about as a single row is; the rest of the message may name
+    nothing but what is asked of it, unless it asks of that row's community (``hosting``), which
+    _same_place reads."""
+    match = _ORDINAL.search(rest)
+    if match is None or not shown:
+        return None
+    number = _ordinal(match["n"])
+    if not 1 <= number <= len(shown):
+        return None
+    if hosting:
+        return FollowUp(replace(last, only=(shown[number - 1].number,)))
+    reading = brain.read(_without(rest, (match.group(0),)))
+    attribute = asked_attribute(brain.attributes, understood.plain)
+    naming = {t for phrase in attribute.asks for t in brain.tokenizer.tokens(phrase)} if attribute else set()
+    if not reading.query.is_empty() or reading.query.district:
+        return None
+    if any(not _says_nothing(brain, t) and t not in naming for t in reading.unknown):
+        return None
+    return FollowUp(replace(last, only=(shown[number - 1].number,)), attribute)
 
 
 def _bare_day(
