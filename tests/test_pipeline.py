@@ -110,7 +110,7 @@ that_one: [那场, 那个]
 same_place: [那个社区, 他们]
 besides: [还]
 go_on: [后来]
-row_asks: [哪, 谁, 几场]
+row_asks: [哪, 谁, 几场, 地址]
 askers: [我, 你, 您, 奶奶, 我妈, 女儿]
 asking: [问, 问问, 说, 说说, 打听, 知道, 查]
 linking: [让, 给, 想, 个, 事儿, 帮, 一下]
@@ -599,6 +599,7 @@ def test_a_question_word_naming_nothing_after_a_list_asks_of_every_row_shown(sma
     assert ask(small, "谁办的")[0].kind != "events"
     assert ask(small, "1月15日有什么活动", "怎么样")[1].kind != "events"
     assert list(ask(small, "1月15日有什么活动", "一共几场")[1].events) == [1, 5]
+    assert list(ask(small, "1月15日有什么活动", "地址是什么")[1].events) == [1, 5]  # a word row_asks holds
 
 
 def test_a_row_of_the_list_by_the_number_it_is_shown_with(small: Engine) -> None:
