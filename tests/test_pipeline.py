@@ -54,6 +54,16 @@ sections:
     text: 工业路社区舞狮队由二十名退休职工组成,每周三晚上在社区广场训练。
   - id: t-3.1.2
     text: 元宵节队员们还到敬老院陪孤寡老人猜灯谜。
+- heading: 队伍的由来
+  passages:
+  - id: t-3.2.1
+    text: 舞狮队成立于二〇一五年,最初只有五名队员,大家利用业余时间自己琢磨动作,\
+      从最基本的马步和步法练起,常常一练就是好几个小时。\
+      没过多久社区请来了区文化馆的老师上门指导,队员们慢慢学会了采青、过桥等整套表演,\
+      队伍也从五个人壮大到了二十个人。每逢春节和元宵节,\
+      舞狮队都会走进各个小区和广场为居民表演,锣鼓一响,\
+      男女老少都围过来看热闹,成了社区里的一道风景。如今队员们还带起了徒弟,\
+      社区里的十几个孩子放了学就来广场跟着学,老队员们说要把这门老手艺一代一代地传下去。
 """
 
 TABLE = """\
@@ -640,8 +650,19 @@ def test_what_happened_next_is_the_passage_after_the_one_quoted(with_club: Engin
     first, then = ask(with_club, "退休职工每周几训练", "后来呢")
     assert "每周三" in first.text
     assert then.kind == "passages" and "敬老院" in then.text
-    _, end = ask(with_club, "队员们去敬老院干啥", "后来呢")
+    _, end = ask(with_club, "如今队员们带徒弟吗", "后来呢")
     assert end.kind == "fallback"
+
+
+def test_more_after_an_article_is_what_it_says_after_the_window_quoted(with_club: Engine) -> None:
+    """「还有呢」 after an article's answer pages the article: the passage's sentences after the window
+    shown, then the next passage; after the article's last sentence there is nothing to page."""
+    first, more, then = ask(with_club, "舞狮队最初有几名队员", "还有呢", "还有呢")
+    assert "五名队员" in first.text and "元宵节" not in first.text
+    assert more.kind == "passages" and "一代一代" in more.text and "五名队员" not in more.text
+    assert then.kind == "fallback"
+    _, next_passage = ask(with_club, "退休职工每周几训练", "还有呢")
+    assert next_passage.kind == "passages" and "敬老院" in next_passage.text
 
 
 def test_where_the_thing_the_passage_quoted_names_is(with_club: Engine) -> None:

@@ -137,6 +137,7 @@ class DialogueState:
     page: int = 0
     choices: list[Choice] = field(default_factory=list)
     passage: str | None = None  # the passage last quoted, for 「原文」 typed as a word
+    quoted: int | None = None  # the last of its sentences shown, for 「还有呢」; None: not known
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -144,6 +145,7 @@ class DialogueState:
             "page": self.page,
             "choices": [c.to_json() for c in self.choices],
             "passage": self.passage,
+            "quoted": self.quoted,
         }
 
     @classmethod
@@ -156,6 +158,7 @@ class DialogueState:
                 int(data.get("page", 0)),
                 [Choice.from_json(c) for c in data.get("choices", ())],
                 data.get("passage"),
+                None if data.get("quoted") is None else int(data["quoted"]),
             )
         except (AttributeError, TypeError, ValueError, KeyError):
             return cls()

@@ -534,6 +534,10 @@ class Engine:
     def page(self, state: DialogueState, delta: int, brain: Brain | None = None) -> Reply:
         """The next (+1) or previous (-1) page of the resident's last event search."""
         brain = brain or self._brain
+        # 「还有呢」, 「接着」 after an article's answer: no list, but the article goes on.
+        after = self._next_passage(brain, state) if state.query is None and delta > 0 else None
+        if after is not None:
+            return after
         if state.query is None:
             return plain_reply(
                 "fallback",
@@ -578,7 +582,7 @@ class Engine:
             return self.show_events(state, choice.query, 0, brain)
         passage = brain.knowledge.passage_by_id.get(choice.target)
         if choice.kind == "passage" and passage is not None:
-            state.passage = passage.id
+            state.passage, state.quoted = passage.id, None
             intent = brain.router.first("passages").name
             return passage_reply(brain.knowledge, intent, passage, choice.quote or passage.text, 1.0)
         service = next((s for s in brain.knowledge.services if s.name == choice.target), None)
@@ -686,7 +690,17 @@ class Engine:
             said = said.replace(word, " ")
         if said == understood.text.lower() or brain.tokenizer.tokens(said) or brain.read(said).content:
             return None
-        order = knowledge.passages
+        return self._next_passage(brain, state)
+
+    def _next_passage(self, brain: Brain, state: DialogueState) -> Reply | None:
+        """What the article says after the window just quoted: the passage's next sentences, else the
+        next passage opened at its first sentence; nothing after the article's last."""
+        order = brain.knowledge.passages
+        last = brain.knowledge.passage_by_id.get(state.passage or "")
+        if last is None:
+            return None
+        if state.quoted is not None and state.quoted + 1 < len(last.sentences):
+            return self._answer(brain, _sentence_of(brain, last, state.quoted + 1), state)
         at = brain.passage_index[last.id] + 1
         if at >= len(order) or order[at].source != last.source:
             return None
@@ -875,6 +889,7 @@ class Engine:
             if attribute is not None and not attribute.carried_by(f"{service.how} {service.quote}"):
                 return self._not_given(brain, attribute, service.name, [service.quote])
             state.query, state.passage = None, service.passage
+            state.quoted = _quoted_at(brain.knowledge.passage_by_id.get(service.passage or ""), service.quote)
             return service_reply(brain.knowledge, "service_lookup", service, candidate.confidence)
         hit = candidate.hit
         assert hit is not None
@@ -883,6 +898,7 @@ class Engine:
                 brain, attribute, brain.knowledge.sources[hit.passage.source].title, [hit.text]
             )
         state.query, state.passage = None, hit.passage.id  # 「下一页」 after an article has no list to page
+        state.quoted = hit.last
         return passage_reply(
             brain.knowledge, brain.router.first("passages").name, hit.passage, hit.text, candidate.confidence
         )
@@ -1018,6 +1034,18 @@ class Engine:
         return wording.RELATIVE_NOTE.format(
             word=query.relative[0], first=format_day(first), last=format_day(last)
         )
+
+
+def _quoted_at(passage: Passage | None, quote: str) -> int | None:
+    """The last of the passage's sentences a service's quote is taken from, or None."""
+    if passage is None or not quote:
+        return None
+    held = [
+        i
+        for i, s in enumerate(passage.sentences)
+        if s.strip() and (s.strip()[:10] in quote or quote[:10] in s)
+    ]
+    return held[-1] if held else None
 
 
 def _sentence_of(brain: Brain, passage: Passage, at: int) -> Candidate:
