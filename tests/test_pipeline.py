@@ -119,7 +119,7 @@ narrow: [其中]
 that_one: [那场, 那个]
 same_place: [那个社区, 他们]
 besides: [还]
-go_on: [后来]
+go_on: [后来, 接下来]
 row_asks: [哪, 谁, 几场, 地址]
 askers: [我, 你, 您, 奶奶, 我妈, 女儿]
 asking: [问, 问问, 说, 说说, 打听, 知道, 查]
@@ -652,6 +652,8 @@ def test_what_happened_next_is_the_passage_after_the_one_quoted(with_club: Engin
     assert then.kind == "passages" and "敬老院" in then.text
     _, end = ask(with_club, "如今队员们带徒弟吗", "后来呢")
     assert end.kind == "fallback"
+    _, on = ask(with_club, "退休职工每周几训练", "接下来呢")  # 接下来 is days to come only first thing
+    assert on.kind == "passages" and "敬老院" in on.text
 
 
 def test_more_after_an_article_is_what_it_says_after_the_window_quoted(with_club: Engine) -> None:

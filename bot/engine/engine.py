@@ -637,7 +637,10 @@ class Engine:
             return self._period(brain, [year])
         if not any(c.kind == "events" for c in candidates):
             if query.relative and not reading.content:
-                return self._period(brain, list(query.relative))
+                # 「接下来呢」 after an article reads on; otherwise it asks of the days to come.
+                return self._after_last_passage(brain, understood, state) or self._period(
+                    brain, list(query.relative)
+                )
             if not reading.content and not query.district:
                 where = self._where_of_last_passage(brain, text, state)
                 if where is None and (last := brain.knowledge.passage_by_id.get(state.passage or "")):
