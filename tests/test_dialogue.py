@@ -27,3 +27,20 @@ def test_rows_asked_past_survive_the_state_store() -> None:
     query = EventQuery(places=("光明社区",), besides=(4,))
     assert EventQuery.from_json(query.to_json()) == query
     assert EventQuery.from_json({"places": ["光明社区"]}).besides == ()
+
+
+def test_a_row_picked_survives_the_state_store_and_a_later_follow_up_drops_it() -> None:
+    """「第二个在哪」 keeps that row only; a stored state shows it again, and 「那2月5日呢」 after it asks
+    of every row of that day, not of the row picked."""
+    query = EventQuery(activity=("春联",), only=(5,))
+    assert EventQuery.from_json(query.to_json()) == query
+    assert query.follow(EventQuery(places=("光明社区",))).only == ()
+
+
+def test_the_window_quoted_survives_the_state_store() -> None:
+    """「还有呢」 after an article pages on from the last sentence shown, in a stored state too."""
+    from bot.engine.dialogue import DialogueState
+
+    state = DialogueState(passage="t-3.2.1", quoted=1)
+    assert DialogueState.from_json(state.to_json()).quoted == 1
+    assert DialogueState.from_json({"passage": "t-3.2.1"}).quoted is None

@@ -42,6 +42,30 @@ sections:
     text: 社区开展防范诈骗宣传,提醒居民遇到可疑情况拨打110报警电话。
 """
 
+CLUB = """\
+id: t-3
+title: 工业路社区舞狮队
+district: 上街区
+kind: article
+sections:
+- heading: 舞狮队
+  passages:
+  - id: t-3.1.1
+    text: 工业路社区舞狮队由二十名退休职工组成,每周三晚上在社区广场训练。
+  - id: t-3.1.2
+    text: 元宵节队员们还到敬老院陪孤寡老人猜灯谜。
+- heading: 队伍的由来
+  passages:
+  - id: t-3.2.1
+    text: 舞狮队成立于二〇一五年,最初只有五名队员,大家利用业余时间自己琢磨动作,\
+      从最基本的马步和步法练起,常常一练就是好几个小时。\
+      没过多久社区请来了区文化馆的老师上门指导,队员们慢慢学会了采青、过桥等整套表演,\
+      队伍也从五个人壮大到了二十个人。每逢春节和元宵节,\
+      舞狮队都会走进各个小区和广场为居民表演,锣鼓一响,\
+      男女老少都围过来看热闹,成了社区里的一道风景。如今队员们还带起了徒弟,\
+      社区里的十几个孩子放了学就来广场跟着学,老队员们说要把这门老手艺一代一代地传下去。
+"""
+
 TABLE = """\
 id: t-2
 title: 春节活动安排
@@ -95,6 +119,8 @@ narrow: [其中]
 that_one: [那场, 那个]
 same_place: [那个社区, 他们]
 besides: [还]
+go_on: [后来, 接下来]
+row_asks: [哪, 谁, 几场, 地址]
 askers: [我, 你, 您, 奶奶, 我妈, 女儿]
 asking: [问, 问问, 说, 说说, 打听, 知道, 查]
 linking: [让, 给, 想, 个, 事儿, 帮, 一下]
@@ -121,13 +147,24 @@ needs:
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    root = tmp_path_factory.mktemp("small")
+    return _small(tmp_path_factory.mktemp("small"))
+
+
+@pytest.fixture(scope="module")
+def with_club(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    """The small knowledge and one more article, on a 舞狮队 (the table has a 舞狮表演 row)."""
+    return _small(tmp_path_factory.mktemp("club"), CLUB)
+
+
+def _small(root: Path, *more: str) -> Engine:
     knowledge = root / "knowledge"
     (knowledge / "sources").mkdir(parents=True)
     (knowledge / "events").mkdir()
     (knowledge / "lexicon").mkdir()
     (knowledge / "sources" / "t-1.yaml").write_text(SOURCE, encoding="utf-8")
     (knowledge / "sources" / "t-2.yaml").write_text(TABLE, encoding="utf-8")
+    for text in more:
+        (knowledge / "sources" / f"{text.split()[1]}.yaml").write_text(text, encoding="utf-8")
     rows = "events:\n" + "".join(
         f"- {{number: {n}, start: '{d}', end: '{d}', place: {p}, content: {c}, organiser: {o}, "
         "source: t-2}\n"
@@ -585,6 +622,101 @@ def test_a_day_moved_from_the_day_just_shown(small: Engine) -> None:
     assert eighth.kind == "events" and sorted(eighth.events) == [3, 4]
     _, spoken = ask(small, "哪里写春联", "那一月二十呢")
     assert spoken.kind == "events" and list(spoken.events) == [2]
+
+
+def test_a_question_word_naming_nothing_after_a_list_asks_of_every_row_shown(small: Engine) -> None:
+    """「谁办的」, 「在哪裡」 after a list of several rows: each row says its organiser and place, so the
+    rows shown answer; the same words first thing name nothing to search for."""
+    first, who = ask(small, "1月15日有什么活动", "谁办的")
+    assert who.kind == "events" and sorted(who.events) == sorted(first.events) == [1, 5]
+    _, where = ask(small, "1月15日有什么活动", "在哪裡")
+    assert where.kind == "events" and sorted(where.events) == [1, 5]
+    assert ask(small, "谁办的")[0].kind != "events"
+    assert ask(small, "1月15日有什么活动", "怎么样")[1].kind != "events"
+    assert list(ask(small, "1月15日有什么活动", "一共几场")[1].events) == [1, 5]
+    assert list(ask(small, "1月15日有什么活动", "地址是什么")[1].events) == [1, 5]  # a word row_asks holds
+
+
+def test_a_row_of_the_list_by_the_number_it_is_shown_with(small: Engine) -> None:
+    """「第二个在哪」 after a list is the row shown second, asked about alone; 「第二个那个社区还搞过啥」 is
+    that row's community's other rows; a number past the list, or 「第二天」, picks no row."""
+    first, second = ask(small, "1月15日有什么活动", "第二个在哪")
+    assert list(first.events) == [1, 5] and second.kind == "events" and list(second.events) == [5]
+    _, others = ask(small, "1月15日有什么活动", "第二个那个社区还搞过啥")
+    assert others.kind == "events" and sorted(others.events) == [2, 4]
+    _, past = ask(small, "1月15日有什么活动", "第五个在哪")
+    assert list(past.events) != [5]
+
+
+def test_a_bare_day_narrows_in_the_month_of_the_rows_shown(small: Engine) -> None:
+    """「其中15号的呢」 after a search that named no day: the month of the rows shown (all January); rows
+    of January and February make 「8号」 each 8th the period holds."""
+    _, narrowed = ask(small, "哪里写春联", "其中15号的呢")
+    assert narrowed.kind == "events" and list(narrowed.events) == [1]
+    _, both = ask(small, "光明社区有什么活动", "其中8号的呢")
+    assert both.kind == "events" and list(both.events) == [4]
+
+
+def test_a_day_moved_twice(small: Engine) -> None:
+    """「那再往前一天嘞」 moves the day just moved again: 再, 往 beside the shift say nothing."""
+    _, before, again = ask(small, "1月14日写春联", "那前一天呢", "那再往前一天嘞")
+    assert list(before.events) == [9] and again.kind == "events" and list(again.events) == [8]
+
+
+def test_a_clause_saying_why_beside_an_attribute_asked_of_the_rows(small: Engine) -> None:
+    """「他们电话多少,俺想请他们给居民写」 after one row: the second clause says why the number is wanted;
+    the row gives none, which is said plainly."""
+    _, phone = ask(small, "1月20日写春联", "他们电话多少,俺想请他们给居民写")
+    assert phone.kind == "fallback" and "电话" in phone.text and "光明社区" in phone.text
+
+
+def test_what_happened_next_is_the_passage_after_the_one_quoted(with_club: Engine) -> None:
+    """「后来呢」 after an article's answer: the article's next passage; after its last one, nothing."""
+    first, then = ask(with_club, "退休职工每周几训练", "后来呢")
+    assert "每周三" in first.text
+    assert then.kind == "passages" and "敬老院" in then.text
+    _, end = ask(with_club, "如今队员们带徒弟吗", "后来呢")
+    assert end.kind == "fallback"
+    _, on = ask(with_club, "退休职工每周几训练", "接下来呢")  # 接下来 is days to come only first thing
+    assert on.kind == "passages" and "敬老院" in on.text
+
+
+def test_more_after_an_article_is_what_it_says_after_the_window_quoted(with_club: Engine) -> None:
+    """「还有呢」 after an article's answer pages the article: the passage's sentences after the window
+    shown, then the next passage; after the article's last sentence there is nothing to page."""
+    first, more, then = ask(with_club, "舞狮队最初有几名队员", "还有呢", "还有呢")
+    assert "五名队员" in first.text and "元宵节" not in first.text
+    assert more.kind == "passages" and "一代一代" in more.text and "五名队员" not in more.text
+    assert then.kind == "fallback"
+    _, next_passage = ask(with_club, "退休职工每周几训练", "还有呢")
+    assert next_passage.kind == "passages" and "敬老院" in next_passage.text
+
+
+def test_where_the_thing_the_passage_quoted_names_is(with_club: Engine) -> None:
+    """「队员们在哪个社区」 right after the passage on the 舞狮队's visit, whose words are all its own: where,
+    as 「在哪个社区搞的」 asks it, quoted from the article's passage that names the place."""
+    _, where = ask(with_club, "队员们去敬老院干啥", "队员们在哪个社区")
+    assert where.kind == "passages" and "社区广场" in where.text
+
+
+def test_what_about_an_activity_the_passage_quoted_names_asks_that_passage(with_club: Engine) -> None:
+    """「那孤寡老人猜灯谜呢」 right after the passage on the 舞狮队's visit: a what-about with no question
+    word of its own asks the last question of what it names, and the passage names all of it, the
+    activity 猜灯谜 too, so that passage is asked first, before the table's riddle rows; 「那猜灯谜呢」
+    names only the activity (the table's), and a question word of its own asks anew."""
+    brain = with_club.brain
+
+    def first(text: str) -> object:
+        state = DialogueState(passage="t-3.1.2")
+        reading = brain.read(text)
+        tokens = brain.tokenizer.tokens(text)
+        plain = brain.understander.understand(text).plain
+        return with_club._in_last_passage_words(brain, text, reading, tokens, state, plain)
+
+    own = first("那孤寡老人猜灯谜呢")
+    assert own is not None and "敬老院" in own.text  # type: ignore[attr-defined]
+    assert first("那猜灯谜呢") is None
+    assert first("那孤寡老人猜灯谜是哪天") is None
 
 
 def test_more_pages_on(small: Engine) -> None:

@@ -35,6 +35,8 @@ class Speech:
     that_one: tuple[str, ...] = ()
     same_place: tuple[str, ...] = ()  # 「那个社区还搞过啥」: the community of the event just shown
     besides: tuple[str, ...] = ()  # 「还」: the rows just shown are not asked for again
+    go_on: tuple[str, ...] = ()  # 「后来呢」: the passage after the one just quoted
+    row_asks: tuple[str, ...] = ()  # 「谁办的」 after a list asks what each row shown says
     other_years: tuple[str, ...] = ()  # 「明年」: the event table is of one year only
     people: tuple[str, ...] = ()  # 「多少居民」 counts people: unit 人
     situation: tuple[str, ...] = ()  # 不, 没, 太: a word holding one tells the resident's situation
@@ -136,6 +138,8 @@ def load_knowledge(root: Path) -> Knowledge:
         that_one=colloquial.that_one,
         same_place=colloquial.same_place,
         besides=colloquial.besides,
+        go_on=colloquial.go_on,
+        row_asks=colloquial.row_asks,
         other_years=colloquial.other_years,
         people=colloquial.people,
         situation=colloquial.situation,

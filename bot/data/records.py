@@ -353,6 +353,8 @@ class ColloquialFile(Record):
     that_one: Words = ()
     same_place: Words = ()  # 「那个社区」, 「他们」: the community of the one event just shown
     besides: Words = ()  # 「还」, 「别的」: beside what was just shown
+    go_on: Words = ()  # 「后来呢」: what the article says next
+    row_asks: Words = ()  # 哪, 谁, 几号: what every row of the table says (its place, organiser, day)
     other_years: Words = ()
     people: Words = ()  # counted without a measure word (「多少居民」): a count of people
     situation: Words = ()  # characters of a word that says how things are (睡不着, 太穷), not what

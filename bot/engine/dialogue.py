@@ -32,6 +32,7 @@ class EventQuery:
     relative: tuple[str, ...] = ()
     any_activity: bool = False  # 「写春联和猜灯谜」: either activity, not both at once
     besides: tuple[int, ...] = ()  # rows already shown that 「那个社区还搞过啥」 asks past (their 序号)
+    only: tuple[int, ...] = ()  # 「第二个在哪」: the row of the list shown picked by its place in it (序号)
 
     def is_empty(self) -> bool:
         return not (self.activity or self.ranges or self.places or self.topics)
@@ -47,7 +48,7 @@ class EventQuery:
             merged = replace(merged, places=newer.places)
         if newer.district:
             merged = replace(merged, district=newer.district)
-        return replace(merged, relative=newer.relative)
+        return replace(merged, relative=newer.relative, only=newer.only)
 
     def date_bounds(self) -> list[tuple[date, date]]:
         return [(r.start, r.end) for r in self.ranges]
@@ -62,6 +63,7 @@ class EventQuery:
             "relative": list(self.relative),
             "any_activity": self.any_activity,
             "besides": list(self.besides),
+            "only": list(self.only),
         }
 
     @classmethod
@@ -78,6 +80,7 @@ class EventQuery:
             tuple(map(str, data.get("relative", ()))),
             bool(data.get("any_activity", False)),
             tuple(int(n) for n in data.get("besides", ())),
+            tuple(int(n) for n in data.get("only", ())),
         )
 
 
@@ -134,6 +137,7 @@ class DialogueState:
     page: int = 0
     choices: list[Choice] = field(default_factory=list)
     passage: str | None = None  # the passage last quoted, for 「原文」 typed as a word
+    quoted: int | None = None  # the last of its sentences shown, for 「还有呢」; None: not known
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -141,6 +145,7 @@ class DialogueState:
             "page": self.page,
             "choices": [c.to_json() for c in self.choices],
             "passage": self.passage,
+            "quoted": self.quoted,
         }
 
     @classmethod
@@ -153,6 +158,7 @@ class DialogueState:
                 int(data.get("page", 0)),
                 [Choice.from_json(c) for c in data.get("choices", ())],
                 data.get("passage"),
+                None if data.get("quoted") is None else int(data["quoted"]),
             )
         except (AttributeError, TypeError, ValueError, KeyError):
             return cls()

@@ -25,7 +25,7 @@ from bot.engine.candidates import Candidate, clause_topic, collect, elsewhere_to
 from bot.engine.compose import event_date, events_reply, original_reply, passage_reply, service_reply
 from bot.engine.dates import DateParser, DateRange, format_day
 from bot.engine.decide import Decision, decide, ranked
-from bot.engine.dialogue import Choice, DialogueState, EventQuery, picked
+from bot.engine.dialogue import Choice, DialogueState, EventQuery, is_follow_up, picked, without_lead
 from bot.engine.dictionary import jieba_frequencies
 from bot.engine.followup import read_follow_up
 from bot.engine.reply import Action, Offer, Reply, finished, plain_reply
@@ -233,6 +233,8 @@ class Brain:
             list(query.topics),
             query.any_activity,
         )
+        if query.only:
+            found = [e for e in found if e.number in query.only]
         return [e for e in found if e.number not in query.besides] if query.besides else found
 
     def read(self, message: str, inferred: tuple[str, ...] = ()) -> Reading:
@@ -539,6 +541,10 @@ class Engine:
     def page(self, state: DialogueState, delta: int, brain: Brain | None = None) -> Reply:
         """The next (+1) or previous (-1) page of the resident's last event search."""
         brain = brain or self._brain
+        # 「还有呢」, 「接着」 after an article's answer: no list, but the article goes on.
+        after = self._next_passage(brain, state) if state.query is None and delta > 0 else None
+        if after is not None:
+            return after
         if state.query is None:
             return plain_reply(
                 "fallback",
@@ -583,7 +589,7 @@ class Engine:
             return self.show_events(state, choice.query, 0, brain)
         passage = brain.knowledge.passage_by_id.get(choice.target)
         if choice.kind == "passage" and passage is not None:
-            state.passage = passage.id
+            state.passage, state.quoted = passage.id, None
             intent = brain.router.first("passages").name
             return passage_reply(brain.knowledge, intent, passage, choice.quote or passage.text, 1.0)
         service = next((s for s in brain.knowledge.services if s.name == choice.target), None)
@@ -638,13 +644,16 @@ class Engine:
             return self._period(brain, [year])
         if not any(c.kind == "events" for c in candidates):
             if query.relative and not reading.content:
-                return self._period(brain, list(query.relative))
+                # 「接下来呢」 after an article reads on; otherwise it asks of the days to come.
+                return self._after_last_passage(brain, understood, state) or self._period(
+                    brain, list(query.relative)
+                )
             if not reading.content and not query.district:
                 where = self._where_of_last_passage(brain, text, state)
                 if where is None and (last := brain.knowledge.passage_by_id.get(state.passage or "")):
                     where = self._cued_in_last_passage(brain, text, last, state)  # 「哪天搞的」
                 return where if where is not None else self._fallback(brain, "no_topic")
-        own = self._in_last_passage_words(brain, text, reading, tokens, state)
+        own = self._in_last_passage_words(brain, text, reading, tokens, state, understood.plain)
         if own is not None:
             return own
         decision = decide(candidates)
@@ -664,6 +673,7 @@ class Engine:
         if decision.band == "close":
             return self._suggest(brain, decision, state)
         again = self._about_last_passage(brain, text, state)
+        again = again or self._after_last_passage(brain, understood, state)  # 「后来呢」
         if again is not None:
             return again
         best = ranked(candidates)[0] if candidates else None
@@ -674,6 +684,37 @@ class Engine:
             best=best.label if best else "",
             score=best.confidence if best else 0.0,
         )
+
+    def _after_last_passage(
+        self, brain: Brain, understood: Understanding, state: DialogueState
+    ) -> Reply | None:
+        """「后来呢」 after an article's answer: what the article says next, the passage after the one just
+        quoted, opened at its first sentence; the article's last passage has nothing after it."""
+        knowledge = brain.knowledge
+        last = knowledge.passage_by_id.get(state.passage or "")
+        go_on = knowledge.speech.go_on
+        if last is None or not go_on:
+            return None
+        said = without_lead(understood.text).lower()
+        for word in sorted(go_on, key=len, reverse=True):
+            said = said.replace(word, " ")
+        if said == understood.text.lower() or brain.tokenizer.tokens(said) or brain.read(said).content:
+            return None
+        return self._next_passage(brain, state)
+
+    def _next_passage(self, brain: Brain, state: DialogueState) -> Reply | None:
+        """What the article says after the window just quoted: the passage's next sentences, else the
+        next passage opened at its first sentence; nothing after the article's last."""
+        order = brain.knowledge.passages
+        last = brain.knowledge.passage_by_id.get(state.passage or "")
+        if last is None:
+            return None
+        if state.quoted is not None and state.quoted + 1 < len(last.sentences):
+            return self._answer(brain, _sentence_of(brain, last, state.quoted + 1), state)
+        at = brain.passage_index[last.id] + 1
+        if at >= len(order) or order[at].source != last.source:
+            return None
+        return self._answer(brain, _sentence_of(brain, order[at], 0), state)
 
     def _where_of_last_passage(self, brain: Brain, text: str, state: DialogueState) -> Reply | None:
         """「在哪个社区搞的」 after an article's answer: the passage of that article (the one quoted
@@ -746,19 +787,36 @@ class Engine:
         return self._answer(brain, candidate, state, asked_attribute(brain.attributes, text))
 
     def _in_last_passage_words(
-        self, brain: Brain, text: str, reading: Reading, tokens: list[str], state: DialogueState
+        self,
+        brain: Brain,
+        text: str,
+        reading: Reading,
+        tokens: list[str],
+        state: DialogueState,
+        plain: str = "",
     ) -> Reply | None:
         """「都是哪的专家」 right after the passage on the district's 7名专家教授: a question whose every
-        word that names something is that passage's own, and that names no day, activity or place, asks
-        that passage, though another article says 专家 too; answered as surely as any passage."""
+        word that names something is that passage's own, and that names no day, place or activity but
+        the passage's own (「那在外地打工的党员呢」: its 流动党员), asks that passage, though another
+        article or a row says 专家 or 党员 too; answered as surely as any passage."""
         passage = brain.knowledge.passage_by_id.get(state.passage or "")
-        if passage is None or not reading.query.is_empty() or reading.query.district:
+        query = reading.query
+        if passage is None or query.ranges or query.places or query.topics or query.district:
+            return None
+        # 「那X呢」 with no question word of its own asks the last question of X, so X may be an activity.
+        if query.activity and not (is_follow_up(plain) and not asks(plain)):
+            return None
+        if not all(a in passage.text for a in query.activity):
             return None
         search = brain.search
         named = [t for t in tokens if not search.says_little(t)]
+        if query.activity and all(t in query.activity for t in named):
+            return None  # 「那猜灯谜呢」 names only an activity: the table's rows of it
         if not named or not all(t in passage.text or (search.stem(t) or "\0") in passage.text for t in named):
             return None
-        return self._about_last_passage(brain, text, state, first=True)
+        # 「那个驿站搁哪个社区」: where the thing the passage names is, as 「在哪个社区搞的」 asks it.
+        where = self._where_of_last_passage(brain, text, state)
+        return where or self._about_last_passage(brain, text, state, first=True)
 
     @staticmethod
     def _only_asks(brain: Brain, text: str, tokens: list[str], hit: PassageHit) -> bool:
@@ -841,6 +899,7 @@ class Engine:
             if attribute is not None and not attribute.carried_by(f"{service.how} {service.quote}"):
                 return self._not_given(brain, attribute, service.name, [service.quote])
             state.query, state.passage = None, service.passage
+            state.quoted = _quoted_at(brain.knowledge.passage_by_id.get(service.passage or ""), service.quote)
             return service_reply(brain.knowledge, "service_lookup", service, candidate.confidence)
         hit = candidate.hit
         assert hit is not None
@@ -849,6 +908,7 @@ class Engine:
                 brain, attribute, brain.knowledge.sources[hit.passage.source].title, [hit.text]
             )
         state.query, state.passage = None, hit.passage.id  # 「下一页」 after an article has no list to page
+        state.quoted = hit.last
         return passage_reply(
             brain.knowledge, brain.router.first("passages").name, hit.passage, hit.text, candidate.confidence
         )
@@ -896,7 +956,9 @@ class Engine:
                 return self._not_given(
                     brain, turn.attribute, wording.EVENT_TABLE, [self._event_line(e) for e in events[:2]]
                 )
-        return self.show_events(state, matching_events_query(brain, turn.query) or turn.query, 0, brain)
+        # 「在哪」 about the rows on the page being read: that page again.
+        page = state.page if turn.query == state.query else 0
+        return self.show_events(state, matching_events_query(brain, turn.query) or turn.query, page, brain)
 
     @staticmethod
     def _event_line(event: Event) -> str:
@@ -982,6 +1044,18 @@ class Engine:
         return wording.RELATIVE_NOTE.format(
             word=query.relative[0], first=format_day(first), last=format_day(last)
         )
+
+
+def _quoted_at(passage: Passage | None, quote: str) -> int | None:
+    """The last of the passage's sentences a service's quote is taken from, or None."""
+    if passage is None or not quote:
+        return None
+    held = [
+        i
+        for i, s in enumerate(passage.sentences)
+        if s.strip() and (s.strip()[:10] in quote or quote[:10] in s)
+    ]
+    return held[-1] if held else None
 
 
 def _sentence_of(brain: Brain, passage: Passage, at: int) -> Candidate:

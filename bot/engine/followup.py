@@ -22,13 +22,28 @@ from bot.engine.understand import ASKS, Understanding
 
 if TYPE_CHECKING:
     from bot.data.knowledge import Event
-    from bot.engine.engine import Brain
+    from bot.engine.engine import Brain, Reading
 
 
 @dataclass(frozen=True)
 class FollowUp:
     query: EventQuery
     attribute: Attribute | None = None  # 「几点」 about the event just shown
+
+
+# 「第二个」, 「第3场」: a row of the list shown by the number it is shown with (not 「第二天」, a day).
+_ORDINAL = re.compile(r"第\s*(?P<n>[1-9]\d?|[一二三四五六七八九十]{1,2})\s*(?:个|场|条|项|家|处|次)")
+_NUMERALS = "一二三四五六七八九"
+
+
+def _ordinal(said: str) -> int:
+    if said.isdigit():
+        return int(said)
+    if said == "十":
+        return 10
+    if said.startswith("十"):
+        return 10 + _NUMERALS.index(said[1]) + 1
+    return _NUMERALS.index(said) + 1  # 一 … 九; 「二十」 and beyond are past any page anyway
 
 
 # A community named in a row's place (矿山工人村社区广场, 金苑社区二楼): a name before a kind of place.
@@ -116,6 +131,13 @@ def read_follow_up(brain: Brain, understood: Understanding, last: EventQuery) ->
     if is_follow_up(plain):
         rest = without_lead(rest)
     shown = brain.events(last)
+    hosting = any(w in plain for w in speech.same_place)
+    picked = _picked_row(brain, understood, rest, last, shown, hosting)
+    if picked is not None:
+        if not hosting:
+            return picked
+        # 「第二个那个社区还搞过啥」: that row's community, as after a single row
+        last, shown, rest = picked.query, brain.events(picked.query), _ORDINAL.sub(" ", rest).strip()
     hosted = _same_place(brain, understood, rest, shown)
     if hosted is not None:
         return hosted
@@ -123,19 +145,16 @@ def read_follow_up(brain: Brain, understood: Understanding, last: EventQuery) ->
     query = _places_named(brain, reading.query)
     if same_day:
         query = replace(query, topics=())  # 「里面元宵节当天的」: the festival's day only, as Brain.read says
-    months = {r.start.month for r in last.ranges} | {r.end.month for r in last.ranges}
-    if not query.ranges and len(months) == 1 and BARE_DAY.search(rest):
-        month = months.pop()
-        in_month = brain.read(BARE_DAY.sub(lambda m: f"{month}月{m['day'] or m['nth']}日", rest, count=1))
-        if in_month.query.ranges:
-            reading, query = in_month, in_month.query
+    if not query.ranges and BARE_DAY.search(rest):
+        reading, query = _bare_day(brain, rest, last, shown, reading, query)
     shift = day_shift(rest) if not query.ranges else None
     days = {(r.start, r.end) for r in last.ranges}
     if shift is not None and len(days) == 1 and next(iter(days))[0] == next(iter(days))[1]:
-        # 「那第二天呢」, "and the day after?": the day just shown, moved; the rest of the search kept.
+        # 「那第二天呢」, "and the day after?", 「那再往前一天嘞」: the day just shown, moved; the rest of
+        # the search kept (再, 往 beside the shift say nothing).
         moved = next(iter(days))[0] + timedelta(days=shift[1])
         again = brain.read(_without(rest, (shift[0],)))
-        if not again.unknown and not again.query.ranges:
+        if all(_says_nothing(brain, t) for t in again.unknown) and not again.query.ranges:
             return FollowUp(replace(last.follow(again.query), ranges=(DateRange(moved, moved),), topics=()))
     if same_day and not query.ranges and shown and len({(e.start, e.end) for e in shown}) == 1:
         day = shown[0].start if shown[0].start == shown[0].end else None
@@ -149,9 +168,10 @@ def read_follow_up(brain: Brain, understood: Understanding, last: EventQuery) ->
     if attribute is not None and shown:
         naming = {t for phrase in attribute.asks for t in brain.tokenizer.tokens(phrase)}
         vague |= {t for t in reading.content if t in naming}
+        vague |= {t for clause in understood.telling for t in brain.tokenizer.tokens(clause)}
     about_shown = len(shown) == 1 and ASKS.search(plain) is not None
     of_rows = about_shown or (attribute is not None and bool(shown))
-    if reading.unknown and not (of_rows and vague == set(reading.unknown)):
+    if reading.unknown and not (of_rows and set(reading.unknown) <= vague):
         return None  # a word the table does not know: a new question
     named = bool(query.activity or query.ranges or query.places or query.district or query.topics)
     # 「猜灯谜那个几号」, 「义写春联那个是谁组织的」: the rows of the list shown that hold what is named, as
@@ -180,4 +200,53 @@ def read_follow_up(brain: Brain, understood: Understanding, last: EventQuery) ->
         return FollowUp(last, attribute)
     if attribute is not None and not named and shown:
         return FollowUp(last, attribute)  # asked of every row shown: the table gives it or says not
+    if shown and not named and not reading.content and any(w in plain.lower() for w in speech.row_asks):
+        # 「谁办的」, 「在哪裡」 after a list: a question word naming nothing asks of every row shown, and
+        # each row says its day, place and organiser (「怎么样」 asks nothing a row says).
+        return FollowUp(last)
     return None
+
+
+def _picked_row(
+    brain: Brain, understood: Understanding, rest: str, last: EventQuery, shown: list[Event], hosting: bool
+) -> FollowUp | None:
+    """「第二个在哪」, 「第一个是谁办的」 after a list: the row shown with that number (numbered across
+    pages, as the list numbers them), asked about as a single row is; the rest of the message may name
+    nothing but what is asked of it, unless it asks of that row's community (``hosting``), which
+    _same_place reads."""
+    match = _ORDINAL.search(rest)
+    if match is None or not shown:
+        return None
+    number = _ordinal(match["n"])
+    if not 1 <= number <= len(shown):
+        return None
+    if hosting:
+        return FollowUp(replace(last, only=(shown[number - 1].number,)))
+    reading = brain.read(_without(rest, (match.group(0),)))
+    attribute = asked_attribute(brain.attributes, understood.plain)
+    naming = {t for phrase in attribute.asks for t in brain.tokenizer.tokens(phrase)} if attribute else set()
+    if not reading.query.is_empty() or reading.query.district:
+        return None
+    if any(not _says_nothing(brain, t) and t not in naming for t in reading.unknown):
+        return None
+    return FollowUp(replace(last, only=(shown[number - 1].number,)), attribute)
+
+
+def _bare_day(
+    brain: Brain, rest: str, last: EventQuery, shown: list[Event], reading: Reading, query: EventQuery
+) -> tuple[Reading, EventQuery]:
+    """「其中14号的呢」: a bare day in the month shown, the last search's or, when it named no day
+    (「中心路街道写春联嘞都有哪些」), its rows'; rows of several months make it each day of that number
+    the period holds (DateParser.with_months), as a first turn does."""
+    months = {r.start.month for r in last.ranges} | {r.end.month for r in last.ranges}
+    if not months:
+        months = {e.start.month for e in shown} | {e.end.month for e in shown}
+    if len(months) == 1:
+        month = months.pop()
+        text: str | None = BARE_DAY.sub(lambda m: f"{month}月{m['day'] or m['nth']}日", rest, count=1)
+    else:
+        text = brain.dates.with_months(rest) if not last.ranges else None
+    in_month = brain.read(text) if text else None
+    if in_month is not None and in_month.query.ranges:
+        return in_month, in_month.query
+    return reading, query

@@ -109,6 +109,15 @@ class Understanding:
         clauses = self.clauses
         return clauses[-1] if clauses else self.plain
 
+    @property
+    def telling(self) -> list[str]:
+        """The clauses of ``text`` that only tell the story, beside one that asks (「他们电话多少,俺想请来
+        俺单位写」: the second says why, not what); none when no clause asks or the flags are unknown."""
+        clauses = [c for c in _CLAUSE.split(self.text) if c]
+        if len(clauses) != len(self.asking) or not any(self.asking):
+            return []
+        return [c for c, asks in zip(clauses, self.asking, strict=True) if not asks]
+
 
 class Understander:
     """Applies one knowledge version's speech data; immutable once built."""
