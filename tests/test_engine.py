@@ -461,3 +461,12 @@ def test_the_word_event_weighs_for_no_article_more_than_for_the_table(make_tree:
     engine = Engine.load(tree.knowledge, tree.intents)
     reply = engine.answer("写春联的活动几号结束", DialogueState())
     assert reply.kind == "events" and reply.events, reply.text
+
+
+def test_what_the_second_review_found_stays_fixed(fixture_ask: Ask) -> None:
+    """「第二十个在哪」 picks row 20 of a list shown across pages (it crashed on two-character
+    numerals); a number with 号 before a noun (「3号门」) names no day."""
+    assert fixture_ask("3号门怎么走").kind != "events"
+    shown = fixture_ask("过年期间有什么活动").events
+    assert len(shown) == 20
+    assert list(fixture_ask("第二十个在哪").events) == [shown[19]]

@@ -227,7 +227,7 @@ def _lunar_day(word: str) -> int:
     return int(cn2an.cn2an(word.replace("廿", "二十"), "smart"))
 
 
-def _arabic(text: str) -> str:
+def arabic(text: str) -> str:
     """「二月五号」 → 「2月5号」; text cn2an cannot read (「一二十」) is left as it is."""
     if not re.search(r"[一二三四五六七八九十两]", text):
         return text
@@ -323,7 +323,7 @@ class DateParser:
         if match is None or self.parse(text).ranges:
             return None
         said = match["day"] or match["nth"]
-        number = _arabic(said)
+        number = arabic(said)
         if not number.isdigit():
             return None
         first, last = self.period
@@ -339,7 +339,7 @@ class DateParser:
     def parse(self, text: str) -> DateQuery:
         """Every date in ``text``; ``DateQuery.rest`` is the text without them."""
         query = DateQuery()
-        work = _CN_DATE.sub(lambda m: _arabic(m.group(0)), text.lower())
+        work = _CN_DATE.sub(lambda m: arabic(m.group(0)), text.lower())
         year_match = _YEAR.search(work)
         period = self.period
         if year_match:

@@ -48,7 +48,7 @@ class EventQuery:
             merged = replace(merged, places=newer.places)
         if newer.district:
             merged = replace(merged, district=newer.district)
-        return replace(merged, relative=newer.relative, only=newer.only)
+        return replace(merged, relative=newer.relative, only=newer.only, besides=newer.besides)
 
     def date_bounds(self) -> list[tuple[date, date]]:
         return [(r.start, r.end) for r in self.ranges]

@@ -631,8 +631,13 @@ class Engine:
         followed = self._follow_up(brain, understood, state)
         if followed is not None:
             return followed
-        text = brain.dates.with_months(text) or text  # 「15号哪有写春联」: no month shown before
         reading = brain.read(text, understood.inferred)
+        dated = brain.dates.with_months(text)  # 「15号哪有写春联」: no month shown before
+        if dated is not None:
+            # ...a day only when events are asked: 「3号门怎么走」, 「5号窗口」 name no day.
+            redated = brain.read(dated, understood.inferred)
+            if redated.query.activity or redated.asks_events:
+                text, reading = dated, redated
         asked = self._attribute_of_last_passage(brain, text, reading, state)
         if asked is not None:
             return asked

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from bot.engine.dates import BARE_DAY, DateRange, day_shift
+from bot.engine.dates import BARE_DAY, DateRange, arabic, day_shift
 from bot.engine.dialogue import EventQuery, is_follow_up, without_lead
 from bot.engine.score import Attribute, asked_attribute
 from bot.engine.text import PLACE_KINDS
@@ -33,17 +33,13 @@ class FollowUp:
 
 # 「第二个」, 「第3场」: a row of the list shown by the number it is shown with (not 「第二天」, a day).
 _ORDINAL = re.compile(r"第\s*(?P<n>[1-9]\d?|[一二三四五六七八九十]{1,2})\s*(?:个|场|条|项|家|处|次)")
-_NUMERALS = "一二三四五六七八九"
 
 
 def _ordinal(said: str) -> int:
-    if said.isdigit():
-        return int(said)
-    if said == "十":
-        return 10
-    if said.startswith("十"):
-        return 10 + _NUMERALS.index(said[1]) + 1
-    return _NUMERALS.index(said) + 1  # 一 … 九; 「二十」 and beyond are past any page anyway
+    number = (
+        said if said.isdigit() else arabic(said)
+    )  # 「第二十个」 is row 20: rows are numbered across pages
+    return int(number) if number.isdigit() else 0
 
 
 # A community named in a row's place (矿山工人村社区广场, 金苑社区二楼): a name before a kind of place.
