@@ -28,6 +28,7 @@ from bot.engine.decide import Decision, decide, ranked
 from bot.engine.dialogue import Choice, DialogueState, EventQuery, is_follow_up, picked, without_lead
 from bot.engine.dictionary import jieba_frequencies
 from bot.engine.followup import read_follow_up
+from bot.engine.memo import remembered
 from bot.engine.reply import Action, Offer, Reply, finished, plain_reply
 from bot.engine.router import Intent, Router
 from bot.engine.score import Attribute, asked_attribute, asked_unit, attributes, is_sure
@@ -222,6 +223,11 @@ class Brain:
         lexicon = self.knowledge.lexicon
         words = {self.tokenizer.canonical(word) for word, _, tag in lexicon.words if tag not in ("ns", "nt")}
         return frozenset(words | set(lexicon.synonyms))
+
+    @remembered
+    def naming(self, attribute: Attribute) -> frozenset[str]:
+        """The words that only name what an attribute asks (电话, 号码, 多少钱): no topic of a question."""
+        return frozenset(t for phrase in attribute.asks for t in self.tokenizer.tokens(phrase))
 
     def events(self, query: EventQuery) -> list[Event]:
         """Every event that matches all of the query's filters, by date, less the rows it asks past."""
@@ -856,7 +862,7 @@ class Engine:
         last = brain.knowledge.passage_by_id.get(state.passage or "")
         if attribute is None or last is None:
             return None
-        named = {t for phrase in attribute.asks for t in brain.tokenizer.tokens(phrase)}
+        named = brain.naming(attribute)
         query = reading.query
         # 「惠济区的电话多少」, 「2月8日的电话」: it names where or when, so it is asked afresh.
         if any(t not in named for t in reading.content) or query.activity or query.district:
@@ -1052,15 +1058,19 @@ class Engine:
 
 
 def _quoted_at(passage: Passage | None, quote: str) -> int | None:
-    """The last of the passage's sentences a service's quote is taken from, or None."""
-    if passage is None or not quote:
+    """The last of the passage's sentences a service's quote is taken from, or None: `check` makes
+    every quote a verbatim piece of its passage, so the sentence it ends in is found exactly."""
+    if passage is None or not quote or (at := passage.text.find(quote)) < 0:
         return None
-    held = [
-        i
-        for i, s in enumerate(passage.sentences)
-        if s.strip() and (s.strip()[:10] in quote or quote[:10] in s)
-    ]
-    return held[-1] if held else None
+    end, start, last = at + len(quote), 0, None
+    for i, sentence in enumerate(passage.sentences):
+        begins = passage.text.find(sentence.strip(), start)
+        if begins < 0:
+            continue
+        if begins < end:
+            last = i
+        start = begins + len(sentence.strip())
+    return last
 
 
 def _sentence_of(brain: Brain, passage: Passage, at: int) -> Candidate:

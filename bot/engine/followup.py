@@ -18,7 +18,7 @@ from bot.engine.dialogue import EventQuery, is_follow_up, without_lead
 from bot.engine.score import Attribute, asked_attribute
 from bot.engine.text import PLACE_KINDS
 from bot.engine.thresholds import UNSEEN_RARITY
-from bot.engine.understand import ASKS, Understanding
+from bot.engine.understand import Understanding, asks
 
 if TYPE_CHECKING:
     from bot.data.knowledge import Event
@@ -36,9 +36,8 @@ _ORDINAL = re.compile(r"第\s*(?P<n>[1-9]\d?|[一二三四五六七八九十]{1,
 
 
 def _ordinal(said: str) -> int:
-    number = (
-        said if said.isdigit() else arabic(said)
-    )  # 「第二十个」 is row 20: rows are numbered across pages
+    """「二十」 → 20 (rows are numbered across pages), 0 for a numeral cn2an cannot read."""
+    number = said if said.isdigit() else arabic(said)
     return int(number) if number.isdigit() else 0
 
 
@@ -162,10 +161,10 @@ def read_follow_up(brain: Brain, understood: Understanding, last: EventQuery) ->
     # 「要钱不」, 「电话多少」 after a list: words that only name what is asked of the rows shown.
     attribute = asked_attribute(brain.attributes, plain)
     if attribute is not None and shown:
-        naming = {t for phrase in attribute.asks for t in brain.tokenizer.tokens(phrase)}
+        naming = brain.naming(attribute)
         vague |= {t for t in reading.content if t in naming}
         vague |= {t for clause in understood.telling for t in brain.tokenizer.tokens(clause)}
-    about_shown = len(shown) == 1 and ASKS.search(plain) is not None
+    about_shown = len(shown) == 1 and asks(plain)
     of_rows = about_shown or (attribute is not None and bool(shown))
     if reading.unknown and not (of_rows and set(reading.unknown) <= vague):
         return None  # a word the table does not know: a new question
@@ -220,7 +219,7 @@ def _picked_row(
         return FollowUp(replace(last, only=(shown[number - 1].number,)))
     reading = brain.read(_without(rest, (match.group(0),)))
     attribute = asked_attribute(brain.attributes, understood.plain)
-    naming = {t for phrase in attribute.asks for t in brain.tokenizer.tokens(phrase)} if attribute else set()
+    naming = brain.naming(attribute) if attribute else frozenset()
     if not reading.query.is_empty() or reading.query.district:
         return None
     if any(not _says_nothing(brain, t) and t not in naming for t in reading.unknown):
