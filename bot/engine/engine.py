@@ -18,7 +18,7 @@ from pathlib import Path
 
 from bot import wording
 from bot.admin.unanswered import LOW_CONFIDENCE, UnansweredLog
-from bot.data.knowledge import Event, Knowledge, KnowledgeError, Passage, load_knowledge
+from bot.data.knowledge import Event, Knowledge, KnowledgeError, Passage, Service, load_knowledge
 from bot.data.yamlio import Problem
 from bot.engine.bigram import BigramIndex
 from bot.engine.candidates import Candidate, clause_topic, collect, elsewhere_topics, matching_events_query
@@ -600,6 +600,7 @@ class Engine:
             return passage_reply(brain.knowledge, intent, passage, choice.quote or passage.text, 1.0)
         service = next((s for s in brain.knowledge.services if s.name == choice.target), None)
         if choice.kind == "service" and service is not None:
+            _remember_service(brain, state, service)
             return service_reply(brain.knowledge, "service_lookup", service, 1.0)
         return plain_reply("fallback", "pick", wording.CHOICE_GONE)
 
@@ -909,8 +910,7 @@ class Engine:
             service = candidate.service
             if attribute is not None and not attribute.carried_by(f"{service.how} {service.quote}"):
                 return self._not_given(brain, attribute, service.name, [service.quote])
-            state.query, state.passage = None, service.passage
-            state.quoted = _quoted_at(brain.knowledge.passage_by_id.get(service.passage or ""), service.quote)
+            _remember_service(brain, state, service)
             return service_reply(brain.knowledge, "service_lookup", service, candidate.confidence)
         hit = candidate.hit
         assert hit is not None
@@ -1055,6 +1055,13 @@ class Engine:
         return wording.RELATIVE_NOTE.format(
             word=query.relative[0], first=format_day(first), last=format_day(last)
         )
+
+
+def _remember_service(brain: Brain, state: DialogueState, service: Service) -> None:
+    """A service answered: its passage is the one 「还有呢」, 「在哪」 or 「原文」 lean on next, read on
+    from the sentence its quote ends in."""
+    state.query, state.passage = None, service.passage
+    state.quoted = _quoted_at(brain.knowledge.passage_by_id.get(service.passage or ""), service.quote)
 
 
 def _quoted_at(passage: Passage | None, quote: str) -> int | None:
